@@ -1,0 +1,270 @@
+"""The Yunxin batch conversation query: `YunxinClient.get_conversations(ids) -> LookupResult`.
+
+One lookup: check the IDs locally, split the valid ones into calls of at most 100, run the calls
+concurrently under a process-wide bound and call budget, and gather every answer. A call that
+fails is reported for its IDs only; the others' results are kept. Each call retries once on a
+connection error or HTTP 502/503, once after a short pause on 416, and fails over to the backup
+host when the primary cannot be reached. The whole lookup ends by a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.settings import YunxinAppConfig
+
+from .auth import YunxinAuth
+from .budget import CallBudget
+from .errors import (
+    MalformedResponse,
+    RateLimited,
+    RequestRejected,
+    Timeout,
+    Unavailable,
+    YunxinError,
+    classify_code,
+)
+from .ids import ConversationId, InvalidId, parse_ids
+from .models import ChunkFailure, Conversation, FailedConversation, LookupResult
+
+log = logging.getLogger(__name__)
+
+MAX_IDS_PER_CALL = 100
+TRACE_HEADER = "X-custom-traceid"
+PATH = "/im/{version}/conversations/actions/conversation_ids"
+
+
+class _HostUnreachable(Unavailable):
+    """Connection failed or HTTP 502/503: worth one retry, then the backup host."""
+
+
+def new_trace_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswer:
+    """What one successful call returned."""
+
+    found: list[Conversation]
+    failed: list[FailedConversation]
+    trace_id: str
+
+
+def read_answer(response: httpx.Response, trace_id: str) -> CallAnswer:
+    """Read one HTTP response as Yunxin's envelope, or raise the matching YunxinError."""
+    status = response.status_code
+    if status >= 500:
+        raise Unavailable(f"HTTP {status} from {response.request.url.host}", trace_id=trace_id)
+    try:
+        body: Any = response.json()
+    except ValueError:
+        start = response.text[:40].strip().replace("\n", " ")
+        if status != 200:
+            raise RequestRejected(f"HTTP {status} with a non-JSON body", trace_id=trace_id) from None
+        raise MalformedResponse(
+            f"HTTP 200 with a body that is not JSON (it starts {start!r})", trace_id=trace_id
+        ) from None
+    if not isinstance(body, dict) or "code" not in body:
+        raise MalformedResponse("JSON without the code/msg/data envelope", trace_id=trace_id)
+    code = body.get("code")
+    if isinstance(code, bool) or not isinstance(code, int | str) or not str(code).strip().isdigit():
+        raise MalformedResponse(f"the code field is {code!r}, not a number", trace_id=trace_id)
+    code = int(code)
+    if code != 200:
+        raise classify_code(code, str(body.get("msg") or ""), trace_id=trace_id)
+    data = body.get("data")
+    data = data if isinstance(data, dict) else {}
+    found = [Conversation.model_validate(item) for item in _items(data.get("success_list"))]
+    failed = [FailedConversation.model_validate(item) for item in _items(data.get("failed_list"))]
+    return CallAnswer(found, failed, trace_id)
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _host(base_url: str) -> str:
+    return urlsplit(base_url).netloc or base_url
+
+
+def _transport_reason(error: httpx.TransportError) -> str:
+    if isinstance(error, httpx.ConnectError):
+        return "connection refused or host unreachable"
+    if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
+        return "the connection was reset"
+    return type(error).__name__
+
+
+class YunxinClient:
+    """One pooled AsyncClient per Yunxin app; close it with `aclose()` on shutdown."""
+
+    def __init__(
+        self,
+        config: YunxinAppConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        deadline_seconds: float = 15.0,
+        concurrency: int = 4,
+        budget: CallBudget | None = None,
+        rate_limit_backoff_seconds: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if transport is None and config.sandbox:
+            from .sandbox import sandbox_transport
+
+            transport = sandbox_transport()
+        self.config = config
+        self._deadline_seconds = deadline_seconds
+        self._calls = asyncio.Semaphore(concurrency)
+        self._budget = budget
+        self._rate_limit_backoff = rate_limit_backoff_seconds
+        self._sleep = sleep
+        self._inflight: dict[tuple[str, ...], asyncio.Task[CallAnswer]] = {}
+        self._http = httpx.AsyncClient(
+            auth=YunxinAuth(config.app_key, config.app_secret),
+            transport=transport,
+            timeout=httpx.Timeout(config.timeout_seconds),
+            limits=httpx.Limits(max_connections=max(10, concurrency * 2), max_keepalive_connections=10),
+            headers={"Accept": "application/json", "User-Agent": "yunxin-conversation-bot"},
+        )
+
+    def __repr__(self) -> str:
+        return f"YunxinClient(name={self.config.name!r}, base_url={self.config.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> YunxinClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def get_conversations(self, ids: Iterable[str]) -> LookupResult:
+        parsed = parse_ids(ids)
+        valid = [item for item in parsed if isinstance(item, ConversationId)]
+        result = LookupResult(
+            requested=[str(item) if isinstance(item, ConversationId) else item.raw for item in parsed],
+            invalid=[item for item in parsed if isinstance(item, InvalidId)],
+            sandbox=self.config.sandbox,
+            environment=self.config.name,
+        )
+        chunks = [
+            tuple(str(i) for i in valid[start : start + MAX_IDS_PER_CALL])
+            for start in range(0, len(valid), MAX_IDS_PER_CALL)
+        ]
+        if not chunks:
+            return result
+        deadline = asyncio.get_running_loop().time() + self._deadline_seconds
+        answers = await asyncio.gather(*(self._chunk_by_deadline(chunk, deadline) for chunk in chunks))
+        for chunk, answer in zip(chunks, answers, strict=True):
+            if isinstance(answer, YunxinError):
+                result.chunk_failures.append(ChunkFailure(chunk, answer))
+                if answer.trace_id:
+                    result.trace_ids.append(answer.trace_id)
+            else:
+                result.found.extend(answer.found)
+                result.failed.extend(answer.failed)
+                result.trace_ids.append(answer.trace_id)
+        return result
+
+    async def _chunk_by_deadline(self, ids: tuple[str, ...], deadline: float) -> CallAnswer | YunxinError:
+        traces: list[str] = []
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._shared_call(ids, traces)
+        except TimeoutError:
+            return Timeout(
+                f"no answer within the lookup's {self._deadline_seconds:g} s deadline",
+                trace_id=traces[-1] if traces else None,
+            )
+        except YunxinError as error:
+            return error
+        except Exception:  # a bug must not lose the other calls' answers
+            reference = new_trace_id()
+            log.exception("unexpected error in a Yunxin call", extra={"reference": reference})
+            return YunxinError(f"unexpected error; reference {reference}", trace_id=traces[-1] if traces else None)
+
+    async def _shared_call(self, ids: tuple[str, ...], traces: list[str]) -> CallAnswer:
+        """Identical calls in flight at the same moment share one upstream request."""
+        key = tuple(sorted(i.lower() for i in ids))
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._call(ids, traces))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _call(self, ids: Sequence[str], traces: list[str]) -> CallAnswer:
+        last_error: YunxinError | None = None
+        rate_limit_retried = False
+        hosts = self.config.base_urls
+        for index, base_url in enumerate(hosts):
+            attempts = 2  # the first try and one retry on this host
+            while attempts:
+                attempts -= 1
+                trace_id = new_trace_id()
+                traces.append(trace_id)
+                try:
+                    answer = await self._send(base_url, ids, trace_id)
+                except RateLimited:
+                    if rate_limit_retried:
+                        raise
+                    rate_limit_retried = True
+                    attempts += 1
+                    await self._sleep(self._rate_limit_backoff)
+                    continue
+                except _HostUnreachable as error:
+                    last_error = error
+                    continue
+                if index > 0:
+                    log.warning("Yunxin primary host unreachable; the backup %s answered", _host(base_url))
+                return answer
+        assert last_error is not None
+        names = " or ".join(_host(url) for url in hosts)
+        detail = f"could not reach {names}: {last_error.detail}" if len(hosts) > 1 else last_error.detail
+        raise Unavailable(detail, trace_id=last_error.trace_id)
+
+    async def _send(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
+        async with self._calls:
+            if self._budget is not None:
+                await self._budget.acquire()
+            url = base_url + PATH.format(version=self.config.api_version)
+            started = time.perf_counter()
+            try:
+                response = await self._http.get(
+                    url, params={"conversation_ids": ",".join(ids)}, headers={TRACE_HEADER: trace_id}
+                )
+            except httpx.ConnectTimeout:
+                raise _HostUnreachable(
+                    f"could not connect to {_host(base_url)} within {self.config.timeout_seconds:g} s",
+                    trace_id=trace_id,
+                ) from None
+            except httpx.TimeoutException:
+                raise Timeout(
+                    f"{_host(base_url)} did not answer within {self.config.timeout_seconds:g} s",
+                    trace_id=trace_id,
+                ) from None
+            except httpx.TransportError as error:
+                raise _HostUnreachable(
+                    f"{_host(base_url)}: {_transport_reason(error)}", trace_id=trace_id
+                ) from None
+            elapsed_ms = (time.perf_counter() - started) * 1000
+        if response.status_code in (502, 503):
+            raise _HostUnreachable(f"HTTP {response.status_code} from {_host(base_url)}", trace_id=trace_id)
+        answer = read_answer(response, trace_id)
+        log.debug(
+            "yunxin call ok",
+            extra={"trace_id": trace_id, "ids": len(ids), "ms": round(elapsed_ms, 1), "host": _host(base_url)},
+        )
+        return answer

@@ -1,0 +1,91 @@
+"""The one error tree of the Yunxin client.
+
+Every message here is written for a support engineer and is safe to show in Slack or a
+terminal: it never contains the AppSecret, a CheckSum or a raw response body.
+
+    YunxinError
+    ├── CredentialsRejected   414 about checksum / appkey / CurTime
+    ├── RequestRejected       any other non-200 code (403, 404, 414 parameter error, 419, ...)
+    ├── RateLimited           416 frequency control
+    ├── Unavailable           HTTP 5xx, codes 500/503/514, connection refused or reset
+    ├── Timeout               no answer within the timeout or the lookup's deadline
+    └── MalformedResponse     HTML, non-JSON, or JSON without the expected envelope
+"""
+
+from __future__ import annotations
+
+
+class YunxinError(Exception):
+    """Base class. `trace_id` is the X-custom-traceid of the failing request, to quote to Yunxin."""
+
+    kind = "error"
+    title = "Yunxin lookup failed"
+
+    def __init__(self, detail: str, *, trace_id: str | None = None, code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.trace_id = trace_id
+        self.code = code
+
+    def __str__(self) -> str:
+        trace = f" (trace ID {self.trace_id})" if self.trace_id else ""
+        return f"{self.title}: {self.detail}{trace}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(detail={self.detail!r}, code={self.code!r}, trace_id={self.trace_id!r})"
+
+
+class CredentialsRejected(YunxinError):
+    kind = "credentials_rejected"
+    title = "Yunxin rejected the app's credentials"
+
+
+class RequestRejected(YunxinError):
+    kind = "request_rejected"
+    title = "Yunxin rejected the request"
+
+
+class RateLimited(YunxinError):
+    kind = "rate_limited"
+    title = "Yunxin is rate limiting this app"
+
+
+class Unavailable(YunxinError):
+    kind = "unavailable"
+    title = "Yunxin is unavailable"
+
+
+class Timeout(YunxinError):
+    kind = "timeout"
+    title = "Yunxin did not answer in time"
+
+
+class MalformedResponse(YunxinError):
+    kind = "malformed_response"
+    title = "Yunxin sent an answer the bot cannot read"
+
+
+# What a user should do next, by kind: shown under the error in Slack and the terminal.
+ADVICE: dict[str, str] = {
+    CredentialsRejected.kind: "Check YUNXIN_APP_KEY / YUNXIN_APP_SECRET and the server clock (CurTime).",
+    RequestRejected.kind: "Check the IDs; quote the trace ID to Yunxin support if it persists.",
+    RateLimited.kind: "Wait a few seconds and try again; Yunxin blocks apps that keep calling.",
+    Unavailable.kind: "Try again in a minute; quote the trace ID to Yunxin support if it persists.",
+    Timeout.kind: "Try again with fewer IDs, or in a minute.",
+    MalformedResponse.kind: "Check YUNXIN_BASE_URL points at the Yunxin API; quote the trace ID to support.",
+    YunxinError.kind: "Quote the trace ID to Yunxin support.",
+}
+
+
+def classify_code(code: int, msg: str, *, trace_id: str | None) -> YunxinError:
+    """Turn a non-200 `code` of Yunxin's JSON envelope into the matching error."""
+    shown = msg.strip()[:200] or "no message"
+    detail = f"code {code}: {shown}"
+    lowered = shown.lower()
+    if code == 414 and any(word in lowered for word in ("checksum", "appkey", "curtime")):
+        return CredentialsRejected(detail, trace_id=trace_id, code=code)
+    if code == 416:
+        return RateLimited(detail, trace_id=trace_id, code=code)
+    if code in (500, 503, 514):
+        return Unavailable(detail, trace_id=trace_id, code=code)
+    return RequestRejected(detail, trace_id=trace_id, code=code)

@@ -1,0 +1,294 @@
+"""The API's data, read leniently, and the result of one lookup.
+
+Yunxin's payloads vary: `last_message` comes nested (v2) or flat (v2.1), booleans arrive as
+`"true"`/`"false"`, fields go missing or null, new fields appear. A field that cannot be read
+becomes None rather than losing the whole conversation; unknown fields are kept (extra="allow")
+so a details view can show everything Yunxin returned.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, field_validator
+
+from .errors import YunxinError
+from .ids import ConversationType, InvalidId, match_key
+
+MESSAGE_TYPES: dict[int, str] = {
+    0: "text",
+    1: "image",
+    2: "audio",
+    3: "video",
+    4: "location",
+    5: "notification",
+    6: "file",
+    10: "tip",
+    11: "robot",
+    12: "call record",
+    100: "custom",
+}
+
+
+def _loose_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no", ""):
+            return False
+        return None
+    return value
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _unreadable_becomes_none(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            return None
+
+
+def millis_to_datetime(value: int | None) -> datetime | None:
+    if value is None or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+class MessageBody(_Lenient):
+    """The v2 shape's `last_message.message`."""
+
+    message_type: int | None = None
+    sub_type: int | None = None
+    text: str | None = None
+    attachment: Any = None
+
+
+class LastMessage(_Lenient):
+    """Either shape of `last_message`; read it through the properties, which cover both."""
+
+    # v2, nested
+    sender_no_sense: bool | None = None
+    receiver_no_sense: bool | None = None
+    extension: Any = None
+    message: MessageBody | None = None
+    # v2.1, flat
+    message_server_id: int | None = None
+    message_client_id: str | None = None
+    sender_id: str | None = None
+    conversation_type: int | None = None
+    receiver_id: str | None = None
+    team_id: int | None = None
+    message_type: int | None = None
+    sub_type: int | None = None
+    create_time: int | None = None
+    text: str | None = None
+    attachment: Any = None
+
+    @field_validator("sender_no_sense", "receiver_no_sense", mode="before")
+    @classmethod
+    def _bools(cls, value: Any) -> Any:
+        return _loose_bool(value)
+
+    @property
+    def kind(self) -> int | None:
+        if self.message is not None and self.message.message_type is not None:
+            return self.message.message_type
+        return self.message_type
+
+    @property
+    def kind_label(self) -> str:
+        kind = self.kind
+        if kind is None:
+            return "message"
+        return MESSAGE_TYPES.get(kind, f"type {kind}")
+
+    @property
+    def body_text(self) -> str | None:
+        if self.message is not None and self.message.text:
+            return self.message.text
+        return self.text or None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.kind is None and self.body_text is None and self.message_server_id is None
+
+
+class RevokeNotification(_Lenient):
+    server_id: int | None = None
+    attach: str | None = None
+    revoke_id: str | None = None
+    custom_info: str | None = None
+    revoke_type: int | None = None
+
+
+class Conversation(_Lenient):
+    conversation_id: str | None = None
+    sender_id: str | None = None
+    receiver_id: str | None = None
+    type: int | None = None
+    stick_top: bool | None = None
+    group_ids: list[int] | None = None
+    server_extension: str | None = None
+    message_state: int | None = None
+    last_message: LastMessage | None = None
+    revoke_notification: RevokeNotification | None = None
+    unread_count: int | None = None
+    sort_order: int | None = None
+    create_time: int | None = None
+    update_time: int | None = None
+    last_read_time: int | None = None
+
+    @field_validator("stick_top", mode="before")
+    @classmethod
+    def _bools(cls, value: Any) -> Any:
+        return _loose_bool(value)
+
+    @field_validator("server_extension", mode="before")
+    @classmethod
+    def _extension_text(cls, value: Any) -> Any:
+        # Usually a JSON string; some payloads send the object itself.
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False)
+        return value
+
+    @property
+    def conversation_type(self) -> ConversationType | None:
+        if self.type in (1, 2, 3):
+            return ConversationType(self.type)
+        if self.conversation_id and self.conversation_id.count("|") == 2:
+            middle = self.conversation_id.split("|")[1]
+            if middle in ("1", "2", "3"):
+                return ConversationType(int(middle))
+        return None
+
+    @property
+    def is_revoked(self) -> bool:
+        # message_state 1 is the documented signal; a filled revoke notice beside an empty
+        # last message is how some payloads show it without the state.
+        return self.message_state == 1 or (
+            self.revoke_notification is not None
+            and (self.last_message is None or self.last_message.is_empty)
+        )
+
+    @property
+    def created_at(self) -> datetime | None:
+        return millis_to_datetime(self.create_time)
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return millis_to_datetime(self.update_time)
+
+
+class FailedConversation(_Lenient):
+    """An entry of Yunxin's `failed_list`."""
+
+    conversation_id: str | None = None
+    error_code: int | None = None
+    error_msg: str | None = None
+
+    @property
+    def reason(self) -> str:
+        code = f"{self.error_code}" if self.error_code is not None else "no code"
+        return f"{code}: {self.error_msg}" if self.error_msg else code
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkFailure:
+    """A batch of IDs whose whole call failed: each ID in it is reported with this error."""
+
+    ids: tuple[str, ...]
+    error: YunxinError
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    conversation_id: str
+    conversation: Conversation
+    status: Literal["found"] = "found"
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Yunxin answered for this ID, with an error (`failed_list`)."""
+
+    conversation_id: str
+    failure: FailedConversation
+    status: Literal["failed"] = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    conversation_id: str
+    reason: str
+    status: Literal["malformed"] = "malformed"
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """No answer for this ID: its call failed (`error` set) or Yunxin left it out of both lists."""
+
+    conversation_id: str
+    error: YunxinError | None
+    status: Literal["unanswered"] = "unanswered"
+
+
+Outcome = Found | Failed | Malformed | Unanswered
+
+
+@dataclass(slots=True)
+class LookupResult:
+    """What one lookup learned. `requested` holds every distinct ID asked for, in order."""
+
+    requested: list[str]
+    found: list[Conversation] = field(default_factory=list)
+    failed: list[FailedConversation] = field(default_factory=list)
+    invalid: list[InvalidId] = field(default_factory=list)
+    chunk_failures: list[ChunkFailure] = field(default_factory=list)
+    trace_ids: list[str] = field(default_factory=list)
+    sandbox: bool = False
+    environment: str | None = None
+
+    def outcomes(self) -> list[Outcome]:
+        """One outcome per requested ID, in the order asked: nothing is dropped."""
+        found = {match_key(c.conversation_id): c for c in self.found if c.conversation_id}
+        failed = {match_key(f.conversation_id): f for f in self.failed if f.conversation_id}
+        invalid = {match_key(i.raw): i.reason for i in self.invalid}
+        chunk_error = {match_key(i): c.error for c in self.chunk_failures for i in c.ids}
+        out: list[Outcome] = []
+        for requested in self.requested:
+            key = match_key(requested)
+            if key in invalid:
+                out.append(Malformed(requested, invalid[key]))
+            elif key in found:
+                out.append(Found(requested, found[key]))
+            elif key in failed:
+                out.append(Failed(requested, failed[key]))
+            else:
+                out.append(Unanswered(requested, chunk_error.get(key)))
+        return out
+
+    @property
+    def errors(self) -> list[YunxinError]:
+        return [c.error for c in self.chunk_failures]
+
+    @property
+    def all_failed(self) -> bool:
+        """True when calls were made and every one of them failed as a whole."""
+        return bool(self.chunk_failures) and not self.found and not self.failed
+
+    def counts(self) -> dict[str, int]:
+        tally = {"found": 0, "failed": 0, "malformed": 0, "unanswered": 0}
+        for outcome in self.outcomes():
+            tally[outcome.status] += 1
+        return tally
