@@ -45,7 +45,8 @@ def _loose_bool(value: Any) -> Any:
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    # Numbers are read as text where text is expected: a team ID may arrive as a JSON number.
+    model_config = ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
 
     @field_validator("*", mode="wrap")
     @classmethod
@@ -173,6 +174,16 @@ class Conversation(_Lenient):
         return None
 
     @property
+    def lookup_key(self) -> str | None:
+        """The key that matches this conversation to the ID asked for; built from its parts when
+        Yunxin leaves `conversation_id` out, so a conversation that came back is never lost."""
+        if self.conversation_id:
+            return match_key(self.conversation_id)
+        if self.sender_id and self.type in (1, 2, 3) and self.receiver_id:
+            return match_key(f"{self.sender_id}|{self.type}|{self.receiver_id}")
+        return None
+
+    @property
     def is_revoked(self) -> bool:
         # message_state 1 is the documented signal; a filled revoke notice beside an empty
         # last message is how some payloads show it without the state.
@@ -261,7 +272,7 @@ class LookupResult:
 
     def outcomes(self) -> list[Outcome]:
         """One outcome per requested ID, in the order asked: nothing is dropped."""
-        found = {match_key(c.conversation_id): c for c in self.found if c.conversation_id}
+        found = {key: c for c in self.found if (key := c.lookup_key)}
         failed = {match_key(f.conversation_id): f for f in self.failed if f.conversation_id}
         invalid = {match_key(i.raw): i.reason for i in self.invalid}
         chunk_error = {match_key(i): c.error for c in self.chunk_failures for i in c.ids}
