@@ -166,6 +166,15 @@ class Settings(BaseSettings):
         )
 
 
+    def yunxin_environments(self) -> dict[str, YunxinAppConfig]:
+        """Every Yunxin app this process may query, by name."""
+        config = self.yunxin()
+        return {config.name: config}
+
+    def default_environment(self) -> str:
+        return self.yunxin().name
+
+
 _SECRET_FIELDS = {"yunxin_app_secret", "slack_bot_token", "slack_signing_secret", "slack_app_token"}
 
 

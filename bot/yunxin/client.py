@@ -118,6 +118,7 @@ class YunxinClient:
         budget: CallBudget | None = None,
         rate_limit_backoff_seconds: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_call: Callable[[str, float], None] | None = None,
     ) -> None:
         if transport is None and config.sandbox:
             from .sandbox import sandbox_transport
@@ -129,6 +130,7 @@ class YunxinClient:
         self._budget = budget
         self._rate_limit_backoff = rate_limit_backoff_seconds
         self._sleep = sleep
+        self._on_call = on_call  # (result label, seconds) for each HTTP attempt: metrics
         self._inflight: dict[tuple[str, ...], asyncio.Task[CallAnswer]] = {}
         self._http = httpx.AsyncClient(
             auth=YunxinAuth(config.app_key, config.app_secret),
@@ -236,6 +238,18 @@ class YunxinClient:
         raise Unavailable(detail, trace_id=last_error.trace_id)
 
     async def _send(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
+        started = time.perf_counter()
+        label = "200"
+        try:
+            return await self._send_once(base_url, ids, trace_id)
+        except YunxinError as error:
+            label = str(error.code) if error.code is not None else error.kind
+            raise
+        finally:
+            if self._on_call is not None:
+                self._on_call(label, time.perf_counter() - started)
+
+    async def _send_once(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
         async with self._calls:
             if self._budget is not None:
                 await self._budget.acquire()
