@@ -17,6 +17,8 @@ class CallBudget:
     def __init__(self, rate: float, burst: int | None = None, clock: Callable[[], float] = time.monotonic):
         if rate <= 0:
             raise ValueError("rate must be positive")
+        if burst is not None and burst < 1:
+            raise ValueError("burst must be at least 1")  # 0 would add a needless wait to every call
         self._interval = 1.0 / rate
         self._burst = burst if burst is not None else max(1, int(rate // 5))
         self._clock = clock

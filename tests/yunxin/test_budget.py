@@ -1,0 +1,88 @@
+"""The call budget: a token bucket whose waits respect the rate and the burst."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.yunxin.budget import CallBudget
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_goes_at_once_then_calls_are_spaced_by_the_rate() -> None:
+    clock = FakeClock()
+    budget = CallBudget(rate=10, burst=3, clock=clock)
+    waits = [budget.reserve() for _ in range(6)]
+    assert waits == pytest.approx([0, 0, 0, 0.1, 0.2, 0.3])
+
+
+def test_the_bucket_refills_while_idle_but_never_beyond_the_burst() -> None:
+    clock = FakeClock()
+    budget = CallBudget(rate=10, burst=3, clock=clock)
+    for _ in range(3):
+        budget.reserve()
+    clock.now += 60  # a long quiet spell refills only up to the burst
+    assert [budget.reserve() for _ in range(4)] == pytest.approx([0, 0, 0, 0.1])
+
+
+def test_partial_refill() -> None:
+    clock = FakeClock()
+    budget = CallBudget(rate=10, burst=2, clock=clock)
+    assert [budget.reserve() for _ in range(2)] == pytest.approx([0, 0])
+    clock.now += 0.1  # one token back
+    assert [budget.reserve() for _ in range(2)] == pytest.approx([0, 0.1])
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(1, 1), (5, 1), (50, 10), (100, 4), (7.5, 3)])
+def test_no_window_admits_more_than_burst_plus_rate_times_its_length(rate: float, burst: int) -> None:
+    clock = FakeClock()
+    budget = CallBudget(rate=rate, burst=burst, clock=clock)
+    starts: list[float] = []
+    # Callers arrive in uneven clumps; each call starts when its wait is over.
+    for step in range(40):
+        clock.now += 0.37 * (step % 3) / rate
+        for _ in range(step % 4 + 1):
+            starts.append(clock.now + budget.reserve())
+    starts.sort()
+    for i, first in enumerate(starts):
+        for j in range(i, len(starts)):
+            window = starts[j] - first
+            assert j - i + 1 <= burst + rate * window + 1e-9
+
+
+def test_default_burst_is_a_fifth_of_the_rate_and_at_least_one() -> None:
+    fifty, two = CallBudget(rate=50, clock=FakeClock()), CallBudget(rate=2, clock=FakeClock())
+    assert [fifty.reserve() == 0 for _ in range(12)] == [True] * 10 + [False] * 2
+    assert [two.reserve() == 0 for _ in range(3)] == [True, False, False]
+    assert CallBudget(rate=50).rate == pytest.approx(50)
+
+
+@pytest.mark.parametrize("rate", [0, -1])
+def test_rate_must_be_positive(rate: float) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        CallBudget(rate=rate)
+
+
+@pytest.mark.parametrize("burst", [0, -3])
+def test_burst_must_be_at_least_one(burst: int) -> None:
+    with pytest.raises(ValueError, match="burst"):
+        CallBudget(rate=10, burst=burst)
+
+
+async def test_acquire_waits_the_reserved_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("bot.yunxin.budget.asyncio.sleep", fake_sleep)
+    budget = CallBudget(rate=4, burst=1, clock=FakeClock())
+    await budget.acquire()
+    await budget.acquire()
+    assert slept == pytest.approx([0.25])
