@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -289,7 +290,7 @@ async def test_latency_delays_each_answer(monkeypatch: pytest.MonkeyPatch) -> No
     async def record(seconds: float) -> None:
         delays.append(seconds)
 
-    monkeypatch.setattr(sandbox.asyncio, "sleep", record)
+    monkeypatch.setattr(asyncio, "sleep", record)  # the sandbox awaits asyncio.sleep
     app = create_sandbox_app(latency_seconds=0.25, clock=lambda: NOW)
     await query(app, [BOB])
     await send(app, "/nowhere")
