@@ -1,0 +1,179 @@
+"""Slack's Block Kit limits, and a check of a message against them.
+
+Slack rejects a message over any of these with `invalid_blocks` or `msg_blocks_too_long`, and
+plain dicts are never validated before they are sent, so the renderer and its tests both use
+`problems()` to prove every message is within them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+MESSAGE_BLOCKS_MAX = 50
+SECTION_TEXT_MAX = 3000
+SECTION_FIELDS_MAX = 10
+FIELD_TEXT_MAX = 2000
+HEADER_TEXT_MAX = 150
+CONTEXT_ELEMENTS_MAX = 10
+ACTIONS_ELEMENTS_MAX = 25
+BUTTON_TEXT_MAX = 75
+BUTTON_VALUE_MAX = 2000
+BUTTON_URL_MAX = 3000
+BLOCK_ID_MAX = 255
+ACTION_ID_MAX = 255
+TEXT_OBJECT_MAX = 3000
+MESSAGE_TEXT_MAX = 40_000
+# Slack answers `msg_blocks_too_long` at about 13,000 characters of blocks; keep a margin under it.
+BLOCKS_JSON_MAX = 12_000
+
+BLOCK_TYPES = frozenset({"section", "header", "context", "actions", "divider"})
+TEXT_TYPES = frozenset({"mrkdwn", "plain_text"})
+BUTTON_STYLES = frozenset({"primary", "danger"})
+
+
+def blocks_json_length(blocks: Any) -> int:
+    """Characters of the blocks' JSON text: what `BLOCKS_JSON_MAX` is measured in."""
+    return len(json.dumps(blocks, ensure_ascii=False))
+
+
+def problems(message: Mapping[str, Any]) -> list[str]:
+    """Every way `message` breaks Slack's limits, as readable sentences; [] when it is fine."""
+    if not isinstance(message, Mapping):
+        return ["the message is not an object"]
+    found = _text_problems(message.get("text"))
+    if "blocks" not in message:
+        return found
+    blocks = message["blocks"]
+    if not isinstance(blocks, list):
+        return [*found, "blocks is not a list"]
+    if len(blocks) > MESSAGE_BLOCKS_MAX:
+        found.append(f"the message has {len(blocks)} blocks (at most {MESSAGE_BLOCKS_MAX})")
+    length = blocks_json_length(blocks)
+    if length > BLOCKS_JSON_MAX:
+        found.append(f"the blocks take {length} characters of JSON (at most {BLOCKS_JSON_MAX})")
+    for index, block in enumerate(blocks):
+        found.extend(_block_problems(block, f"blocks[{index}]"))
+    return found
+
+
+def _text_problems(text: Any) -> list[str]:
+    if not isinstance(text, str) or not text.strip():
+        return ["the top-level text (the notification fallback) is missing or empty"]
+    if len(text) > MESSAGE_TEXT_MAX:
+        return [f"the top-level text is {len(text)} characters (at most {MESSAGE_TEXT_MAX})"]
+    return []
+
+
+def _block_problems(block: Any, where: str) -> list[str]:
+    if not isinstance(block, Mapping):
+        return [f"{where} is not an object"]
+    kind = block.get("type")
+    if kind not in BLOCK_TYPES:
+        return [f"{where} has unknown type {kind!r} (known: {', '.join(sorted(BLOCK_TYPES))})"]
+    where = f"{where} ({kind})"
+    found = _id_problems(block, "block_id", BLOCK_ID_MAX, where)
+    if kind == "section":
+        found.extend(_section_problems(block, where))
+    elif kind == "header":
+        found.extend(_text_object_problems(block.get("text"), f"{where} text", HEADER_TEXT_MAX, plain_only=True))
+    elif kind == "context":
+        found.extend(_context_problems(block, where))
+    elif kind == "actions":
+        found.extend(_actions_problems(block, where))
+    return found
+
+
+def _id_problems(item: Mapping[str, Any], key: str, limit: int, where: str) -> list[str]:
+    if key not in item:
+        return []
+    value = item[key]
+    if not isinstance(value, str) or not value:
+        return [f"{where} {key} is not a non-empty string"]
+    if len(value) > limit:
+        return [f"{where} {key} is {len(value)} characters (at most {limit})"]
+    return []
+
+
+def _text_object_problems(obj: Any, where: str, limit: int, *, plain_only: bool = False) -> list[str]:
+    if not isinstance(obj, Mapping):
+        return [f"{where} is missing or not a text object"]
+    kind = obj.get("type")
+    allowed = {"plain_text"} if plain_only else TEXT_TYPES
+    if kind not in allowed:
+        return [f"{where} has type {kind!r} (allowed: {', '.join(sorted(allowed))})"]
+    text = obj.get("text")
+    if not isinstance(text, str) or not text:
+        return [f"{where} is empty"]
+    if len(text) > limit:
+        return [f"{where} is {len(text)} characters (at most {limit})"]
+    return []
+
+
+def _section_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    if "text" not in block and "fields" not in block:
+        return [f"{where} has neither text nor fields"]
+    found: list[str] = []
+    if "text" in block:
+        found.extend(_text_object_problems(block["text"], f"{where} text", SECTION_TEXT_MAX))
+    if "fields" in block:
+        fields = block["fields"]
+        if not isinstance(fields, list) or not fields:
+            return [*found, f"{where} fields is not a non-empty list"]
+        if len(fields) > SECTION_FIELDS_MAX:
+            found.append(f"{where} has {len(fields)} fields (at most {SECTION_FIELDS_MAX})")
+        for index, field in enumerate(fields):
+            found.extend(_text_object_problems(field, f"{where} fields[{index}]", FIELD_TEXT_MAX))
+    if "accessory" in block:
+        found.extend(_element_problems(block["accessory"], f"{where} accessory"))
+    return found
+
+
+def _context_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        return [f"{where} elements is not a non-empty list"]
+    found: list[str] = []
+    if len(elements) > CONTEXT_ELEMENTS_MAX:
+        found.append(f"{where} has {len(elements)} elements (at most {CONTEXT_ELEMENTS_MAX})")
+    for index, element in enumerate(elements):
+        label = f"{where} elements[{index}]"
+        if isinstance(element, Mapping) and element.get("type") == "image":
+            if not element.get("image_url") or not element.get("alt_text"):
+                found.append(f"{label} (image) needs image_url and alt_text")
+        else:
+            found.extend(_text_object_problems(element, label, TEXT_OBJECT_MAX))
+    return found
+
+
+def _actions_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        return [f"{where} elements is not a non-empty list"]
+    found: list[str] = []
+    if len(elements) > ACTIONS_ELEMENTS_MAX:
+        found.append(f"{where} has {len(elements)} elements (at most {ACTIONS_ELEMENTS_MAX})")
+    action_ids = [e.get("action_id") for e in elements if isinstance(e, Mapping) and "action_id" in e]
+    if len(action_ids) != len(set(map(str, action_ids))):
+        found.append(f"{where} repeats an action_id")
+    for index, element in enumerate(elements):
+        found.extend(_element_problems(element, f"{where} elements[{index}]"))
+    return found
+
+
+def _element_problems(element: Any, where: str) -> list[str]:
+    """Interactive elements: the bot only sends buttons."""
+    if not isinstance(element, Mapping) or element.get("type") != "button":
+        kind = element.get("type") if isinstance(element, Mapping) else None
+        return [f"{where} has unknown element type {kind!r} (known: button)"]
+    where = f"{where} (button)"
+    found = _text_object_problems(element.get("text"), f"{where} text", BUTTON_TEXT_MAX, plain_only=True)
+    found.extend(_id_problems(element, "action_id", ACTION_ID_MAX, where))
+    for key, limit in (("value", BUTTON_VALUE_MAX), ("url", BUTTON_URL_MAX)):
+        value = element.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            found.append(f"{where} {key} is not a string of at most {limit} characters")
+    if "style" in element and element["style"] not in BUTTON_STYLES:
+        found.append(f"{where} style {element['style']!r} is not one of {', '.join(sorted(BUTTON_STYLES))}")
+    return found
