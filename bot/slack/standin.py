@@ -1,0 +1,744 @@
+"""A local Slack, as strict as the real one, for the demo, the benchmark and the tests.
+
+`SlackStandIn` serves, on loopback, the Web API methods the app calls and the `response_url`s that
+`respond()` posts to, and refuses what Slack refuses: a wrong token, a message over Block Kit's limits,
+a sixth post to one `response_url`, a post after its 30 minutes. Faults (rate limits, errors) can be
+injected. The module-level helpers play Slack's part towards the app: they build the exact form body
+Slack sends for a slash command or an interaction, sign it, and hold the app to the 3-second ack.
+
+Where Slack does not document its answer (a used-up or expired `response_url`, an unknown one), the
+stand-in answers HTTP 404 with a short word in the body (`used_url`, `expired_url`, `no_service`): what
+matters to the app is that it is a 4xx that `WebhookClient` returns rather than raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from bot.slack.limits import problems
+
+# Slack shows the user `operation_timeout` when the app has not answered within this.
+ACK_SECONDS = 3.0
+RESPONSE_URL_MAX_POSTS = 5
+RESPONSE_URL_LIFETIME_SECONDS = 30 * 60
+SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+# The deprecated verification token Slack still puts in every request; apps must not rely on it.
+VERIFICATION_TOKEN = "standin-verification-token"
+API_APP_ID = "A0STANDIN"
+TEAM_DOMAIN = "standin"
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedPost:
+    """A message a `response_url` accepted, with its arrival time on the stand-in's clock."""
+
+    at: float
+    body: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedPost:
+    """A post a `response_url` refused, and why (`problems` lists the Block Kit limits broken)."""
+
+    at: float
+    status: int
+    error: str
+    problems: list[str]
+    body: str
+
+
+@dataclass(slots=True)
+class _ResponseUrl:
+    created_at: float
+    accepted: list[ReceivedPost] = field(default_factory=list)
+    refused: list[RefusedPost] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Fault:
+    error: str
+    status: int
+    retry_after: int | None
+    remaining: int | None  # None: every call fails until replaced
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, error: str, found: Sequence[str] = ()) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.problems = list(found)
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling (Ctrl-C) to the program it runs inside."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serve_on_loopback(app: ASGIApp, *, startup_limit: float = 10.0) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn in the current event loop on a free loopback port; yield its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    server = _QuietServer(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(startup_limit):
+            while not server.started:
+                if task.done():
+                    task.result()  # raises why the server stopped
+                    raise RuntimeError("uvicorn stopped before it started")
+                await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+class SlackStandIn:
+    """Slack's Web API and `response_url`s on loopback. Use `async with SlackStandIn(...) as slack:`."""
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-standin-token",
+        team_id: str = "T0STANDIN",
+        enterprise_id: str | None = None,
+        bot_user_id: str = "U0STANDINBOT",
+        users: Mapping[str, Mapping[str, Any]] | None = None,
+        usergroups: Mapping[str, Sequence[str]] | None = None,
+        paid_plan: bool = True,
+        bot_channels: Collection[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`users` maps a user ID to `users.info` fields (over sensible defaults). Without `paid_plan`,
+        user-group methods answer `plan_upgrade_required` as on a free workspace. With `bot_channels`,
+        `chat.postMessage` works only there (elsewhere `channel_not_found`, as for a DM the bot is not in)."""
+        self._bot_token = bot_token
+        self.team_id = team_id
+        self.enterprise_id = enterprise_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = "B0STANDIN"
+        self.paid_plan = paid_plan
+        self._bot_channels = None if bot_channels is None else frozenset(bot_channels)
+        self._clock = clock
+        self.api_calls: list[tuple[float, str, JsonObject]] = []
+        self.messages: list[JsonObject] = []  # accepted chat.postMessage arguments, in order
+        self._users: dict[str, JsonObject] = {}
+        self._usergroups = {group: list(members) for group, members in (usergroups or {}).items()}
+        self._faults: dict[str, _Fault] = {}
+        self._response_urls: dict[str, _ResponseUrl] = {}
+        self._response_url_failure: int | None = None
+        self._posted = asyncio.Condition()
+        self._exit_stack: contextlib.AsyncExitStack | None = None
+        self._base_url: str | None = None
+        self.add_user(bot_user_id, is_bot=True, name="yunxin-conversations")
+        for user_id, fields in (users or {}).items():
+            self._users[user_id] = {**self._default_user(user_id), **fields}
+        self._methods: dict[str, Callable[[JsonObject], JsonObject]] = {
+            "auth.test": self._auth_test,
+            "users.info": self._users_info,
+            "usergroups.users.list": self._usergroups_users_list,
+            "chat.postMessage": self._chat_post_message,
+        }
+
+    def __repr__(self) -> str:
+        return f"SlackStandIn(team_id={self.team_id!r}, base_url={self._base_url!r})"
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._exit_stack is not None:
+            raise RuntimeError("the Slack stand-in is already running")
+        stack = contextlib.AsyncExitStack()
+        self._base_url = await stack.enter_async_context(serve_on_loopback(self._asgi_app()))
+        self._exit_stack = stack
+
+    async def stop(self) -> None:
+        stack, self._exit_stack = self._exit_stack, None
+        if stack is not None:
+            await stack.aclose()
+
+    async def __aenter__(self) -> SlackStandIn:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("start the Slack stand-in first")
+        return self._base_url
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def _asgi_app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/api/{method}", self._web_api, methods=["GET", "POST"]),
+                Route("/response/{token}", self._response_url_post, methods=["POST"]),
+            ]
+        )
+
+    # --- workspace data and faults ---------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        team_id: str | None = None,
+        is_bot: bool = False,
+        deleted: bool = False,
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
+        name: str | None = None,
+    ) -> None:
+        user = self._default_user(user_id, team_id=team_id, name=name)
+        user.update(
+            is_bot=is_bot, deleted=deleted, is_restricted=is_restricted, is_ultra_restricted=is_ultra_restricted
+        )
+        self._users[user_id] = user
+
+    def add_usergroup(self, usergroup_id: str, members: Sequence[str]) -> None:
+        self._usergroups[usergroup_id] = list(members)
+
+    def _default_user(self, user_id: str, *, team_id: str | None = None, name: str | None = None) -> JsonObject:
+        team = team_id or self.team_id
+        handle = name or user_id.lower()
+        user: JsonObject = {
+            "id": user_id,
+            "team_id": team,
+            "name": handle,
+            "real_name": handle,
+            "deleted": False,
+            "is_bot": False,
+            "is_app_user": False,
+            "is_admin": False,
+            "is_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "tz": "Asia/Shanghai",
+            "profile": {"real_name": handle, "display_name": handle, "team": team},
+        }
+        if self.enterprise_id is not None:
+            user["enterprise_user"] = {
+                "id": user_id,
+                "enterprise_id": self.enterprise_id,
+                "enterprise_name": "Stand-in Org",
+                "is_admin": False,
+                "is_owner": False,
+                "teams": [team],
+            }
+        return user
+
+    def fail_method(
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Make `method` fail (`times` times, or until replaced). Status 429 answers as Slack rate-limits:
+        a `Retry-After` header (1 s unless given) and `ratelimited`."""
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            error, retry_after = error or "ratelimited", retry_after or 1
+        elif error is None:
+            if status == HTTPStatus.OK:
+                raise ValueError("a failure with HTTP 200 needs an error code, such as error='internal_error'")
+            error = "internal_error"
+        self._faults[method] = _Fault(error=error, status=status, retry_after=retry_after, remaining=times)
+
+    def fail_response_urls(self, status: int | None) -> None:
+        """Every `response_url` answers this HTTP status from now on (None: back to normal)."""
+        self._response_url_failure = status
+
+    # --- Web API ---------------------------------------------------------------------------------
+
+    async def _web_api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        try:
+            params = await _api_params(request)
+        except _Refusal as refusal:
+            return _api_error(refusal.error)
+        token = _bearer_token(request) or params.pop("token", None)
+        self.api_calls.append((self._clock(), method, params))
+        handler = self._methods.get(method)
+        if handler is None:
+            return _api_error("unknown_method")
+        if not token:
+            return _api_error("not_authed")
+        if not hmac.compare_digest(str(token).encode(), self._bot_token.encode()):
+            return _api_error("invalid_auth")
+        fault = self._take_fault(method)
+        if fault is not None:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+            return JSONResponse({"ok": False, "error": fault.error}, status_code=fault.status, headers=headers)
+        return JSONResponse(handler(params))
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        fault = self._faults.get(method)
+        if fault is None:
+            return None
+        if fault.remaining is not None:
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self._faults[method]
+        return fault
+
+    def _auth_test(self, params: JsonObject) -> JsonObject:
+        answer: JsonObject = {
+            "ok": True,
+            "url": f"https://{TEAM_DOMAIN}.slack.invalid/",
+            "team": "Stand-in Workspace",
+            "user": self._users[self.bot_user_id]["name"],
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+        if self.enterprise_id is not None:
+            answer["enterprise_id"] = self.enterprise_id
+        return answer
+
+    def _users_info(self, params: JsonObject) -> JsonObject:
+        user = self._users.get(str(params.get("user", "")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _usergroups_users_list(self, params: JsonObject) -> JsonObject:
+        if not self.paid_plan:
+            return {"ok": False, "error": "plan_upgrade_required"}
+        members = self._usergroups.get(str(params.get("usergroup", "")))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(members)}
+
+    def _chat_post_message(self, params: JsonObject) -> JsonObject:
+        channel = params.get("channel")
+        if not channel or (self._bot_channels is not None and channel not in self._bot_channels):
+            return {"ok": False, "error": "channel_not_found"}
+        message = dict(params)
+        if isinstance(message.get("blocks"), str):
+            try:
+                message["blocks"] = json.loads(message["blocks"])
+            except ValueError:
+                return {"ok": False, "error": "invalid_blocks_format"}
+        if not message.get("text") and not message.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        found = problems(message)
+        if found:
+            return {"ok": False, "error": "invalid_blocks", "errors": found}
+        ts = f"{time.time():.6f}"
+        self.messages.append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"type": "message", "ts": ts, **message}}
+
+    # --- response_url ----------------------------------------------------------------------------
+
+    def new_response_url(self) -> str:
+        token = secrets.token_urlsafe(16)
+        self._response_urls[token] = _ResponseUrl(created_at=self._clock())
+        return f"{self.base_url}/response/{token}"
+
+    def posts(self, response_url: str) -> list[JsonObject]:
+        """The JSON bodies `response_url` accepted, in order of arrival."""
+        return [post.body for post in self._response_url_state(response_url).accepted]
+
+    def timed_posts(self, response_url: str) -> list[ReceivedPost]:
+        return list(self._response_url_state(response_url).accepted)
+
+    def refused_posts(self, response_url: str) -> list[RefusedPost]:
+        return list(self._response_url_state(response_url).refused)
+
+    async def wait_for_posts(
+        self,
+        response_url: str,
+        count: int = 1,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a hang guard for callers, not a deadline on Slack
+    ) -> list[JsonObject]:
+        """Wait until `response_url` has accepted `count` posts; return all it has accepted."""
+        state = self._response_url_state(response_url)
+        try:
+            async with asyncio.timeout(timeout), self._posted:
+                await self._posted.wait_for(lambda: len(state.accepted) >= count)
+        except TimeoutError:
+            refused = "; ".join(f"{r.status} {r.error} {r.problems}" for r in state.refused) or "none"
+            raise TimeoutError(
+                f"response_url got {len(state.accepted)} of {count} posts within {timeout} s (refused: {refused})"
+            ) from None
+        return [post.body for post in state.accepted]
+
+    def _response_url_state(self, response_url: str) -> _ResponseUrl:
+        token = urlsplit(response_url).path.rsplit("/", 1)[-1]
+        state = self._response_urls.get(token)
+        if state is None or not response_url.startswith(self.base_url + "/response/"):
+            raise ValueError("not a response_url this stand-in handed out")
+        return state
+
+    async def _response_url_post(self, request: Request) -> Response:
+        state = self._response_urls.get(request.path_params["token"])
+        if state is None:
+            return PlainTextResponse("no_service", status_code=HTTPStatus.NOT_FOUND)
+        if self._response_url_failure is not None:
+            status = self._response_url_failure
+            return PlainTextResponse(HTTPStatus(status).phrase.lower().replace(" ", "_"), status_code=status)
+        now = self._clock()
+        body = await request.body()
+        try:
+            message = self._accept(state, now, body)
+        except _Refusal as refusal:
+            text = body.decode("utf-8", errors="replace")
+            state.refused.append(RefusedPost(now, refusal.status, refusal.error, refusal.problems, text))
+            return PlainTextResponse(refusal.error, status_code=refusal.status)
+        state.accepted.append(ReceivedPost(now, message))
+        async with self._posted:
+            self._posted.notify_all()
+        return PlainTextResponse("ok")
+
+    def _accept(self, state: _ResponseUrl, now: float, body: bytes) -> JsonObject:
+        if now - state.created_at > RESPONSE_URL_LIFETIME_SECONDS:
+            raise _Refusal(HTTPStatus.NOT_FOUND, "expired_url")
+        if len(state.accepted) >= RESPONSE_URL_MAX_POSTS:
+            raise _Refusal(HTTPStatus.NOT_FOUND, "used_url")
+        message = _json_object(body)
+        if message is None:
+            raise _Refusal(HTTPStatus.BAD_REQUEST, "invalid_payload", ["the body is not a JSON object"])
+        _check_response_fields(message)
+        if message.get("delete_original") is True:
+            return message
+        if not message.get("text") and not message.get("blocks"):
+            raise _Refusal(HTTPStatus.BAD_REQUEST, "no_text")
+        found = problems(message)
+        if found:
+            raise _Refusal(HTTPStatus.BAD_REQUEST, "invalid_blocks", found)
+        return message
+
+
+def _check_response_fields(message: JsonObject) -> None:
+    """Stricter than Slack, which silently ignores these mistakes (a misspelt response_type posts ephemerally)."""
+    wrong = [
+        f"{flag} must be a boolean"
+        for flag in ("replace_original", "delete_original")
+        if flag in message and not isinstance(message[flag], bool)
+    ]
+    if message.get("response_type", "ephemeral") not in ("ephemeral", "in_channel"):
+        wrong.append("response_type must be ephemeral or in_channel")
+    if wrong:
+        raise _Refusal(HTTPStatus.BAD_REQUEST, "invalid_payload", wrong)
+
+
+def _json_object(body: bytes) -> JsonObject | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _api_error(error: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": error})
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def _api_params(request: Request) -> JsonObject:
+    """A Web API call's arguments: the query string, then a form or JSON body (as slack_sdk sends them)."""
+    params: JsonObject = dict(request.query_params)
+    body = await request.body()
+    if not body:
+        return params
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        value = _json_object(body)
+        if value is None:
+            raise _Refusal(HTTPStatus.OK, "invalid_json")
+        params.update(value)
+    elif content_type == "application/x-www-form-urlencoded":
+        params.update(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    else:
+        raise _Refusal(HTTPStatus.OK, "invalid_post_type")
+    return params
+
+
+# --- Slack's side of requests to the app ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How the app answered one request from Slack. `timed_out`: no answer within 3 s, so the user
+    saw `operation_timeout` (status 0, empty body)."""
+
+    status: int
+    body: str
+    headers: dict[str, str]
+    seconds: float
+    timed_out: bool
+
+
+def sign(signing_secret: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The two headers Slack signs a request with: HMAC-SHA256 over `v0:{timestamp}:{body}`."""
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    digest = hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
+
+
+def _trigger_id() -> str:
+    return f"{secrets.randbelow(10**10)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
+
+
+def slash_command_form(
+    *,
+    text: str,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    command: str = "/conversation",
+    enterprise_id: str | None = None,
+    channel_name: str = "general",
+    user_name: str | None = None,
+) -> dict[str, str]:
+    """The fields Slack POSTs for a slash command, in Slack's order."""
+    form = {"token": VERIFICATION_TOKEN, "team_id": team_id, "team_domain": TEAM_DOMAIN}
+    if enterprise_id is not None:
+        form |= {"enterprise_id": enterprise_id, "enterprise_name": "Stand-in Org"}
+    return form | {
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user_id,
+        "user_name": user_name or user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": API_APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": _trigger_id(),
+    }
+
+
+def _interaction_envelope(
+    kind: str, *, user_id: str, team_id: str, channel_id: str, response_url: str, enterprise_id: str | None
+) -> JsonObject:
+    enterprise = None if enterprise_id is None else {"id": enterprise_id, "name": "Stand-in Org"}
+    return {
+        "type": kind,
+        "token": VERIFICATION_TOKEN,
+        "api_app_id": API_APP_ID,
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "enterprise": enterprise,
+        "is_enterprise_install": False,
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+        "channel": {"id": channel_id, "name": "general"},
+        "response_url": response_url,
+        "trigger_id": _trigger_id(),
+    }
+
+
+def block_actions_payload(
+    *,
+    action_id: str,
+    value: str,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    block_id: str = "actions",
+    enterprise_id: str | None = None,
+    is_ephemeral: bool = True,
+) -> JsonObject:
+    """What Slack sends when someone clicks a button (an ephemeral message's payload has no `message`)."""
+    payload = _interaction_envelope(
+        "block_actions",
+        user_id=user_id,
+        team_id=team_id,
+        channel_id=channel_id,
+        response_url=response_url,
+        enterprise_id=enterprise_id,
+    )
+    action_ts = f"{time.time():.6f}"
+    payload["container"] = {
+        "type": "message",
+        "message_ts": action_ts,
+        "channel_id": channel_id,
+        "is_ephemeral": is_ephemeral,
+    }
+    payload["state"] = {"values": {}}
+    payload["actions"] = [
+        {
+            "type": "button",
+            "action_id": action_id,
+            "block_id": block_id,
+            "text": {"type": "plain_text", "text": action_id, "emoji": True},
+            "value": value,
+            "action_ts": action_ts,
+        }
+    ]
+    return payload
+
+
+def message_action_payload(
+    *,
+    callback_id: str,
+    message_text: str,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    author_id: str = "U0AUTHOR",
+    enterprise_id: str | None = None,
+) -> JsonObject:
+    """What Slack sends when someone runs a message shortcut on a message."""
+    payload = _interaction_envelope(
+        "message_action",
+        user_id=user_id,
+        team_id=team_id,
+        channel_id=channel_id,
+        response_url=response_url,
+        enterprise_id=enterprise_id,
+    )
+    message_ts = f"{time.time():.6f}"
+    payload |= {
+        "callback_id": callback_id,
+        "action_ts": message_ts,
+        "message_ts": message_ts,
+        "message": {"type": "message", "user": author_id, "ts": message_ts, "text": message_text},
+    }
+    return payload
+
+
+async def deliver(
+    app_url: str,
+    signing_secret: str,
+    body: bytes,
+    *,
+    timestamp: int | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> Delivery:
+    """POST a form body to the app as Slack does: signed, and given up on after 3 seconds."""
+    when = int(time.time()) if timestamp is None else timestamp
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "User-Agent": SLACK_USER_AGENT,
+        **sign(signing_secret, when, body),
+    }
+    async with contextlib.AsyncExitStack() as stack:
+        http = client if client is not None else await stack.enter_async_context(httpx.AsyncClient())
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(ACK_SECONDS):
+                # The 3-second deadline above is the only one, as at Slack.
+                response = await http.post(app_url, content=body, headers=headers, timeout=None)
+        except TimeoutError:
+            return Delivery(status=0, body="", headers={}, seconds=time.perf_counter() - started, timed_out=True)
+        return Delivery(
+            status=response.status_code,
+            body=response.text,
+            headers=dict(response.headers),
+            seconds=time.perf_counter() - started,
+            timed_out=False,
+        )
+
+
+async def send_slash_command(
+    app_url: str,
+    signing_secret: str,
+    *,
+    text: str,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    command: str = "/conversation",
+    enterprise_id: str | None = None,
+    timestamp: int | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> Delivery:
+    form = slash_command_form(
+        text=text,
+        user_id=user_id,
+        team_id=team_id,
+        channel_id=channel_id,
+        response_url=response_url,
+        command=command,
+        enterprise_id=enterprise_id,
+    )
+    return await deliver(app_url, signing_secret, urlencode(form).encode(), timestamp=timestamp, client=client)
+
+
+async def _send_interaction(
+    kind: str,
+    app_url: str,
+    signing_secret: str,
+    payload: JsonObject,
+    *,
+    timestamp: int | None,
+    client: httpx.AsyncClient | None,
+) -> Delivery:
+    if payload.get("type") != kind:
+        raise ValueError(f"expected an interaction payload of type {kind}, got {payload.get('type')!r}")
+    body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode()
+    return await deliver(app_url, signing_secret, body, timestamp=timestamp, client=client)
+
+
+async def send_block_action(
+    app_url: str,
+    signing_secret: str,
+    payload: JsonObject,
+    *,
+    timestamp: int | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> Delivery:
+    """Send a `block_actions` payload (see `block_actions_payload`) as the `payload` form field."""
+    return await _send_interaction(
+        "block_actions", app_url, signing_secret, payload, timestamp=timestamp, client=client
+    )
+
+
+async def send_message_shortcut(
+    app_url: str,
+    signing_secret: str,
+    payload: JsonObject,
+    *,
+    timestamp: int | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> Delivery:
+    """Send a `message_action` payload (see `message_action_payload`) as the `payload` form field."""
+    return await _send_interaction(
+        "message_action", app_url, signing_secret, payload, timestamp=timestamp, client=client
+    )
