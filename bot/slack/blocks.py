@@ -36,12 +36,14 @@ NOT_RETURNED = "Yunxin did not return this ID"
 DETAILED_OUTCOMES_MAX = 5
 # Characters shown of any requested entry: a valid ID has at most 67, so only junk is shortened.
 ID_SHOWN_MAX = 200
+# ...and in the densest layout, where 400 entries of junk must still fit.
+JUNK_SHOWN_MIN = 16
 ACCOUNT_SHOWN_MAX = 100
 EXTENSION_SHOWN_MAX = 200
 GROUPS_SHOWN_MAX = 200
 TRACE_SHOWN_MAX = 100
-# Characters of one line of a comma list of IDs.
-ID_LIST_LINE_MAX = 1000
+# Characters of JSON per line of a comma list of IDs: short lines pack messages tightly.
+ID_LIST_LINE_COST = 800
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
@@ -245,7 +247,7 @@ _LAYOUTS = (
     _Density(False, 40, False, "lines", 80, 300, ID_SHOWN_MAX),
     _Density(False, None, False, "by_reason", 100, 200, ID_SHOWN_MAX),
     # The last resort: every ID still shown, only junk entries cut short.
-    _Density(False, None, True, "by_status", 0, 100, 20),
+    _Density(False, None, True, "by_status", 0, 100, JUNK_SHOWN_MIN),
 )
 
 
@@ -283,15 +285,16 @@ def _shown_id(outcome: Outcome, density: _Density) -> str:
 
 
 def _id_list(heading: str, shown_ids: list[str]) -> list[_Item]:
-    """A heading, then the IDs as comma lists of at most ID_LIST_LINE_MAX characters a line."""
+    """A heading, then the IDs as comma lists of at most ID_LIST_LINE_COST characters of JSON a line."""
     items: list[_Item] = [_Line(f"{heading} ({len(shown_ids)})")]
     line: list[str] = []
-    length = 0
+    cost = 0
     for shown in shown_ids:
-        if line and length + 2 + len(shown) > ID_LIST_LINE_MAX:
+        shown_cost = _json_text_length(shown)
+        if line and cost + 2 + shown_cost > ID_LIST_LINE_COST:
             items.append(_Line(", ".join(line), ids=len(line)))
-            line, length = [], 0
-        length += len(shown) + (2 if line else 0)
+            line, cost = [], 0
+        cost += shown_cost + (2 if line else 0)
         line.append(shown)
     if line:
         items.append(_Line(", ".join(line), ids=len(line)))
@@ -490,7 +493,13 @@ def render_lookup(
     shared_by: str | None = None,
     max_messages: int = 5,
 ) -> list[Message]:
-    """The answer to one lookup, as at most `max_messages` messages showing every requested ID."""
+    """The answer to one lookup, as at most `max_messages` messages showing every requested ID.
+
+    `redact_text` hides the text of last messages (their kind is still shown). With `request`, the
+    last message ends with Refresh and (unless `shared_by` says it is already shared) Share buttons.
+    Up to 400 IDs always fit in 5 messages; only beyond what `max_messages` can hold does the answer
+    end with how many IDs it leaves out.
+    """
     if max_messages < 1:
         raise ValueError("max_messages must be at least 1")
     outcomes = result.outcomes()
@@ -585,5 +594,6 @@ def render_unexpected(reference: str) -> Message:
         ":warning: Something went wrong on our side. "
         f"If it happens again, quote reference {_code(reference, 100)} to the bot's maintainers."
     )
-    return _message(f"Something went wrong on our side (reference {escape_mrkdwn(shorten(reference, 100))}).",
-                    [_section(text)])
+    return _message(
+        f"Something went wrong on our side (reference {escape_mrkdwn(shorten(reference, 100))}).", [_section(text)]
+    )
