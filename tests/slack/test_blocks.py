@@ -1,0 +1,525 @@
+"""Rendering: lookups, help, refusals and errors as Block Kit, within Slack's limits, escaped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.slack.actions import REFRESH_ACTION, SHARE_ACTION, LookupRequest
+from bot.slack.blocks import (
+    JUNK_SHOWN_MIN,
+    REDACTED,
+    SANDBOX_LABEL,
+    escape_mrkdwn,
+    render_error,
+    render_help,
+    render_lookup,
+    render_notice,
+    render_refusal,
+    render_unexpected,
+    shorten,
+)
+from bot.slack.limits import problems
+from bot.yunxin.errors import ADVICE, RateLimited, RequestRejected, Timeout, Unavailable, YunxinError
+from bot.yunxin.ids import InvalidId, parse_id
+from bot.yunxin.models import ChunkFailure, Conversation, FailedConversation, LastMessage, LookupResult
+
+SHARED_BY = "U0SHARER1"
+# The only <...> tokens the bot writes itself.
+OWN_TOKEN = re.compile(r"<!date\^-?\d+\^\{date_short_pretty\} \{time\}\|[0-9T:Z-]+>|<@" + SHARED_BY + ">")
+HOSTILE_PIECES = [
+    "<!channel>",
+    "<@U1>",
+    "<!here>",
+    "&",
+    "&amp;",
+    "<",
+    ">",
+    "*bold*",
+    "`",
+    '"',
+    "\\",
+    "中文",
+    "😀",
+    "\x01",
+]
+
+
+def texts(value: Any) -> Iterator[str]:
+    """Every string a message shows: texts of blocks, fields, elements, buttons, and the fallback."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "text" and isinstance(item, str):
+                yield item
+            else:
+                yield from texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from texts(item)
+
+
+def shown(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(text for message in messages for text in texts(message))
+
+
+def conversation(conversation_id: str, **fields: Any) -> Conversation:
+    return Conversation.model_validate({"conversation_id": conversation_id, **fields})
+
+
+def found_result(*conversations: Conversation, **options: Any) -> LookupResult:
+    return LookupResult(requested=[str(c.conversation_id) for c in conversations], found=list(conversations), **options)
+
+
+def assert_valid(messages: list[dict[str, Any]]) -> None:
+    assert 1 <= len(messages) <= 5
+    for message in messages:
+        assert problems(message) == []
+
+
+# ---- text helpers -------------------------------------------------------------------------
+
+
+def test_escape_mrkdwn_escapes_exactly_ampersand_and_angle_brackets() -> None:
+    assert escape_mrkdwn('a & b <!channel> > *x* `y` "q"') == 'a &amp; b &lt;!channel&gt; &gt; *x* `y` "q"'
+    assert escape_mrkdwn("&lt;") == "&amp;lt;"
+
+
+def test_shorten_keeps_short_text_and_cuts_long_text_with_an_ellipsis() -> None:
+    assert shorten("hello", 5) == "hello"
+    assert shorten("hello!", 5) == "hell…"
+    assert len(shorten("x" * 10_000, 300)) == 300
+    with pytest.raises(ValueError):
+        shorten("x", 0)
+
+
+# ---- a few conversations, in detail -------------------------------------------------------
+
+
+def test_one_found_conversation_is_shown_in_detail() -> None:
+    item = conversation(
+        "alice|2|123456",
+        sender_id="alice",
+        receiver_id="123456",
+        type=2,
+        stick_top="true",
+        unread_count=3,
+        create_time=1_700_000_000_000,
+        update_time=1_700_000_500_123,
+        group_ids=[7, 8],
+        server_extension='{"topic": "launch"}',
+        last_message={"message": {"message_type": 0, "text": "hello team"}},
+    )
+    [message] = render_lookup(found_result(item, environment="cn-prod"))
+    assert_valid([message])
+    text = shown([message])
+    assert message["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Yunxin conversations", "emoji": True},
+    }
+    assert "*1* found · *0* failed · *0* malformed · *0* unanswered · environment `cn-prod`" in text
+    assert "`alice|2|123456`" in text and "team" in text and ":pushpin: pinned" in text
+    assert "*Owner*\n`alice`" in text and "*Team*\n`123456`" in text
+    assert "*Unread*\n3" in text and "*Pinned*\nyes" in text
+    assert "*Created*\n<!date^1700000000^{date_short_pretty} {time}|2023-11-14T22:13:20Z>" in text
+    assert "*Updated*\n<!date^1700000500^{date_short_pretty} {time}|2023-11-14T22:21:40Z>" in text
+    assert "*Groups*\n7, 8" in text
+    assert '`{"topic": "launch"}`' in text
+    assert "text: hello team" in text
+    assert message["text"] == "Yunxin conversations: 1 found, 0 failed, 0 malformed, 0 unanswered"
+
+
+def test_detail_reads_the_flat_last_message_shape_and_labels_types() -> None:
+    p2p = conversation("a|1|b", type=1, last_message={"message_type": 1, "message_server_id": 2**62})
+    unknown = conversation("a|3|9", type=None, last_message={"message_type": 0, "text": "flat text"})
+    text = shown(render_lookup(found_result(p2p, unknown)))
+    assert "one-to-one" in text and "*Peer*" in text and "last message: image" in text
+    assert "super team" in text and "flat text" in text  # the type is read from the ID
+
+
+def test_detail_shows_revoked_missing_and_unknown_values() -> None:
+    revoked = conversation("a|1|b", message_state=1, last_message={"message": {"text": "gone"}})
+    bare = conversation("a|1|c")
+    text = shown(render_lookup(found_result(revoked, bare)))
+    assert "last message revoked" in text and "gone" not in text
+    assert "no last message" in text
+    assert "*Unread*\n—" in text and "*Created*\n—" in text and "*Pinned*\n—" in text
+
+
+def test_redact_hides_message_texts_but_keeps_their_kind() -> None:
+    nested = conversation("a|1|b", last_message={"message": {"message_type": 0, "text": "SECRET one"}})
+    flat = conversation("a|1|c", last_message={"message_type": 0, "text": "SECRET two"})
+    for result in (
+        found_result(nested, flat),
+        found_result(
+            *[conversation(f"a|1|u{i}", last_message={"message_type": 0, "text": f"SECRET {i}"}) for i in range(50)]
+        ),
+    ):
+        text = shown(render_lookup(result, redact_text=True))
+        assert "SECRET" not in text
+        assert f"text: {REDACTED}" in text
+
+
+def test_hostile_values_are_escaped_shortened_and_within_limits() -> None:
+    hostile = "<!channel> <@U1> & " * 2000  # 38,000 characters
+    item = conversation(
+        "a|1|b",
+        sender_id=hostile,
+        receiver_id=hostile,
+        server_extension=hostile,
+        group_ids=list(range(1000)),
+        last_message={"message": {"message_type": 0, "text": hostile}},
+    )
+    messages = render_lookup(found_result(item, item.model_copy(update={"conversation_id": "a|1|c"})))
+    assert_valid(messages)
+    text = shown(messages)
+    assert "<!channel>" not in text and "<@U1>" not in text
+    assert "&lt;!channel&gt; &lt;@U1&gt; &amp;" in text
+    assert "(1000 in all)" in text
+    assert len(text) < 10_000
+
+
+def test_failures_are_listed_with_their_reasons() -> None:
+    result = LookupResult(
+        requested=["a|1|b", "bad", "a|1|gone", "a|1|lost"],
+        failed=[FailedConversation(conversation_id="a|1|gone", error_code=110404, error_msg="<not> found")],
+        invalid=[InvalidId("bad", "expected owner|type|target")],
+    )
+    text = shown(render_lookup(result))
+    assert "`a|1|gone` · :x: failed: 110404: &lt;not&gt; found" in text
+    assert "`bad` · :no_entry: malformed: expected owner|type|target" in text
+    assert "`a|1|b` · :grey_question: Yunxin did not return this ID" in text
+    assert "`a|1|lost` · :grey_question: Yunxin did not return this ID" in text
+    assert "*0* found · *1* failed · *1* malformed · *2* unanswered" in text
+
+
+def test_a_failed_call_is_explained_once_with_advice_and_trace_id() -> None:
+    ids = [f"user{i}|1|peer{i}" for i in range(250)]
+    first = Unavailable("code 503: <busy>", trace_id="trace-one")
+    second = Timeout("no answer within 10 s", trace_id="trace-two")
+    result = LookupResult(
+        requested=ids,
+        chunk_failures=[ChunkFailure(tuple(ids[:100]), first), ChunkFailure(tuple(ids[100:]), second)],
+    )
+    messages = render_lookup(result)
+    assert_valid(messages)
+    text = shown(messages)
+    assert text.count("Trace ID to quote:") == 2
+    assert "Trace ID to quote: `trace-one`" in text and "Trace ID to quote: `trace-two`" in text
+    assert "code 503: &lt;busy&gt;" in text
+    assert ADVICE[Unavailable.kind] in text and ADVICE[Timeout.kind] in text
+    assert all(f"`{i}`" in text for i in ids)
+
+
+def test_no_ids_still_answers() -> None:
+    [message] = render_lookup(LookupResult(requested=[]))
+    assert_valid([message])
+    assert "No conversation IDs were given." in shown([message])
+
+
+def test_max_messages_must_allow_one() -> None:
+    with pytest.raises(ValueError):
+        render_lookup(LookupResult(requested=["a|1|b"]), max_messages=0)
+
+
+# ---- sandbox, sharing, buttons ------------------------------------------------------------
+
+
+def test_sandbox_is_labelled_on_every_message() -> None:
+    ids = [f"user{i}|1|peer{i}" for i in range(300)]
+    found = [conversation(i, type=1, last_message={"message_type": 0, "text": "x" * 200}) for i in ids]
+    messages = render_lookup(LookupResult(requested=ids, found=found, sandbox=True))
+    assert len(messages) > 1
+    for message in messages:
+        assert SANDBOX_LABEL in shown([message])
+        assert message["text"].startswith("SANDBOX DATA")
+    assert not any(SANDBOX_LABEL in shown([m]) for m in render_lookup(LookupResult(requested=ids, found=found)))
+
+
+def test_request_adds_share_and_refresh_buttons_to_the_last_message() -> None:
+    request = LookupRequest(("a|1|b",), environment="cn")
+    messages = render_lookup(LookupResult(requested=["a|1|b"]), request=request)
+    actions = messages[-1]["blocks"][-1]
+    assert actions["type"] == "actions"
+    assert [(b["action_id"], b["value"]) for b in actions["elements"]] == [
+        (SHARE_ACTION, request.encode()),
+        (REFRESH_ACTION, request.encode()),
+    ]
+    assert actions["elements"][0]["text"]["text"] == "Share in channel"
+
+
+def test_a_shared_answer_names_the_sharer_and_offers_no_share_button() -> None:
+    request = LookupRequest(("a|1|b",))
+    messages = render_lookup(LookupResult(requested=["a|1|b"]), request=request, shared_by=SHARED_BY)
+    assert f"Shared by <@{SHARED_BY}>" in shown(messages)
+    assert [b["action_id"] for b in messages[-1]["blocks"][-1]["elements"]] == [REFRESH_ACTION]
+
+
+def test_a_sharer_that_is_not_a_user_id_is_escaped() -> None:
+    text = shown(render_lookup(LookupResult(requested=["a|1|b"]), shared_by="<!channel>"))
+    assert "Shared by &lt;!channel&gt;" in text
+
+
+def test_a_request_too_large_for_a_button_says_so() -> None:
+    ids = tuple(f"user{i:04d}|1|peer{i:04d}" for i in range(200))
+    request = LookupRequest(ids)
+    assert request.encode() is None
+    messages = render_lookup(LookupResult(requested=list(ids)), request=request)
+    assert_valid(messages)
+    assert not any(block["type"] == "actions" for m in messages for block in m["blocks"])
+    assert "too many to share or refresh with one button" in shown(messages[-1:])
+
+
+# ---- many IDs -----------------------------------------------------------------------------
+
+
+def test_300_ids_all_appear_within_five_messages() -> None:
+    ids = [f"account_{i:03d}.owner@x|{1 + i % 3}|{'peer' if i % 3 == 0 else ''}{i:06d}" for i in range(300)]
+    found = [
+        conversation(
+            i.lower(), unread_count=i.count("1"), stick_top=True, last_message={"message": {"text": "hi " * 90}}
+        )
+        for i in ids[::2]
+    ]
+    failed = [
+        FailedConversation(conversation_id=i, error_code=414, error_msg="no such conversation") for i in ids[1::4]
+    ]
+    result = LookupResult(requested=ids, found=found, failed=failed, sandbox=True)
+    messages = render_lookup(result, request=LookupRequest(tuple(ids)))
+    assert_valid(messages)
+    text = shown(messages)
+    assert all(f"`{i}`" in text for i in ids)
+    assert "*150* found · *75* failed · *0* malformed · *75* unanswered" in text
+
+
+def test_beyond_what_fits_the_answer_says_how_many_ids_are_left_out() -> None:
+    ids = [f"account_{i:03d}_padding_padding|1|peer_{i:03d}_padding_padding" for i in range(400)]
+    messages = render_lookup(LookupResult(requested=ids), max_messages=1)
+    assert_valid(messages)
+    assert len(messages) == 1
+    text = shown(messages)
+    match = re.search(r"…and (\d+) more IDs not shown", text)
+    assert match is not None
+    assert sum(f"`{i}`" in text for i in ids) + int(match.group(1)) == 400
+
+
+# ---- property: any lookup result renders within limits, escaped, complete ---------------------
+
+ACCOUNT_CHARS = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@.-")
+hostile_piece = st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_size=4))
+hostile_text = st.one_of(
+    st.none(),
+    st.lists(hostile_piece, max_size=12).map("".join),
+    st.builds(lambda piece, times: piece * times, st.sampled_from(HOSTILE_PIECES), st.integers(1, 3000)),
+)
+# Junk as Slack text can hold it: no whitespace, commas or semicolons (those separate IDs).
+junk_text = st.one_of(
+    st.lists(st.sampled_from([*HOSTILE_PIECES, "|", "a|9|b", "x" * 40]), max_size=40).map("".join),
+    st.text(st.characters(blacklist_categories=("Zs", "Cc"), blacklist_characters=",，、;；"), max_size=50),
+).map(lambda text: "".join(text.split()))
+# Long runs of the characters that grow most when escaped or written as JSON.
+heavy_junk_text = st.builds(
+    lambda piece, times: piece * times,
+    st.sampled_from(["&", "<", "\x01", '"', "\\", "<!channel>", "中"]),
+    st.integers(16, 400),
+)
+millis = st.one_of(st.none(), st.integers(-5, 4_102_444_800_000), st.just(10**20))
+last_messages = st.one_of(
+    st.none(),
+    st.just({}),
+    st.fixed_dictionaries(
+        {
+            "message": st.fixed_dictionaries(
+                {"message_type": st.sampled_from([None, 0, 1, 100, 77]), "text": hostile_text}
+            )
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "message_type": st.sampled_from([None, 0, 6]),
+            "text": hostile_text,
+            "message_server_id": st.integers(0, 2**63 - 1),
+            "create_time": millis,
+        }
+    ),
+)
+conversation_fields = st.fixed_dictionaries(
+    {
+        "sender_id": hostile_text,
+        "receiver_id": hostile_text,
+        "type": st.sampled_from([None, 1, 2, 3, 9, "2"]),
+        "stick_top": st.sampled_from([None, True, False, "true", "false", "maybe"]),
+        "unread_count": st.one_of(st.none(), st.integers(-1, 10**12)),
+        "message_state": st.sampled_from([None, 0, 1]),
+        "create_time": millis,
+        "update_time": millis,
+        "group_ids": st.one_of(
+            st.none(), st.lists(st.integers(0, 2**63), max_size=5), st.integers(0, 1000).map(lambda n: list(range(n)))
+        ),
+        "server_extension": st.one_of(hostile_text, st.dictionaries(st.text(max_size=5), hostile_text, max_size=3)),
+        "last_message": last_messages,
+        "revoke_notification": st.one_of(st.none(), st.just({"server_id": 1, "attach": "<!channel>"})),
+    }
+)
+ERROR_TYPES = [Unavailable, Timeout, RateLimited, RequestRejected, YunxinError]
+errors = st.builds(
+    lambda kind, detail, trace: kind(detail or "", trace_id=trace),
+    st.sampled_from(ERROR_TYPES),
+    hostile_text,
+    st.one_of(st.none(), st.uuids().map(str), st.lists(hostile_piece, max_size=6).map("".join)),
+)
+STATUSES = ["found", "failed", "malformed", "unanswered"]
+
+
+@st.composite
+def lookup_results(draw: st.DrawFn, max_ids: int = 400, heavy: bool = False) -> LookupResult:
+    """A random lookup; `heavy` ones have 300 to 400 IDs and long hostile junk and reasons."""
+    count = draw(st.integers(300, max_ids) if heavy else st.integers(1, max_ids))
+    pattern = draw(st.lists(st.sampled_from(STATUSES), min_size=1, max_size=8))
+    stem = draw(st.lists(ACCOUNT_CHARS, max_size=28).map("".join))
+    templates = draw(st.lists(conversation_fields, min_size=1, max_size=4))
+    junk = draw(st.lists(heavy_junk_text if heavy else junk_text, min_size=1, max_size=4))
+    reasons = heavy_junk_text if heavy else hostile_text
+    failures = draw(st.lists(st.tuples(st.integers(-1, 10**6), reasons), min_size=1, max_size=4))
+    distinct_reasons = draw(st.booleans())
+    chunk_errors = draw(st.lists(errors, max_size=4))
+    result = LookupResult(requested=[], sandbox=draw(st.booleans()), environment=draw(hostile_text))
+    unanswered: list[list[str]] = [[] for _ in chunk_errors]
+    for index in range(count):
+        status = pattern[index % len(pattern)]
+        if status == "malformed":
+            raw = f"{index}#{junk[index % len(junk)]}"
+            result.requested.append(raw)
+            reason = draw(reasons) or "bad"
+            result.invalid.append(InvalidId(raw, f"{reason}{index}" if distinct_reasons else reason))
+            continue
+        kind = 1 + index % 3
+        target = f"{stem}{index}"[-32:] if kind == 1 else f"{index}{'9' * (index % 17)}"
+        conversation_id = f"{(stem + str(index))[-32:]}|{kind}|{target}"
+        result.requested.append(conversation_id)
+        if status == "found":
+            fields = templates[index % len(templates)]
+            result.found.append(Conversation.model_validate({**fields, "conversation_id": conversation_id.lower()}))
+        elif status == "failed":
+            code, message = failures[index % len(failures)]
+            message = f"{message}{index}" if distinct_reasons else message
+            result.failed.append(
+                FailedConversation(conversation_id=conversation_id, error_code=code, error_msg=message)
+            )
+        elif chunk_errors and index % (len(chunk_errors) + 1):
+            unanswered[index % (len(chunk_errors) + 1) - 1].append(conversation_id)
+    result.chunk_failures = [
+        ChunkFailure(tuple(ids), e) for ids, e in zip(unanswered, chunk_errors, strict=True) if ids
+    ]
+    return result
+
+
+def assert_every_id_shown(result: LookupResult, text: str) -> None:
+    for requested in result.requested:
+        if isinstance(parse_id(requested), InvalidId):
+            # Junk is never a conversation ID; the densest layout shows its start.
+            assert f"`{escape_mrkdwn(requested[: JUNK_SHOWN_MIN - 1])}" in text, requested
+        else:
+            assert f"`{requested}`" in text, requested
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    result=st.one_of(lookup_results(), lookup_results(heavy=True)),
+    redact=st.booleans(),
+    with_request=st.booleans(),
+    shared_by=st.sampled_from([None, SHARED_BY]),
+)
+def test_any_result_renders_within_limits_escaped_and_complete(
+    result: LookupResult, redact: bool, with_request: bool, shared_by: str | None
+) -> None:
+    request = LookupRequest(tuple(result.requested), result.environment) if with_request else None
+    messages = render_lookup(result, redact_text=redact, request=request, shared_by=shared_by)
+
+    assert_valid(messages)
+    text = shown(messages)
+    assert_every_id_shown(result, text)
+    assert "more IDs not shown" not in text
+    leftover = OWN_TOKEN.sub("", text)
+    assert "<" not in leftover and ">" not in leftover
+    for message in messages:
+        assert message["text"].strip() and "\n" not in message["text"]
+        assert (SANDBOX_LABEL in shown([message])) == result.sandbox
+    if request is not None and request.encode() is not None:
+        actions = messages[-1]["blocks"][-1]
+        assert actions["type"] == "actions"
+        expected = [REFRESH_ACTION] if shared_by else [SHARE_ACTION, REFRESH_ACTION]
+        assert [b["action_id"] for b in actions["elements"]] == expected
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(result=lookup_results(max_ids=5), flat=st.booleans())
+def test_few_results_are_detailed_and_redaction_hides_every_text(result: LookupResult, flat: bool) -> None:
+    secret = (
+        {"message_type": 0, "text": "SECRETTEXT"} if flat else {"message": {"message_type": 0, "text": "SECRETTEXT"}}
+    )
+    result.found = [c.model_copy(update={"last_message": LastMessage.model_validate(secret)}) for c in result.found]
+    messages = render_lookup(result, redact_text=True)
+    assert_valid(messages)
+    text = shown(messages)
+    assert "SECRETTEXT" not in text
+    assert_every_id_shown(result, text)
+    if any(not c.is_revoked for c in result.found):
+        assert f"text: {REDACTED}" in text
+    detailed = [b for m in messages for b in m["blocks"] if "fields" in b]
+    assert len(detailed) == len(result.found)
+
+
+# ---- other messages -----------------------------------------------------------------------
+
+
+def test_help_explains_the_format_with_an_example_and_a_note() -> None:
+    message = render_help(example_ids=["alice|1|bob", "alice|2|123"], sandbox=True, note="Unrecognised option <x>")
+    assert problems(message) == []
+    text = shown([message])
+    assert "`owner|type|target`" in text
+    assert "one-to-one" in text and "team" in text and "super team" in text
+    assert "spaces, commas or new lines" in text
+    assert "`/conversation alice|1|bob alice|2|123`" in text
+    assert "Unrecognised option &lt;x&gt;" in text
+    assert SANDBOX_LABEL in text
+    plain = shown([render_help(command="/yx", example_ids=[], sandbox=False)])
+    assert "/yx" in plain and SANDBOX_LABEL not in plain and "Example" not in plain
+
+
+def test_refusal_says_why_and_whom_to_ask_escaped() -> None:
+    message = render_refusal("You are not in the support group.", "<!channel> & #it-help")
+    assert problems(message) == []
+    text = shown([message])
+    assert "not in the support group" in text
+    assert "ask &lt;!channel&gt; &amp; #it-help" in text
+
+
+def test_error_shows_title_detail_advice_and_trace() -> None:
+    message = render_error(RateLimited("code 416: <too fast>", trace_id="abc-123"), sandbox=True)
+    assert problems(message) == []
+    text = shown([message])
+    assert "Yunxin is rate limiting this app" in text
+    assert "code 416: &lt;too fast&gt;" in text
+    assert ADVICE[RateLimited.kind] in text
+    assert "Trace ID to quote: `abc-123`" in text
+    assert SANDBOX_LABEL in text
+    assert "Trace ID" not in shown([render_error(Timeout("slow"))])
+
+
+def test_notice_is_escaped_and_never_empty() -> None:
+    message = render_notice("Looking up 3 conversations… <!channel>")
+    assert problems(message) == []
+    assert message["blocks"][0]["text"]["text"] == "Looking up 3 conversations… &lt;!channel&gt;"
+    assert problems(render_notice("")) == []
+
+
+def test_unexpected_gives_the_reference_to_quote() -> None:
+    message = render_unexpected("ref-42")
+    assert problems(message) == []
+    assert "Something went wrong on our side" in shown([message])
+    assert "`ref-42`" in shown([message])
