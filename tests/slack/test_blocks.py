@@ -296,6 +296,49 @@ def test_300_ids_all_appear_within_five_messages() -> None:
     assert "*150* found · *75* failed · *0* malformed · *75* unanswered" in text
 
 
+WORST_TEXT = '<!channel>&\x01"' * 3000  # grows the most when escaped and written as JSON
+
+
+def longest_id(index: int, kind: int) -> str:
+    """A valid ID of the greatest length (67 characters), unique by index."""
+    owner = f"{index:03d}" + "o" * 29
+    target = f"{index:03d}" + "p" * 29 if kind == 1 else "9" * 16 + f"{index:03d}"
+    return f"{owner}|{kind}|{target}"
+
+
+@pytest.mark.parametrize("mix", [(400, 0, 0, 0), (0, 400, 0, 0), (0, 0, 400, 0), (0, 0, 0, 400), (100, 100, 100, 100)])
+def test_400_of_the_longest_ids_with_the_worst_values_all_fit(mix: tuple[int, int, int, int]) -> None:
+    found_count, failed_count, junk_count, unanswered_count = mix
+    result = LookupResult(requested=[], sandbox=True, environment=WORST_TEXT)
+    index = iter(range(400))
+    for i in (next(index) for _ in range(found_count)):
+        result.requested.append(longest_id(i, 1))
+        fields = {"sender_id": WORST_TEXT, "receiver_id": WORST_TEXT, "unread_count": 10**12, "stick_top": True}
+        last = {"message": {"message_type": 0, "text": WORST_TEXT}}
+        result.found.append(conversation(longest_id(i, 1), type=1, last_message=last, **fields))
+    for i in (next(index) for _ in range(failed_count)):
+        result.requested.append(longest_id(i, 2))
+        result.failed.append(
+            FailedConversation(conversation_id=longest_id(i, 2), error_code=1, error_msg=f"{WORST_TEXT}{i}")
+        )
+    for i in (next(index) for _ in range(junk_count)):
+        result.requested.append(f"{i}#" + "\x01" * 400)
+        result.invalid.append(InvalidId(result.requested[-1], f"{WORST_TEXT}{i}"))
+    unanswered = [longest_id(i, 3) for i in (next(index) for _ in range(unanswered_count))]
+    result.requested.extend(unanswered)
+    result.chunk_failures = [
+        ChunkFailure(tuple(unanswered[k::4]), Unavailable(WORST_TEXT, trace_id=f"{WORST_TEXT[:200]}{k}"))
+        for k in range(4)
+        if unanswered[k::4]
+    ]
+    request = LookupRequest(tuple(result.requested), WORST_TEXT)
+    messages = render_lookup(result, request=request, shared_by=SHARED_BY)
+    assert_valid(messages)
+    text = shown(messages)
+    assert_every_id_shown(result, text)
+    assert "more IDs not shown" not in text
+
+
 def test_beyond_what_fits_the_answer_says_how_many_ids_are_left_out() -> None:
     ids = [f"account_{i:03d}_padding_padding|1|peer_{i:03d}_padding_padding" for i in range(400)]
     messages = render_lookup(LookupResult(requested=ids), max_messages=1)
