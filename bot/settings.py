@@ -165,7 +165,6 @@ class Settings(BaseSettings):
             sandbox=False,
         )
 
-
     def yunxin_environments(self) -> dict[str, YunxinAppConfig]:
         """Every Yunxin app this process may query, by name."""
         config = self.yunxin()

@@ -51,6 +51,20 @@ def new_trace_id() -> str:
     return str(uuid.uuid4())
 
 
+@dataclass(eq=False, slots=True)
+class _SharedCall:
+    """One upstream call in flight, awaited by every identical lookup of the moment."""
+
+    key: tuple[str, ...]
+    task: asyncio.Task[CallAnswer]
+    traces: list[str]  # trace IDs sent so far; the last names the attempt a waiter gave up on
+    waiters: int = 0
+
+    @property
+    def last_trace(self) -> str | None:
+        return self.traces[-1] if self.traces else None
+
+
 @dataclass(frozen=True, slots=True)
 class CallAnswer:
     """What one successful call returned."""
@@ -131,7 +145,7 @@ class YunxinClient:
         self._rate_limit_backoff = rate_limit_backoff_seconds
         self._sleep = sleep
         self._on_call = on_call  # (result label, seconds) for each HTTP attempt: metrics
-        self._inflight: dict[tuple[str, ...], asyncio.Task[CallAnswer]] = {}
+        self._inflight: dict[tuple[str, ...], _SharedCall] = {}
         self._http = httpx.AsyncClient(
             auth=YunxinAuth(config.app_key, config.app_secret),
             transport=transport,
@@ -181,31 +195,46 @@ class YunxinClient:
         return result
 
     async def _chunk_by_deadline(self, ids: tuple[str, ...], deadline: float) -> CallAnswer | YunxinError:
-        traces: list[str] = []
+        shared = self._join(ids)
         try:
             async with asyncio.timeout_at(deadline):
-                return await self._shared_call(ids, traces)
+                return await asyncio.shield(shared.task)
         except TimeoutError:
             return Timeout(
-                f"no answer within the lookup's {self._deadline_seconds:g} s deadline",
-                trace_id=traces[-1] if traces else None,
+                f"no answer within the lookup's {self._deadline_seconds:g} s deadline", trace_id=shared.last_trace
             )
         except YunxinError as error:
             return error
         except Exception:  # a bug must not lose the other calls' answers
             reference = new_trace_id()
             log.exception("unexpected error in a Yunxin call", extra={"reference": reference})
-            return YunxinError(f"unexpected error; reference {reference}", trace_id=traces[-1] if traces else None)
+            return YunxinError(f"unexpected error; reference {reference}", trace_id=shared.last_trace)
+        finally:
+            self._leave(shared)
 
-    async def _shared_call(self, ids: tuple[str, ...], traces: list[str]) -> CallAnswer:
+    def _join(self, ids: tuple[str, ...]) -> _SharedCall:
         """Identical calls in flight at the same moment share one upstream request."""
         key = tuple(sorted(i.lower() for i in ids))
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._call(ids, traces))
-            self._inflight[key] = task
-            task.add_done_callback(lambda _: self._inflight.pop(key, None))
-        return await asyncio.shield(task)
+        shared = self._inflight.get(key)
+        if shared is None:
+            traces: list[str] = []
+            shared = _SharedCall(key, asyncio.ensure_future(self._call(ids, traces)), traces)
+            self._inflight[key] = shared
+            shared.task.add_done_callback(lambda _: self._forget(shared))
+        shared.waiters += 1
+        return shared
+
+    def _leave(self, shared: _SharedCall) -> None:
+        # When the last waiter gives up (deadline, cancellation) the call is ended, so an abandoned
+        # call neither holds a connection slot nor is joined by a later lookup.
+        shared.waiters -= 1
+        if shared.waiters == 0 and not shared.task.done():
+            self._forget(shared)
+            shared.task.cancel()
+
+    def _forget(self, shared: _SharedCall) -> None:
+        if self._inflight.get(shared.key) is shared:
+            del self._inflight[shared.key]
 
     async def _call(self, ids: Sequence[str], traces: list[str]) -> CallAnswer:
         last_error: YunxinError | None = None
@@ -270,9 +299,7 @@ class YunxinClient:
                     trace_id=trace_id,
                 ) from None
             except httpx.TransportError as error:
-                raise _HostUnreachable(
-                    f"{_host(base_url)}: {_transport_reason(error)}", trace_id=trace_id
-                ) from None
+                raise _HostUnreachable(f"{_host(base_url)}: {_transport_reason(error)}", trace_id=trace_id) from None
             elapsed_ms = (time.perf_counter() - started) * 1000
         if response.status_code in (502, 503):
             raise _HostUnreachable(f"HTTP {response.status_code} from {_host(base_url)}", trace_id=trace_id)

@@ -188,8 +188,7 @@ class Conversation(_Lenient):
         # message_state 1 is the documented signal; a filled revoke notice beside an empty
         # last message is how some payloads show it without the state.
         return self.message_state == 1 or (
-            self.revoke_notification is not None
-            and (self.last_message is None or self.last_message.is_empty)
+            self.revoke_notification is not None and (self.last_message is None or self.last_message.is_empty)
         )
 
     @property

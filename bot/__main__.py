@@ -1,0 +1,161 @@
+"""Command line: `python -m bot [run | serve | query | demo]`.
+
+run     the Slack app in Socket Mode (needs SLACK_APP_TOKEN); the default when it is set
+serve   the Slack app in HTTP mode (what the Procfile's web: line runs)
+query   look up conversation IDs from the terminal (--json for machine-readable output)
+demo    a /conversation answered end to end on the sandbox, shown as a Slack user sees it
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_OK, EXIT_LOOKUP_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Look up Yunxin IM conversations.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the Slack app in Socket Mode (SLACK_APP_TOKEN)")
+    serve = sub.add_parser("serve", help="run the Slack app in HTTP mode on $PORT")
+    serve.add_argument("--host", default="0.0.0.0")
+    query = sub.add_parser("query", help="look up conversation IDs and print a summary")
+    query.add_argument("ids", nargs="+", metavar="ID", help="owner|type|target, e.g. alice|1|bob")
+    query.add_argument("--json", action="store_true", help="print the parsed result as JSON")
+    query.add_argument("--env", help="the Yunxin environment to ask (see YUNXIN_ENVIRONMENTS)")
+    demo = sub.add_parser("demo", help="answer a /conversation end to end on the sandbox")
+    demo.add_argument("text", nargs="*", help="the command text (default: sample IDs)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or ("run" if os.environ.get("SLACK_APP_TOKEN") else None)
+    if command is None:
+        _parser().print_help()
+        return EXIT_USAGE
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level if command in ("run", "serve") else "ERROR")
+    if command == "query":
+        return asyncio.run(_query(settings, args.ids, as_json=args.json, environment=args.env))
+    if command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(settings, " ".join(args.text)))
+    if command == "serve":
+        return _serve(settings, args.host)
+    return asyncio.run(_socket_mode(settings))
+
+
+def _serve(settings: Settings, host: str) -> int:
+    import uvicorn
+
+    from bot.slack.web import create_asgi_app
+
+    uvicorn.run(create_asgi_app(settings), host=host, port=settings.port, log_level=settings.log_level.lower())
+    return EXIT_OK
+
+
+async def _socket_mode(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.slack.app import StartupError, start_runtime
+
+    if settings.slack_app_token is None:
+        print(
+            "error: SLACK_APP_TOKEN: missing; Socket Mode needs an app-level token (xapp-…) with connections:write",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        runtime = await start_runtime(settings, socket_mode=True)
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    try:
+        await stop.wait()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+        await runtime.aclose()
+    return EXIT_OK
+
+
+async def _query(settings: Settings, ids: Sequence[str], *, as_json: bool, environment: str | None) -> int:
+    from bot.slack.blocks import render_lookup
+    from bot.slack.terminal import to_terminal
+    from bot.yunxin.ids import split_text
+    from bot.yunxin.service import Lookups, UnknownEnvironment
+
+    lookups = Lookups.from_settings(settings)
+    try:
+        result = await lookups.lookup([piece for item in ids for piece in split_text(item)], environment)
+    except UnknownEnvironment as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        await lookups.aclose()
+    if as_json:
+        print(json.dumps(result_as_json(result), ensure_ascii=False, indent=2))
+    else:
+        print(to_terminal(render_lookup(result, redact_text=settings.redact_message_text, max_messages=50)))
+    for failure in result.errors:
+        print(f"error: {failure}", file=sys.stderr)
+    if result.chunk_failures:
+        return EXIT_LOOKUP_FAILED
+    if result.requested and len(result.invalid) == len(result.requested):
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def result_as_json(result: Any) -> dict[str, Any]:
+    """The parsed result: one entry per requested ID, in order, plus the trace IDs."""
+    from bot.yunxin.models import Failed, Found, Malformed, Unanswered
+
+    entries: list[dict[str, Any]] = []
+    for outcome in result.outcomes():
+        entry: dict[str, Any] = {"id": outcome.conversation_id, "status": outcome.status}
+        if isinstance(outcome, Found):
+            entry["conversation"] = outcome.conversation.model_dump(mode="json", exclude_none=True)
+        elif isinstance(outcome, Failed):
+            entry["error_code"] = outcome.failure.error_code
+            entry["error_msg"] = outcome.failure.error_msg
+        elif isinstance(outcome, Malformed):
+            entry["reason"] = outcome.reason
+        elif isinstance(outcome, Unanswered) and outcome.error is not None:
+            entry["error"] = {
+                "kind": outcome.error.kind,
+                "message": str(outcome.error),
+                "trace_id": outcome.error.trace_id,
+            }
+        entries.append(entry)
+    return {
+        "environment": result.environment,
+        "sandbox": result.sandbox,
+        "counts": result.counts(),
+        "results": entries,
+        "trace_ids": result.trace_ids,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

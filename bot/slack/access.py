@@ -1,0 +1,206 @@
+"""Who may ask: checked after the ack and before Yunxin is called.
+
+By default any full member of the workspace (or Enterprise Grid org) that installed the app.
+Guests, bots and deactivated accounts are refused. Optional allow-lists narrow it further.
+Slack answers (users.info, usergroups.users.list) are cached briefly: during an incident the
+same people ask again and again, and Slack rate-limits these methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Collection, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class TtlCache(Generic[K, V]):
+    """Values kept for `ttl` seconds; concurrent misses on one key share a single load."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
+        self._ttl = ttl
+        self._clock = clock
+        self._max_entries = max_entries
+        self._values: dict[K, tuple[float, V]] = {}
+        self._loading: dict[K, asyncio.Future[V]] = {}
+
+    async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        cached = self._values.get(key)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            value = await load()
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
+            raise
+        else:
+            future.set_result(value)
+            if len(self._values) >= self._max_entries:
+                self._values.clear()
+            self._values[key] = (self._clock() + self._ttl, value)
+            return value
+        finally:
+            del self._loading[key]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user_id: str
+    team_id: str | None
+    enterprise_id: str | None
+    channel_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+
+ALLOWED = Decision(True)
+
+
+class AccessCheckFailed(Exception):
+    """Slack could not tell us who the caller is; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRules:
+    installed_team_ids: frozenset[str]
+    allowed_team_ids: frozenset[str] = frozenset()
+    allowed_user_ids: frozenset[str] = frozenset()
+    allowed_usergroup_ids: frozenset[str] = frozenset()
+    allowed_channel_ids: frozenset[str] = frozenset()
+
+    @property
+    def teams(self) -> frozenset[str]:
+        return self.allowed_team_ids or self.installed_team_ids
+
+
+def _ids(values: Collection[str]) -> frozenset[str]:
+    return frozenset(v for v in values if v)
+
+
+def build_rules(
+    *,
+    installed_team_id: str | None,
+    installed_enterprise_id: str | None,
+    allowed_team_ids: Collection[str] = (),
+    allowed_user_ids: Collection[str] = (),
+    allowed_usergroup_ids: Collection[str] = (),
+    allowed_channel_ids: Collection[str] = (),
+) -> AccessRules:
+    return AccessRules(
+        installed_team_ids=_ids([installed_team_id or "", installed_enterprise_id or ""]),
+        allowed_team_ids=_ids(allowed_team_ids),
+        allowed_user_ids=_ids(allowed_user_ids),
+        allowed_usergroup_ids=_ids(allowed_usergroup_ids),
+        allowed_channel_ids=_ids(allowed_channel_ids),
+    )
+
+
+def _slack_failure(method: str, error: Exception) -> AccessCheckFailed:
+    if isinstance(error, SlackApiError):
+        code = error.response.get("error") if error.response is not None else None
+        if error.response is not None and error.response.status_code == 429:
+            wait = error.response.headers.get("Retry-After") or error.response.headers.get("retry-after")
+            later = f"in {wait} s" if wait else "in a minute"
+            return AccessCheckFailed(f"Slack is rate limiting the access check ({method}); try again {later}.")
+        if code == "plan_upgrade_required":
+            return AccessCheckFailed(
+                "ALLOWED_USERGROUP_IDS needs a paid Slack plan (usergroups.users.list answered "
+                "plan_upgrade_required); ask your Slack admin to use ALLOWED_USER_IDS instead."
+            )
+        if code == "missing_scope":
+            return AccessCheckFailed(f"the app lacks a Slack scope for {method}; reinstall it from the manifest.")
+        return AccessCheckFailed(f"Slack answered {code or 'an error'} to {method}; try again in a minute.")
+    return AccessCheckFailed(f"could not reach Slack to check access ({method}); try again in a minute.")
+
+
+class AccessPolicy:
+    def __init__(
+        self,
+        rules: AccessRules,
+        client: AsyncWebClient,
+        *,
+        user_ttl: float = 60.0,
+        usergroup_ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rules = rules
+        self._client = client
+        self._users: TtlCache[str, dict[str, Any]] = TtlCache(user_ttl, clock)
+        self._groups: TtlCache[str, frozenset[str]] = TtlCache(usergroup_ttl, clock)
+
+    async def check(self, caller: Caller) -> Decision:
+        rules = self.rules
+        if rules.allowed_channel_ids and caller.channel_id not in rules.allowed_channel_ids:
+            return Decision(False, "lookups are not enabled in this channel")
+        request_teams = {caller.team_id, caller.enterprise_id} - {None}
+        if not request_teams & rules.teams:
+            return Decision(False, "your workspace is not one this app serves")
+        user = await self._user(caller.user_id)
+        refusal = _account_refusal(user, rules.teams)
+        if refusal:
+            return Decision(False, refusal)
+        if rules.allowed_user_ids or rules.allowed_usergroup_ids:
+            if caller.user_id in rules.allowed_user_ids:
+                return ALLOWED
+            for group in sorted(rules.allowed_usergroup_ids):
+                if caller.user_id in await self._group_members(group):
+                    return ALLOWED
+            return Decision(False, "you are not on the list of people allowed to look up conversations")
+        return ALLOWED
+
+    async def _user(self, user_id: str) -> dict[str, Any]:
+        async def load() -> dict[str, Any]:
+            try:
+                response = await self._client.users_info(user=user_id)
+            except (TimeoutError, SlackApiError, SlackClientError, OSError) as error:
+                raise _slack_failure("users.info", error) from None
+            user = response.get("user")
+            return dict(user) if isinstance(user, dict) else {}
+
+        return await self._users.get(user_id, load)
+
+    async def _group_members(self, usergroup_id: str) -> frozenset[str]:
+        async def load() -> frozenset[str]:
+            try:
+                response = await self._client.usergroups_users_list(usergroup=usergroup_id)
+            except (TimeoutError, SlackApiError, SlackClientError, OSError) as error:
+                raise _slack_failure("usergroups.users.list", error) from None
+            users = response.get("users")
+            return frozenset(users) if isinstance(users, list) else frozenset()
+
+        return await self._groups.get(usergroup_id, load)
+
+
+def _account_refusal(user: dict[str, Any], teams: frozenset[str]) -> str | None:
+    if not user:
+        return "Slack does not know your account"
+    if user.get("deleted"):
+        return "your account is deactivated"
+    if user.get("is_bot") or user.get("is_app_user"):
+        return "bot users cannot look up conversations"
+    if user.get("is_ultra_restricted") or user.get("is_restricted"):
+        return "guest accounts cannot look up conversations"
+    enterprise = user.get("enterprise_user")
+    user_teams = {user.get("team_id")}
+    if isinstance(enterprise, dict):
+        user_teams |= {enterprise.get("enterprise_id"), *(enterprise.get("teams") or [])}
+    if not user_teams & teams:
+        return "your account belongs to another workspace"
+    return None

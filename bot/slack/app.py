@@ -1,0 +1,164 @@
+"""Build the Bolt app: `build_app(deps, identity, ...)` registers the listeners; nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.yunxin.service import Lookups
+
+from .access import AccessPolicy, build_rules
+from .actions import SHARE_ACTION
+from .commands import COMMAND, Deps, handle_conversation_command, handle_share
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The app cannot start; the message is one line that says what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlackIdentity:
+    """Who the bot is, from auth.test at start-up."""
+
+    team_id: str
+    enterprise_id: str | None
+    bot_user_id: str | None
+    bot_id: str | None
+    team_name: str | None = None
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    if settings.slack_bot_token is None:
+        raise StartupError("SLACK_BOT_TOKEN: missing; set it to the Bot User OAuth Token (xoxb-…) of your Slack app")
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=10
+    )
+
+
+async def verify_slack_token(client: AsyncWebClient) -> SlackIdentity:
+    """Call auth.test once at start-up, so no request ever waits for it before its ack."""
+    try:
+        response = await client.auth_test()
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else "an error"
+        raise StartupError(
+            f"SLACK_BOT_TOKEN: Slack refused the token ({code}); copy the Bot User OAuth Token (xoxb-…) "
+            "from your app's OAuth & Permissions page"
+        ) from None
+    except (SlackClientError, OSError, TimeoutError) as error:
+        raise StartupError(
+            f"SLACK_API_URL: could not reach Slack at {client.base_url} ({type(error).__name__})"
+        ) from None
+    return SlackIdentity(
+        team_id=str(response.get("team_id") or ""),
+        enterprise_id=response.get("enterprise_id") or None,
+        bot_user_id=response.get("user_id"),
+        bot_id=response.get("bot_id"),
+        team_name=response.get("team"),
+    )
+
+
+def access_policy(settings: Settings, identity: SlackIdentity, client: AsyncWebClient) -> AccessPolicy:
+    rules = build_rules(
+        installed_team_id=identity.team_id,
+        installed_enterprise_id=identity.enterprise_id,
+        allowed_team_ids=settings.allowed_team_ids,
+        allowed_user_ids=settings.allowed_user_ids,
+        allowed_usergroup_ids=settings.allowed_usergroup_ids,
+        allowed_channel_ids=settings.allowed_channel_ids,
+    )
+    return AccessPolicy(rules, client)
+
+
+def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, socket_mode: bool = False) -> AsyncApp:
+    settings = deps.settings
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    if not socket_mode and not signing_secret:
+        raise StartupError("SLACK_SIGNING_SECRET: missing; HTTP mode needs it (Basic Information → Signing Secret)")
+    token = client.token
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        # From the start-up auth.test: Bolt's default would call auth.test before the first ack.
+        return AuthorizeResult(
+            enterprise_id=identity.enterprise_id,
+            team_id=identity.team_id,
+            bot_token=token,
+            bot_id=identity.bot_id,
+            bot_user_id=identity.bot_user_id,
+        )
+
+    app = AsyncApp(
+        # Bolt makes each request's client from this one's base URL and the token authorize() gives.
+        client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout),
+        authorize=authorize,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    register_listeners(app, deps)
+    return app
+
+
+def register_listeners(app: AsyncApp, deps: Deps) -> None:
+    @app.command(COMMAND)
+    async def conversation_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
+        await handle_conversation_command(deps, ack, command, respond)
+
+    @app.action(SHARE_ACTION)
+    async def share_in_channel(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await handle_share(deps, ack, body, respond)
+
+
+@dataclass
+class Runtime:
+    """Everything one running bot holds; `aclose()` lets lookups finish, then closes the clients."""
+
+    deps: Deps
+    app: AsyncApp
+    client: AsyncWebClient
+    identity: SlackIdentity
+
+    async def aclose(self, drain_seconds: float = 10.0) -> None:
+        if not await self.deps.inflight.drain(drain_seconds):
+            log.warning("shutting down with %d lookups still running", self.deps.inflight.count)
+        await self.deps.lookups.aclose()
+        session = getattr(self.client, "session", None)
+        if session is not None:
+            await session.close()
+
+
+async def start_runtime(
+    settings: Settings,
+    *,
+    socket_mode: bool = False,
+    yunxin_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> Runtime:
+    """Check the Slack token, open the Yunxin clients, build the app. Raises StartupError."""
+    client = web_client(settings)
+    identity = await verify_slack_token(client)
+    metrics = Metrics()
+
+    def count_call(result: str, seconds: float) -> None:
+        metrics.yunxin_calls.inc(result=result)
+        metrics.yunxin_seconds.observe(seconds)
+
+    lookups = Lookups.from_settings(settings, on_call=count_call, transports=yunxin_transports)
+    deps = Deps(settings, lookups, access_policy(settings, identity, client), metrics=metrics)
+    app = build_app(deps, identity, client, socket_mode=socket_mode)
+    if lookups.config().sandbox:
+        log.warning("Yunxin SANDBOX: answers come from the built-in emulator, not from Yunxin")
+    log.info("Slack app ready for team %s (%s)", identity.team_name or "?", identity.team_id)
+    return Runtime(deps, app, client, identity)
