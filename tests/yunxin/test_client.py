@@ -1,0 +1,635 @@
+"""YunxinClient against a strict in-memory Yunxin (httpx.MockTransport): chunking, both response
+shapes, every error kind, retries, failover, the deadline, shared calls, trace IDs and secrecy."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.settings import YunxinAppConfig
+from bot.yunxin.auth import MAX_NONCE_LENGTH
+from bot.yunxin.client import MAX_IDS_PER_CALL, TRACE_HEADER, YunxinClient
+from bot.yunxin.errors import (
+    CredentialsRejected,
+    MalformedResponse,
+    RateLimited,
+    RequestRejected,
+    Timeout,
+    Unavailable,
+    YunxinError,
+)
+from bot.yunxin.models import Failed, Found, LookupResult, Unanswered
+
+APP_KEY = "test-app-key"
+SECRET = "Zq7-UNMISTAKABLE-app-secret-41f9"  # distinctive, so a leak anywhere is found
+PRIMARY = "open.yunxinapi.com"
+BACKUP = "open-bak.yunxinapi.com"
+CHECKSUM_LIFETIME_SECONDS = 300
+NOT_FOUND_CODE = 110404
+
+Reply = Callable[["Call"], Awaitable[httpx.Response]]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the fake Yunxin received it."""
+
+    request: httpx.Request
+    host: str
+    ids: list[str]
+    trace_id: str | None
+    nonce: str
+    checksum: str
+
+
+@dataclass
+class FakeYunxin:
+    """Answers the batch conversation query the way Yunxin does, and checks every request as
+    strictly as Yunxin would: path, headers, a fresh Nonce, whole-second CurTime, the CheckSum, at
+    most 100 IDs. A bad signature is answered with 414 like Yunxin; anything the real service
+    would refuse outright is also noted in `violations`, which the fixture asserts is empty."""
+
+    app_key: str = APP_KEY
+    secret: str = SECRET
+    version: str = "v2"
+    shape: Literal["v2", "v2.1"] = "v2"
+    missing: set[str] = field(default_factory=set)  # IDs answered in failed_list
+    hosts_down: set[str] = field(default_factory=set)  # hosts that refuse connections
+    script: deque[Reply] = field(default_factory=deque)  # replies for the next calls, in order
+    rule: Callable[[Call], Reply | None] | None = None  # a reply chosen by what was asked
+    calls: list[Call] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        problem = self._protocol_problem(request)
+        if problem:
+            self.violations.append(problem)
+            return envelope(414, problem)
+        call = Call(
+            request=request,
+            host=request.url.host,
+            ids=request.url.params["conversation_ids"].split(","),
+            trace_id=request.headers.get(TRACE_HEADER),
+            nonce=request.headers["Nonce"],
+            checksum=request.headers["CheckSum"],
+        )
+        if any(earlier.nonce == call.nonce for earlier in self.calls):
+            self.violations.append(f"nonce {call.nonce} reused")
+        self.calls.append(call)
+        if call.host in self.hosts_down:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        if len(call.ids) > MAX_IDS_PER_CALL:
+            self.violations.append(f"{len(call.ids)} IDs in one call")
+            return envelope(414, "conversation_ids: at most 100")
+        expected = hashlib.sha1((self.secret + call.nonce + request.headers["CurTime"]).encode()).hexdigest()
+        if call.checksum != expected:
+            return envelope(414, "checksum error")
+        scripted = self.script.popleft() if self.script else None
+        chosen = scripted or (self.rule(call) if self.rule else None)
+        if chosen is not None:
+            return await chosen(call)
+        return self.answer(call.ids)
+
+    def _protocol_problem(self, request: httpx.Request) -> str | None:
+        headers = request.headers
+        if request.method != "GET":
+            return f"method {request.method}"
+        if request.url.path != f"/im/{self.version}/conversations/actions/conversation_ids":
+            return f"path {request.url.path}"
+        if set(request.url.params) != {"conversation_ids"} or not request.url.params["conversation_ids"]:
+            return f"query {request.url.query!r}"
+        if headers.get("AppKey") != self.app_key:
+            return "AppKey missing or wrong"
+        nonce = headers.get("Nonce", "")
+        if not 0 < len(nonce) <= MAX_NONCE_LENGTH:
+            return f"Nonce of {len(nonce)} characters"
+        cur_time = headers.get("CurTime", "")
+        if not cur_time.isdigit():
+            return f"CurTime not long: {cur_time!r}"
+        if abs(int(cur_time) - time.time()) > CHECKSUM_LIFETIME_SECONDS:
+            return "CurTime is expired"
+        if len(headers.get("CheckSum", "")) != 40 or headers["CheckSum"] != headers["CheckSum"].lower():
+            return "CheckSum is not 40 lowercase hex characters"
+        if not headers.get(TRACE_HEADER):
+            return "no trace ID"
+        return None
+
+    def answer(self, ids: list[str]) -> httpx.Response:
+        """The normal answer: Yunxin lowercases accounts, so IDs come back lowercased."""
+        found = [conversation_entry(i.lower(), self.shape) for i in ids if i.lower() not in self.missing]
+        failed = [
+            {"conversation_id": i.lower(), "error_code": NOT_FOUND_CODE, "error_msg": "conversation not exist"}
+            for i in ids
+            if i.lower() in self.missing
+        ]
+        return envelope(200, "success", {"success_list": found, "failed_list": failed})
+
+
+def envelope(code: int, msg: str, data: dict[str, Any] | None = None) -> httpx.Response:
+    return httpx.Response(200, json={"code": code, "msg": msg, "data": data if data is not None else {}})
+
+
+def conversation_entry(conversation_id: str, shape: Literal["v2", "v2.1"]) -> dict[str, Any]:
+    owner, kind, target = conversation_id.split("|")
+    entry: dict[str, Any] = {
+        "conversation_id": conversation_id,
+        "sender_id": owner,
+        "receiver_id": target,
+        "type": int(kind),
+        "stick_top": "false",
+        "unread_count": 1,
+        "update_time": 1700000000123,
+        "some_future_field": {"x": 1},
+    }
+    if shape == "v2":
+        entry["last_message"] = {
+            "sender_no_sense": "false",
+            "message": {"message_type": 0, "text": f"hello from {owner}"},
+        }
+    else:
+        entry["last_message"] = {
+            "message_server_id": 9007199254740993,
+            "sender_id": owner,
+            "message_type": 0,
+            "text": f"hello from {owner}",
+        }
+    return entry
+
+
+def reply_json(body: Any, status: int = 200) -> Reply:
+    async def reply(call: Call) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    return reply
+
+
+def reply_code(code: int, msg: str) -> Reply:
+    return reply_json({"code": code, "msg": msg, "data": {}})
+
+
+def reply_text(text: str, status: int) -> Reply:
+    async def reply(call: Call) -> httpx.Response:
+        return httpx.Response(status, text=text, headers={"Content-Type": "text/html"})
+
+    return reply
+
+
+def reply_raise(error: type[httpx.TransportError]) -> Reply:
+    async def reply(call: Call) -> httpx.Response:
+        raise error("simulated", request=call.request)
+
+    return reply
+
+
+def reply_never() -> Reply:
+    async def reply(call: Call) -> httpx.Response:
+        await asyncio.Event().wait()  # nothing ever sets it
+        raise AssertionError("unreachable")
+
+    return reply
+
+
+def ids_of(count: int, prefix: str = "u") -> list[str]:
+    return [f"{prefix}{n}|1|peer{n}" for n in range(count)]
+
+
+def app_config(**changes: Any) -> YunxinAppConfig:
+    values: dict[str, Any] = {
+        "name": "test",
+        "app_key": APP_KEY,
+        "app_secret": SecretStr(SECRET),
+        "base_url": f"https://{PRIMARY}",
+        "backup_base_url": f"https://{BACKUP}",
+        "api_version": "v2",
+        "timeout_seconds": 5.0,
+        "sandbox": False,
+    }
+    values.update(changes)
+    return YunxinAppConfig(**values)
+
+
+class Sleeps:
+    """A no-op sleep that remembers what it was asked to wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def fake() -> FakeYunxin:
+    return FakeYunxin()
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+async def make_client(fake: FakeYunxin, sleeps: Sleeps) -> AsyncIterator[Callable[..., YunxinClient]]:
+    """Build clients on the fake; close them after the test and check the fake saw no violation."""
+    made: list[YunxinClient] = []
+
+    def make(config: YunxinAppConfig | None = None, **options: Any) -> YunxinClient:
+        options.setdefault("sleep", sleeps)
+        client = YunxinClient(config or app_config(), transport=fake.transport(), **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.aclose()
+    assert fake.violations == []
+
+
+@pytest.fixture
+def client(make_client: Callable[..., YunxinClient]) -> YunxinClient:
+    return make_client()
+
+
+def found_ids(result: LookupResult) -> list[str]:
+    return [o.conversation_id for o in result.outcomes() if isinstance(o, Found)]
+
+
+# Chunking ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("count", "chunk_sizes"), [(1, [1]), (100, [100]), (101, [100, 1]), (250, [100, 100, 50])])
+async def test_ids_are_sent_in_calls_of_at_most_100(
+    client: YunxinClient, fake: FakeYunxin, count: int, chunk_sizes: list[int]
+) -> None:
+    ids = ids_of(count)
+    result = await client.get_conversations(ids)
+    assert sorted(len(call.ids) for call in fake.calls) == sorted(chunk_sizes)
+    sent = [i for call in fake.calls for i in call.ids]
+    assert sorted(sent) == sorted(ids)  # each ID exactly once
+    assert result.requested == ids
+    assert found_ids(result) == ids
+    assert result.chunk_failures == []
+    assert sorted(result.trace_ids) == sorted(call.trace_id for call in fake.calls)
+
+
+async def test_the_id_list_travels_url_encoded_in_one_parameter(client: YunxinClient, fake: FakeYunxin) -> None:
+    await client.get_conversations(["alice|1|bob", "carol|2|123"])
+    (call,) = fake.calls
+    assert call.request.url.query == b"conversation_ids=alice%7C1%7Cbob%2Ccarol%7C2%7C123"
+
+
+async def test_malformed_ids_are_reported_and_never_sent(client: YunxinClient, fake: FakeYunxin) -> None:
+    result = await client.get_conversations(["alice|1|bob", "bad id", "carol|9|x", "ALICE|1|BOB"])
+    assert [call.ids for call in fake.calls] == [["alice|1|bob"]]
+    assert [o.status for o in result.outcomes()] == ["found", "malformed", "malformed"]
+
+
+async def test_only_malformed_ids_make_no_call(client: YunxinClient, fake: FakeYunxin) -> None:
+    result = await client.get_conversations(["nonsense", "a|5|b"])
+    assert fake.calls == []
+    assert [o.status for o in result.outcomes()] == ["malformed", "malformed"]
+    assert result.all_failed is False
+
+
+async def test_an_empty_lookup_makes_no_call(client: YunxinClient, fake: FakeYunxin) -> None:
+    result = await client.get_conversations([])
+    assert fake.calls == []
+    assert result.outcomes() == []
+
+
+# Answers -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["v2", "v2.1"])
+async def test_both_response_shapes(make_client: Callable[..., YunxinClient], fake: FakeYunxin, shape: str) -> None:
+    fake.shape = shape  # type: ignore[assignment]
+    result = await make_client().get_conversations(["Alice|1|Bob", "carol|2|123"])
+    outcomes = result.outcomes()
+    assert [o.status for o in outcomes] == ["found", "found"]
+    first = outcomes[0]
+    assert isinstance(first, Found)
+    assert first.conversation_id == "Alice|1|Bob"  # as asked, though Yunxin answered in lower case
+    last = first.conversation.last_message
+    assert last is not None
+    assert last.body_text == "hello from alice"
+    assert last.kind_label == "text"
+    if shape == "v2.1":
+        assert last.message_server_id == 9007199254740993
+
+
+async def test_api_version_v21_uses_its_path(make_client: Callable[..., YunxinClient], fake: FakeYunxin) -> None:
+    fake.version = "v2.1"
+    result = await make_client(app_config(api_version="v2.1")).get_conversations(["a|1|b"])
+    assert fake.calls[0].request.url.path == "/im/v2.1/conversations/actions/conversation_ids"
+    assert found_ids(result) == ["a|1|b"]
+
+
+async def test_ids_yunxin_could_not_return_are_failed(client: YunxinClient, fake: FakeYunxin) -> None:
+    fake.missing = {"a|1|gone"}
+    result = await client.get_conversations(["a|1|b", "A|1|GONE"])
+    found, failed = result.outcomes()
+    assert isinstance(found, Found)
+    assert isinstance(failed, Failed)
+    assert failed.failure.error_code == NOT_FOUND_CODE
+
+
+async def test_an_id_left_out_of_both_lists_is_unanswered_without_error(client: YunxinClient, fake: FakeYunxin) -> None:
+    fake.script.append(reply_json({"code": 200, "msg": "ok", "data": {"success_list": [], "failed_list": []}}))
+    result = await client.get_conversations(["a|1|b"])
+    (outcome,) = result.outcomes()
+    assert isinstance(outcome, Unanswered)
+    assert outcome.error is None
+
+
+async def test_a_success_without_data_is_not_an_error(client: YunxinClient, fake: FakeYunxin) -> None:
+    fake.script.append(reply_json({"code": 200, "msg": "ok"}))
+    result = await client.get_conversations(["a|1|b"])
+    assert result.chunk_failures == []
+    assert [o.status for o in result.outcomes()] == ["unanswered"]
+
+
+async def test_the_code_may_arrive_as_text(client: YunxinClient, fake: FakeYunxin) -> None:
+    data = {"success_list": [{"conversation_id": "a|1|b"}]}
+    fake.script.append(reply_json({"code": "200", "msg": "ok", "data": data}))
+    result = await client.get_conversations(["a|1|b"])
+    assert found_ids(result) == ["a|1|b"]
+
+
+async def test_requests_are_signed_with_the_configured_secret(client: YunxinClient, fake: FakeYunxin) -> None:
+    await client.get_conversations(["a|1|b"])
+    (call,) = fake.calls
+    headers = call.request.headers
+    assert headers["AppKey"] == APP_KEY
+    assert headers["CheckSum"] == hashlib.sha1((SECRET + headers["Nonce"] + headers["CurTime"]).encode()).hexdigest()
+
+
+async def test_a_wrong_secret_is_rejected_by_the_fake(make_client: Callable[..., YunxinClient]) -> None:
+    client = make_client(app_config(app_secret=SecretStr("not-the-secret")))
+    result = await client.get_conversations(["a|1|b"])
+    assert [type(e) for e in result.errors] == [CredentialsRejected]
+
+
+# Errors ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    replies: list[Reply]
+    error: type[YunxinError]
+    calls: int
+    detail_part: str
+    hosts_down: tuple[str, ...] = ()
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "414 checksum": Scenario([reply_code(414, "checksum")], CredentialsRejected, 1, "code 414"),
+    "414 CurTime expired": Scenario([reply_code(414, "CurTime is expired")], CredentialsRejected, 1, "CurTime"),
+    "414 other": Scenario([reply_code(414, "parameter error")], RequestRejected, 1, "parameter error"),
+    "403": Scenario([reply_code(403, "forbidden")], RequestRejected, 1, "code 403"),
+    "416 twice": Scenario([reply_code(416, "freq")] * 2, RateLimited, 2, "code 416"),
+    "503 code": Scenario([reply_code(503, "busy")], Unavailable, 1, "code 503"),
+    "514 code": Scenario([reply_code(514, "unavailable")], Unavailable, 1, "code 514"),
+    "500 code": Scenario([reply_code(500, "server error")], Unavailable, 1, "code 500"),
+    "HTTP 500 HTML": Scenario([reply_text("<html>oops</html>", 500)], Unavailable, 1, "HTTP 500"),
+    "HTTP 200 HTML": Scenario([reply_text("<html><body>login</body></html>", 200)], MalformedResponse, 1, "not JSON"),
+    "HTTP 404 HTML": Scenario([reply_text("<html>no such path</html>", 404)], RequestRejected, 1, "HTTP 404"),
+    "JSON without envelope": Scenario([reply_json({"hello": "world"})], MalformedResponse, 1, "envelope"),
+    "JSON list": Scenario([reply_json([1, 2])], MalformedResponse, 1, "envelope"),
+    "code not a number": Scenario([reply_json({"code": "ok", "msg": ""})], MalformedResponse, 1, "not a number"),
+    "code true": Scenario([reply_json({"code": True})], MalformedResponse, 1, "not a number"),
+    "read timeout": Scenario([reply_raise(httpx.ReadTimeout)], Timeout, 1, "did not answer within 5 s"),
+    "502 twice on each host": Scenario(
+        [reply_text("bad gateway", 502)] * 4, Unavailable, 4, f"could not reach {PRIMARY} or {BACKUP}"
+    ),
+    "connection refused everywhere": Scenario([], Unavailable, 4, "connection refused", hosts_down=(PRIMARY, BACKUP)),
+    "connection reset everywhere": Scenario([reply_raise(httpx.ReadError)] * 4, Unavailable, 4, "reset"),
+    "connect timeout everywhere": Scenario([reply_raise(httpx.ConnectTimeout)] * 4, Unavailable, 4, "connect"),
+}
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+async def test_every_error_kind_carries_the_trace_id_sent_and_never_the_secret(
+    make_client: Callable[..., YunxinClient],
+    fake: FakeYunxin,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+) -> None:
+    scenario = SCENARIOS[name]
+    fake.script.extend(scenario.replies)
+    fake.hosts_down = set(scenario.hosts_down)
+    caplog.set_level(logging.DEBUG)
+    client = make_client()
+
+    result = await client.get_conversations(["a|1|b", "c|2|3"])
+
+    assert len(fake.calls) == scenario.calls
+    (error,) = result.errors
+    assert type(error) is scenario.error
+    assert scenario.detail_part in error.detail
+    sent_traces = [call.trace_id for call in fake.calls]
+    assert error.trace_id == sent_traces[-1]
+    assert len(set(sent_traces)) == len(sent_traces)  # a fresh trace ID per attempt
+    assert error.trace_id in str(error)
+    assert result.trace_ids == [error.trace_id]
+    assert result.all_failed is True
+    assert all(isinstance(o, Unanswered) and o.error is error for o in result.outcomes())
+    assert_secret_absent(fake, [str(error), repr(error), error.detail, repr(client), repr(client.config)], caplog)
+
+
+def assert_secret_absent(fake: FakeYunxin, texts: list[str], caplog: pytest.LogCaptureFixture) -> None:
+    """Neither the AppSecret nor any CheckSum sent may appear in the texts or any log record."""
+    forbidden = [SECRET, *(call.checksum for call in fake.calls)]
+    logged = [record.getMessage() for record in caplog.records]
+    logged += [repr(vars(record)) for record in caplog.records]
+    for text in texts + logged:
+        for secret in forbidden:
+            assert secret not in text
+
+
+async def test_rate_limited_is_retried_exactly_once_after_a_pause(
+    client: YunxinClient, fake: FakeYunxin, sleeps: Sleeps
+) -> None:
+    fake.script.extend([reply_code(416, "freq")] * 3)
+    result = await client.get_conversations(["a|1|b"])
+    assert [type(e) for e in result.errors] == [RateLimited]
+    assert len(fake.calls) == 2
+    assert sleeps.waits == [1.0]
+
+
+async def test_rate_limited_then_success(client: YunxinClient, fake: FakeYunxin, sleeps: Sleeps) -> None:
+    fake.script.append(reply_code(416, "freq"))
+    result = await client.get_conversations(["a|1|b"])
+    assert found_ids(result) == ["a|1|b"]
+    assert result.errors == []
+    assert len(fake.calls) == 2
+    assert len(sleeps.waits) == 1
+
+
+@pytest.mark.parametrize("status", [502, 503])
+async def test_502_or_503_is_retried_once_then_succeeds(client: YunxinClient, fake: FakeYunxin, status: int) -> None:
+    fake.script.append(reply_text("<html>bad gateway</html>", status))
+    result = await client.get_conversations(["a|1|b"])
+    assert found_ids(result) == ["a|1|b"]
+    assert [call.host for call in fake.calls] == [PRIMARY, PRIMARY]
+    assert result.trace_ids == [fake.calls[-1].trace_id]
+
+
+async def test_connection_refused_on_the_primary_fails_over_to_the_backup(
+    client: YunxinClient, fake: FakeYunxin, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.hosts_down = {PRIMARY}
+    caplog.set_level(logging.DEBUG)
+    result = await client.get_conversations(["a|1|b"])
+    assert found_ids(result) == ["a|1|b"]
+    assert [call.host for call in fake.calls] == [PRIMARY, PRIMARY, BACKUP]
+    assert result.trace_ids == [fake.calls[-1].trace_id]
+    assert any(BACKUP in record.getMessage() and record.levelno == logging.WARNING for record in caplog.records)
+    assert_secret_absent(fake, [], caplog)
+
+
+async def test_without_a_backup_a_refused_connection_is_retried_once_on_the_primary(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin
+) -> None:
+    fake.hosts_down = {PRIMARY}
+    result = await make_client(app_config(backup_base_url=None)).get_conversations(["a|1|b"])
+    assert [call.host for call in fake.calls] == [PRIMARY, PRIMARY]
+    (error,) = result.errors
+    assert isinstance(error, Unavailable)
+    assert error.detail == f"{PRIMARY}: connection refused or host unreachable"
+
+
+async def test_timeout_and_rejections_are_not_retried_on_the_backup(client: YunxinClient, fake: FakeYunxin) -> None:
+    fake.script.append(reply_raise(httpx.ReadTimeout))
+    result = await client.get_conversations(["a|1|b"])
+    assert [call.host for call in fake.calls] == [PRIMARY]
+    assert [type(e) for e in result.errors] == [Timeout]
+
+
+async def test_the_deadline_ends_a_call_that_never_answers(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin
+) -> None:
+    hung = ids_of(1, "hung")
+    fake.rule = lambda call: reply_never() if call.ids == hung else None
+    client = make_client(deadline_seconds=0.05)
+    result = await client.get_conversations(ids_of(100) + hung)  # the hung ID is a call of its own
+    (failure,) = result.chunk_failures
+    assert failure.ids == tuple(hung)
+    assert isinstance(failure.error, Timeout)
+    assert "deadline" in failure.error.detail
+    hung_call = next(call for call in fake.calls if call.ids == hung)
+    assert failure.error.trace_id == hung_call.trace_id
+    assert len(found_ids(result)) == 100
+
+
+async def test_a_call_abandoned_at_the_deadline_does_not_keep_running(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin
+) -> None:
+    fake.rule = lambda call: reply_never() if len(fake.calls) == 1 else None
+    client = make_client(deadline_seconds=0.05, concurrency=1)
+    first = await client.get_conversations(["a|1|b"])
+    assert [type(e) for e in first.errors] == [Timeout]
+    # The abandoned call must free its place: the same lookup again makes a fresh call and succeeds.
+    second = await client.get_conversations(["a|1|b"])
+    assert found_ids(second) == ["a|1|b"]
+    assert len(fake.calls) == 2
+
+
+async def test_one_failing_chunk_spoils_only_its_own_ids(client: YunxinClient, fake: FakeYunxin) -> None:
+    ids = ids_of(250)
+    doomed = ids[150]
+    fake.rule = lambda call: reply_code(503, "busy") if doomed in call.ids else None
+    result = await client.get_conversations(ids)
+    (failure,) = result.chunk_failures
+    assert doomed in failure.ids
+    assert len(failure.ids) == 100
+    outcomes = result.outcomes()
+    assert [o.conversation_id for o in outcomes] == ids
+    for outcome in outcomes:
+        if outcome.conversation_id in failure.ids:
+            assert isinstance(outcome, Unanswered) and outcome.error is failure.error
+        else:
+            assert isinstance(outcome, Found)
+    assert len(result.found) == 150
+    assert result.all_failed is False
+    assert len(result.trace_ids) == 3
+
+
+async def test_an_unexpected_bug_in_one_call_is_contained(client: YunxinClient, fake: FakeYunxin) -> None:
+    async def explode(call: Call) -> httpx.Response:
+        raise RuntimeError("a bug")
+
+    fake.rule = lambda call: explode if "u0|1|peer0" in call.ids else None
+    result = await client.get_conversations(ids_of(101))
+    (failure,) = result.chunk_failures
+    assert type(failure.error) is YunxinError
+    assert "unexpected error" in failure.error.detail
+    assert "a bug" not in str(failure.error)
+    assert len(found_ids(result)) == 1
+
+
+# Sharing -----------------------------------------------------------------------------------------
+
+
+async def test_identical_concurrent_lookups_share_one_upstream_call(client: YunxinClient, fake: FakeYunxin) -> None:
+    called, gate = asyncio.Event(), asyncio.Event()
+
+    async def slow(call: Call) -> httpx.Response:
+        called.set()
+        await gate.wait()
+        return fake.answer(call.ids)
+
+    fake.rule = lambda call: slow
+
+    lookups = asyncio.gather(
+        client.get_conversations(["a|1|b", "c|2|3"]),
+        client.get_conversations(["C|2|3", "A|1|B"]),  # the same conversations, asked differently
+        client.get_conversations(["a|1|b", "c|2|3"]),
+    )
+    first_call = asyncio.ensure_future(called.wait())
+    # Hold the upstream answer until it is asked for (or the lookups end without asking).
+    await asyncio.wait([lookups, first_call], return_when=asyncio.FIRST_COMPLETED)
+    first_call.cancel()
+    gate.set()
+    results = await lookups
+    assert len(fake.calls) == 1
+    assert [found_ids(r) for r in results] == [["a|1|b", "c|2|3"], ["C|2|3", "A|1|B"], ["a|1|b", "c|2|3"]]
+
+
+async def test_a_later_identical_lookup_makes_a_fresh_call(client: YunxinClient, fake: FakeYunxin) -> None:
+    await client.get_conversations(["a|1|b"])
+    await client.get_conversations(["a|1|b"])
+    assert len(fake.calls) == 2
+
+
+async def test_different_lookups_are_not_shared(client: YunxinClient, fake: FakeYunxin) -> None:
+    await asyncio.gather(client.get_conversations(["a|1|b"]), client.get_conversations(["a|1|c"]))
+    assert sorted(call.ids[0] for call in fake.calls) == ["a|1|b", "a|1|c"]
+
+
+# Secrecy -----------------------------------------------------------------------------------------
+
+
+async def test_the_secret_is_absent_from_reprs_and_logs_of_a_full_lookup(
+    client: YunxinClient, fake: FakeYunxin, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.hosts_down = {PRIMARY}
+    result = await client.get_conversations(ids_of(120))
+    assert len(found_ids(result)) == 120
+    assert caplog.records  # the failover warning, at least: the check below looks at something
+    texts = [repr(client), repr(client.config), str(client.config), repr(result), json.dumps(result.trace_ids)]
+    assert_secret_absent(fake, texts, caplog)
