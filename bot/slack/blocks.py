@@ -22,7 +22,7 @@ from bot.yunxin.errors import ADVICE, YunxinError
 from bot.yunxin.ids import ConversationType
 from bot.yunxin.models import Conversation, Failed, Found, LookupResult, Malformed, Outcome, Unanswered
 
-from .actions import REFRESH_ACTION, SHARE_ACTION, LookupRequest
+from .actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
 from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX, blocks_json_length
 
 Block = dict[str, Any]
@@ -158,7 +158,9 @@ def _groups(group_ids: list[int]) -> str:
     return f"{shorten(listed, GROUPS_SHOWN_MAX)} ({len(group_ids)} in all)"
 
 
-def _found_section(shown_id: str, conversation: Conversation, *, redact: bool, snippet: int) -> Block:
+def _found_section(
+    shown_id: str, conversation: Conversation, *, redact: bool, snippet: int, details: str | None = None
+) -> Block:
     kind = conversation.conversation_type
     pinned = " · :pushpin: pinned" if conversation.stick_top else ""
     last = _last_message(conversation, redact=redact, limit=snippet)
@@ -177,7 +179,10 @@ def _found_section(shown_id: str, conversation: Conversation, *, redact: bool, s
     if conversation.server_extension:
         fields.append(_field("Server extension", _code(conversation.server_extension, EXTENSION_SHOWN_MAX)))
     text = f"*{shown_id}* · {_type_label(conversation)}{pinned}\n*Last message:* {last}"
-    return {"type": "section", "text": _mrkdwn(text), "fields": fields}
+    section: Block = {"type": "section", "text": _mrkdwn(text), "fields": fields}
+    if details is not None:
+        section["accessory"] = _button("Details", DETAILS_ACTION, details)
+    return section
 
 
 def _found_line(shown_id: str, conversation: Conversation, *, redact: bool, snippet: int | None) -> str:
@@ -205,7 +210,8 @@ def _failure_line(shown_id: str, outcome: Failed | Malformed | Unanswered, reaso
     return f"{shown_id} · :grey_question: {_error_summary(outcome.error)}"
 
 
-def _error_text(error: YunxinError, detail_limit: int) -> str:
+def error_text(error: YunxinError, detail_limit: int) -> str:
+    """What failed, what to do, and the trace ID to quote, as mrkdwn."""
     lines = [f":rotating_light: *{escape_mrkdwn(error.title)}*"]
     if error.detail.strip():
         lines.append(_safe(error.detail, detail_limit))
@@ -336,24 +342,28 @@ def _grouped_items(outcomes: list[Outcome], density: _Density, redact: bool) -> 
     return items
 
 
-def _outcome_item(outcome: Outcome, density: _Density, redact: bool) -> _Item:
+def _outcome_item(outcome: Outcome, density: _Density, redact: bool, request: LookupRequest | None) -> _Item:
     shown_id = _shown_id(outcome, density)
     if not isinstance(outcome, Found):
         return _Line(_failure_line(shown_id, outcome, density.reasons), ids=1)
     if density.detailed and density.snippet is not None:
-        section = _found_section(shown_id, outcome.conversation, redact=redact, snippet=density.snippet)
+        # The Details button repeats the lookup for this one ID, in the same environment.
+        details = None if request is None else LookupRequest((outcome.conversation_id,), request.environment).encode()
+        section = _found_section(
+            shown_id, outcome.conversation, redact=redact, snippet=density.snippet, details=details
+        )
         return _Blocks([_divider(), section], ids=1)
     return _Line(_found_line(shown_id, outcome.conversation, redact=redact, snippet=density.snippet), ids=1)
 
 
-def _body(outcomes: list[Outcome], density: _Density, redact: bool) -> list[_Item]:
-    items: list[_Item] = [_Blocks([_section(_error_text(e, density.error_detail))]) for e in _distinct_errors(outcomes)]
+def _body(outcomes: list[Outcome], density: _Density, redact: bool, request: LookupRequest | None) -> list[_Item]:
+    items: list[_Item] = [_Blocks([_section(error_text(e, density.error_detail))]) for e in _distinct_errors(outcomes)]
     if not outcomes:
         items.append(_Line("No conversation IDs were given."))
     elif density.failures != "lines":
         items.extend(_grouped_items(outcomes, density, redact))
     else:
-        items.extend(_outcome_item(outcome, density, redact) for outcome in outcomes)
+        items.extend(_outcome_item(outcome, density, redact, request) for outcome in outcomes)
     return items
 
 
@@ -460,8 +470,13 @@ def _paginate_cut(items: Sequence[_Item], head: Head, tail: list[Block], limit: 
 # ---- the lookup answer --------------------------------------------------------------------
 
 
+def _shown_counts(counts: dict[str, int]) -> list[str]:
+    """Found is always said; the kinds of failure only when there are some."""
+    return [status for status in ("found", "failed", "malformed", "unanswered") if status == "found" or counts[status]]
+
+
 def _summary(counts: dict[str, int], environment: str | None) -> str:
-    text = " · ".join(f"*{counts[status]}* {status}" for status in ("found", "failed", "malformed", "unanswered"))
+    text = " · ".join(f"*{counts[status]}* {status}" for status in _shown_counts(counts))
     return f"{text} · environment {_code(environment, 100)}" if environment else text
 
 
@@ -469,7 +484,7 @@ def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int) -> 
     prefix = "SANDBOX DATA — " if sandbox else ""
     if index > 0:
         return f"{prefix}{TITLE}, part {index + 1} of {total}"
-    tally = ", ".join(f"{counts[status]} {status}" for status in ("found", "failed", "malformed", "unanswered"))
+    tally = ", ".join(f"{counts[status]} {status}" for status in _shown_counts(counts))
     return f"{prefix}{TITLE}: {tally}"
 
 
@@ -491,6 +506,7 @@ def render_lookup(
     redact_text: bool = False,
     request: LookupRequest | None = None,
     shared_by: str | None = None,
+    refreshed_at: datetime | None = None,
     max_messages: int = 5,
 ) -> list[Message]:
     """The answer to one lookup, as at most `max_messages` messages showing every requested ID.
@@ -513,6 +529,8 @@ def render_lookup(
             notes.append(_summary(counts, result.environment))
             if shared_by:
                 notes.append(f"Shared by {_mention(shared_by)}")
+            if refreshed_at is not None:
+                notes.append(f"Refreshed {_date(refreshed_at)}")
         if total > 1:
             notes.append(f"Part {index + 1} of {total}")
         title = TITLE if index == 0 else f"{TITLE} (continued)"
@@ -522,11 +540,11 @@ def render_lookup(
     layouts = (_DETAILED, *_LAYOUTS) if len(outcomes) <= DETAILED_OUTCOMES_MAX else _LAYOUTS
     bodies = None
     for density in layouts:
-        bodies = _paginate(_body(outcomes, density, redact_text), head, tail, max_messages)
+        bodies = _paginate(_body(outcomes, density, redact_text, request), head, tail, max_messages)
         if bodies is not None:
             break
     if bodies is None:
-        bodies = _paginate_cut(_body(outcomes, _LAYOUTS[-1], redact_text), head, tail, max_messages)
+        bodies = _paginate_cut(_body(outcomes, _LAYOUTS[-1], redact_text, request), head, tail, max_messages)
     total = len(bodies)
     return [
         _message(_fallback(counts, result.sandbox, index, total), head(index, total) + body)
@@ -578,7 +596,7 @@ def render_refusal(reason: str, contact: str) -> Message:
 
 def render_error(error: YunxinError, *, sandbox: bool = False) -> Message:
     """A lookup that failed as a whole: what failed, what to do, the trace ID to quote."""
-    blocks = [_section(_error_text(error, 1000)), *_sandbox_context(sandbox)]
+    blocks = [_section(error_text(error, 1000)), *_sandbox_context(sandbox)]
     return _message(escape_mrkdwn(error.title), blocks)
 
 

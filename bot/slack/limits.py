@@ -177,3 +177,36 @@ def _element_problems(element: Any, where: str) -> list[str]:
     if "style" in element and element["style"] not in BUTTON_STYLES:
         found.append(f"{where} style {element['style']!r} is not one of {', '.join(sorted(BUTTON_STYLES))}")
     return found
+
+
+# ---- modals -------------------------------------------------------------------------------
+
+VIEW_BLOCKS_MAX = 100
+VIEW_TITLE_MAX = 24
+VIEW_PRIVATE_METADATA_MAX = 3000
+VIEW_CALLBACK_ID_MAX = 255
+
+
+def view_problems(view: Mapping[str, Any]) -> list[str]:
+    """Every way a modal view breaks Slack's limits (`views.open` / `views.update`); [] when fine."""
+    if not isinstance(view, Mapping):
+        return ["the view is not an object"]
+    found: list[str] = []
+    if view.get("type") != "modal":
+        found.append(f"the view has type {view.get('type')!r} (expected modal)")
+    found.extend(_text_object_problems(view.get("title"), "the view title", VIEW_TITLE_MAX, plain_only=True))
+    for key in ("close", "submit"):
+        if key in view:
+            found.extend(_text_object_problems(view[key], f"the view {key}", VIEW_TITLE_MAX, plain_only=True))
+    found.extend(_id_problems(view, "callback_id", VIEW_CALLBACK_ID_MAX, "the view"))
+    metadata = view.get("private_metadata")
+    if metadata is not None and (not isinstance(metadata, str) or len(metadata) > VIEW_PRIVATE_METADATA_MAX):
+        found.append(f"the view private_metadata is not a string of at most {VIEW_PRIVATE_METADATA_MAX} characters")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        return [*found, "the view blocks is not a non-empty list"]
+    if len(blocks) > VIEW_BLOCKS_MAX:
+        found.append(f"the view has {len(blocks)} blocks (at most {VIEW_BLOCKS_MAX})")
+    for index, block in enumerate(blocks):
+        found.extend(_block_problems(block, f"blocks[{index}]"))
+    return found
