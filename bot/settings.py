@@ -99,10 +99,16 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("yunxin_base_url", "slack_api_url")
+    @field_validator("yunxin_base_url")
     @classmethod
     def _urls(cls, value: str) -> str:
         return _check_url(value)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url(cls, value: str) -> str:
+        # slack_sdk joins method names onto it with urljoin, which drops a last segment without "/".
+        return _check_url(value) + "/"
 
     @field_validator("yunxin_backup_base_url")
     @classmethod

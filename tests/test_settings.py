@@ -1,0 +1,294 @@
+"""Settings: defaults, the sandbox, backup hosts, comma lists, and one-line errors that never echo
+a secret. Every test clears the settings' variables and reads no .env, so a developer's own
+environment cannot leak in."""
+
+from __future__ import annotations
+
+import re
+import traceback
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.settings import (
+    SANDBOX_APP_KEY,
+    SANDBOX_APP_SECRET,
+    SANDBOX_BASE_URL,
+    Settings,
+    SettingsError,
+    load_settings,
+)
+
+SECRET = "Xk9-very-distinctive-secret-value"
+ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+VARIABLES = [name.upper() for name in Settings.model_fields]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout is found from here
+
+
+def load(**env: str) -> Settings:
+    return load_settings(_env_file=None) if not env else _load_with(env)
+
+
+def _load_with(env: dict[str, str]) -> Settings:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        return load_settings(_env_file=None)
+
+
+def load_error(**env: str) -> str:
+    with pytest.raises(SettingsError) as caught:
+        load(**env)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+CREDENTIALS = {"YUNXIN_APP_KEY": "key-1", "YUNXIN_APP_SECRET": SECRET}
+
+
+# Defaults and the sandbox ------------------------------------------------------------------------
+
+
+def test_defaults() -> None:
+    settings = load()
+    assert settings.yunxin_app_key is None
+    assert settings.yunxin_app_secret is None
+    assert settings.yunxin_base_url == "https://open.yunxinapi.com"
+    assert settings.yunxin_backup_base_url is None
+    assert settings.yunxin_api_version == "v2"
+    assert settings.yunxin_timeout_seconds == 5.0
+    assert settings.yunxin_deadline_seconds == 15.0
+    assert settings.yunxin_sandbox is False
+    assert settings.yunxin_max_calls_per_second == 50.0
+    assert settings.yunxin_concurrency == 4
+    assert settings.slack_bot_token is None
+    assert settings.slack_signing_secret is None
+    assert settings.slack_app_token is None
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.port == 3000
+    assert settings.allowed_team_ids == []
+    assert settings.allowed_user_ids == []
+    assert settings.allowed_usergroup_ids == []
+    assert settings.allowed_channel_ids == []
+    assert settings.access_contact == "your Slack workspace admin"
+    assert settings.redact_message_text is False
+    assert settings.max_ids_per_command == 400
+    assert settings.log_level == "INFO"
+
+
+def test_without_credentials_the_sandbox_answers() -> None:
+    settings = load()
+    assert settings.uses_sandbox is True
+    config = settings.yunxin()
+    assert config.sandbox is True
+    assert config.name == "sandbox"
+    assert (config.app_key, config.app_secret.get_secret_value()) == (SANDBOX_APP_KEY, SANDBOX_APP_SECRET)
+    assert config.base_urls == [SANDBOX_BASE_URL]
+
+
+def test_blank_credentials_count_as_unset() -> None:
+    assert load(YUNXIN_APP_KEY="  ", YUNXIN_APP_SECRET="").uses_sandbox is True
+
+
+def test_yunxin_sandbox_true_wins_over_real_credentials() -> None:
+    settings = load(**CREDENTIALS, YUNXIN_SANDBOX="true")
+    assert settings.uses_sandbox is True
+    assert settings.yunxin().sandbox is True
+    assert settings.yunxin().app_key == SANDBOX_APP_KEY
+
+
+def test_credentials_select_the_real_service() -> None:
+    config = load(**CREDENTIALS, YUNXIN_TIMEOUT_SECONDS="2.5").yunxin()
+    assert config.sandbox is False
+    assert config.app_key == "key-1"
+    assert config.app_secret.get_secret_value() == SECRET
+    assert config.timeout_seconds == 2.5
+    assert config.api_version == "v2"
+
+
+def test_the_sandbox_keeps_the_chosen_api_version() -> None:
+    assert load(YUNXIN_API_VERSION="v2.1").yunxin().api_version == "v2.1"
+
+
+# Hosts -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base_url", "backup"),
+    [
+        ("https://open.yunxinapi.com", "https://open-bak.yunxinapi.com"),
+        ("https://open.yunxinapi.com/", "https://open-bak.yunxinapi.com"),
+        ("https://OPEN.yunxinapi.com", "https://open-bak.yunxinapi.com"),
+        ("https://open-sg.yunxinapi.com", "https://open-sg-bak.yunxinapi.com"),
+        ("https://yunxin-proxy.internal.example", None),
+    ],
+)
+def test_the_documented_backup_is_derived_for_documented_hosts(base_url: str, backup: str | None) -> None:
+    config = load(**CREDENTIALS, YUNXIN_BASE_URL=base_url).yunxin()
+    assert config.base_url == base_url.rstrip("/")
+    assert config.backup_base_url == backup
+    assert config.base_urls == [base_url.rstrip("/")] + ([backup] if backup else [])
+
+
+@pytest.mark.parametrize("value", ["none", "NONE", "off", ""])
+def test_backup_can_be_disabled(value: str) -> None:
+    config = load(**CREDENTIALS, YUNXIN_BACKUP_BASE_URL=value).yunxin()
+    assert config.backup_base_url is None
+    assert config.base_urls == ["https://open.yunxinapi.com"]
+
+
+def test_an_explicit_backup_is_used() -> None:
+    config = load(**CREDENTIALS, YUNXIN_BACKUP_BASE_URL="https://backup.example/").yunxin()
+    assert config.backup_base_url == "https://backup.example"
+
+
+@pytest.mark.parametrize("url", ["https://slack-gov.com/api", "https://slack-gov.com/api/"])
+def test_the_slack_api_url_keeps_its_trailing_slash(url: str) -> None:
+    # slack_sdk joins method names onto it with urljoin: without the slash "/api" would be dropped.
+    assert load(SLACK_API_URL=url).slack_api_url == "https://slack-gov.com/api/"
+
+
+@pytest.mark.parametrize("version", ["v2", "v2.1"])
+def test_api_version_is_selectable(version: str) -> None:
+    assert load(**CREDENTIALS, YUNXIN_API_VERSION=version).yunxin().api_version == version
+
+
+# Lists and small conversions ---------------------------------------------------------------------
+
+
+def test_comma_lists() -> None:
+    settings = load(
+        ALLOWED_TEAM_IDS="T1",
+        ALLOWED_USER_IDS=" U1, U2,,U3 ,",
+        ALLOWED_USERGROUP_IDS="",
+        ALLOWED_CHANNEL_IDS="C1,C2",
+    )
+    assert settings.allowed_team_ids == ["T1"]
+    assert settings.allowed_user_ids == ["U1", "U2", "U3"]
+    assert settings.allowed_usergroup_ids == []
+    assert settings.allowed_channel_ids == ["C1", "C2"]
+
+
+def test_log_level_is_case_insensitive() -> None:
+    assert load(LOG_LEVEL="debug").log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(("text", "value"), [("true", True), ("1", True), ("false", False), ("0", False)])
+def test_booleans(text: str, value: bool) -> None:
+    settings = load(YUNXIN_SANDBOX=text, REDACT_MESSAGE_TEXT=text)
+    assert settings.yunxin_sandbox is value
+    assert settings.redact_message_text is value
+
+
+def test_a_dotenv_in_the_working_directory_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("YUNXIN_API_VERSION=v2.1\nPORT=8080\n")
+    settings = load_settings()  # the default env_file, found in the working directory
+    assert (settings.yunxin_api_version, settings.port) == ("v2.1", 8080)
+
+
+# Errors ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("YUNXIN_TIMEOUT_SECONDS", "abc", "valid number"),
+        ("YUNXIN_TIMEOUT_SECONDS", "0", "greater than 0"),
+        ("YUNXIN_TIMEOUT_SECONDS", "600", "less than or equal to 60"),
+        ("YUNXIN_DEADLINE_SECONDS", "-1", "greater than 0"),
+        ("YUNXIN_BASE_URL", "open.yunxinapi.com", "http(s) URL"),
+        ("YUNXIN_BASE_URL", "ftp://open.yunxinapi.com", "http(s) URL"),
+        ("YUNXIN_BACKUP_BASE_URL", "backup-host", "http(s) URL"),
+        ("SLACK_API_URL", "slack.com/api", "http(s) URL"),
+        ("YUNXIN_API_VERSION", "v3", "v2"),
+        ("YUNXIN_SANDBOX", "maybe", "boolean"),
+        ("YUNXIN_CONCURRENCY", "0", "greater than or equal to 1"),
+        ("PORT", "http", "valid integer"),
+        ("MAX_IDS_PER_COMMAND", "401", "less than or equal to 400"),
+        ("LOG_LEVEL", "chatty", "DEBUG"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_variable(variable: str, value: str, fragment: str) -> None:
+    message = load_error(**CREDENTIALS, **{variable: value})
+    assert message.startswith(f"{variable}: ")
+    assert fragment in message
+    assert value.lower() in message.lower()  # what was given, so the fix is obvious (it is not a secret)
+    assert SECRET not in message
+
+
+def test_a_key_without_a_secret_names_the_missing_variable() -> None:
+    message = load_error(YUNXIN_APP_KEY="key-1")
+    assert message.startswith("YUNXIN_APP_SECRET: missing")
+    assert "YUNXIN_APP_KEY" in message
+
+
+def test_a_secret_without_a_key_names_the_missing_variable_and_not_the_secret() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load(YUNXIN_APP_SECRET=SECRET)
+    message = str(caught.value)
+    assert message.startswith("YUNXIN_APP_KEY: missing")
+    assert SECRET not in message
+    # Nor anywhere in what a crash report would print, chained exceptions included.
+    assert SECRET not in "".join(traceback.format_exception(caught.value))
+
+
+@pytest.mark.parametrize("field", ["yunxin_app_secret", "slack_bot_token", "slack_signing_secret", "slack_app_token"])
+def test_a_bad_secret_value_is_never_echoed(field: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None, **{field: [SECRET]})  # the wrong type, to force an error on it
+    assert str(caught.value).startswith(f"{field.upper()}: ")
+    assert SECRET not in str(caught.value)
+
+
+def test_several_problems_are_still_one_line() -> None:
+    message = load_error(YUNXIN_TIMEOUT_SECONDS="x", PORT="y")
+    assert "YUNXIN_TIMEOUT_SECONDS" in message
+    assert "PORT" in message
+
+
+def test_reprs_hide_every_secret() -> None:
+    settings = load(
+        **CREDENTIALS,
+        SLACK_BOT_TOKEN=SECRET + "-bot",
+        SLACK_SIGNING_SECRET=SECRET + "-signing",
+        SLACK_APP_TOKEN=SECRET + "-app",
+    )
+    for text in (repr(settings), str(settings), repr(settings.yunxin()), str(settings.model_dump())):
+        assert SECRET not in text
+    assert isinstance(settings.slack_bot_token, SecretStr)
+
+
+# .env.example ------------------------------------------------------------------------------------
+
+
+def example_lines() -> dict[str, str]:
+    """`# NAME=value` lines of .env.example, by name."""
+    pattern = re.compile(r"#\s*([A-Z][A-Z0-9_]*)=(.*)")
+    found = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        match = pattern.fullmatch(line.strip())
+        if match:
+            found[match.group(1)] = match.group(2).strip()
+    return found
+
+
+def test_env_example_names_every_setting() -> None:
+    assert sorted(example_lines()) == sorted(VARIABLES)
+
+
+def test_env_example_as_shipped_gives_the_defaults() -> None:
+    assert Settings(_env_file=ENV_EXAMPLE) == Settings(_env_file=None)
+
+
+def test_env_example_values_are_valid_when_uncommented(tmp_path: Path) -> None:
+    uncommented = "".join(f"{name}={value}\n" for name, value in example_lines().items() if value)
+    (tmp_path / "example.env").write_text(uncommented)
+    Settings(_env_file=tmp_path / "example.env")
