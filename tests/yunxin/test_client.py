@@ -609,6 +609,19 @@ async def test_identical_concurrent_lookups_share_one_upstream_call(client: Yunx
     assert [found_ids(r) for r in results] == [["a|1|b", "c|2|3"], ["C|2|3", "A|1|B"], ["a|1|b", "c|2|3"]]
 
 
+async def test_every_lookup_sharing_a_call_that_never_answers_gets_its_trace_id(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin
+) -> None:
+    fake.rule = lambda call: reply_never()
+    client = make_client(deadline_seconds=0.05)
+    results = await asyncio.gather(client.get_conversations(["a|1|b"]), client.get_conversations(["A|1|B"]))
+    (call,) = fake.calls
+    for result in results:
+        (error,) = result.errors
+        assert isinstance(error, Timeout)
+        assert error.trace_id == call.trace_id
+
+
 async def test_a_later_identical_lookup_makes_a_fresh_call(client: YunxinClient, fake: FakeYunxin) -> None:
     await client.get_conversations(["a|1|b"])
     await client.get_conversations(["a|1|b"])
