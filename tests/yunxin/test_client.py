@@ -48,7 +48,7 @@ class Call:
     request: httpx.Request
     host: str
     ids: list[str]
-    trace_id: str | None
+    trace_id: str
     nonce: str
     checksum: str
 
@@ -83,7 +83,7 @@ class FakeYunxin:
             request=request,
             host=request.url.host,
             ids=request.url.params["conversation_ids"].split(","),
-            trace_id=request.headers.get(TRACE_HEADER),
+            trace_id=request.headers[TRACE_HEADER],
             nonce=request.headers["Nonce"],
             checksum=request.headers["CheckSum"],
         )
@@ -601,7 +601,8 @@ async def test_identical_concurrent_lookups_share_one_upstream_call(client: Yunx
     )
     first_call = asyncio.ensure_future(called.wait())
     # Hold the upstream answer until it is asked for (or the lookups end without asking).
-    await asyncio.wait([lookups, first_call], return_when=asyncio.FIRST_COMPLETED)
+    either: list[asyncio.Future[Any]] = [lookups, first_call]
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     first_call.cancel()
     gate.set()
     results = await lookups
