@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Collection, Hashable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -78,12 +78,30 @@ class AccessCheckFailed(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class PeopleList:
+    """People admitted by ID or by user-group membership; empty admits everyone."""
+
+    user_ids: frozenset[str] = frozenset()
+    usergroup_ids: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.user_ids or self.usergroup_ids)
+
+
+@dataclass(frozen=True, slots=True)
 class AccessRules:
     installed_team_ids: frozenset[str]
     allowed_team_ids: frozenset[str] = frozenset()
     allowed_user_ids: frozenset[str] = frozenset()
     allowed_usergroup_ids: frozenset[str] = frozenset()
     allowed_channel_ids: frozenset[str] = frozenset()
+    # Per Yunxin environment, who may query it (on top of the rules above); None: the default one.
+    environments: Mapping[str, PeopleList] = field(default_factory=dict)
+    default_environment: str | None = None
+
+    @property
+    def people(self) -> PeopleList:
+        return PeopleList(self.allowed_user_ids, self.allowed_usergroup_ids)
 
     @property
     def teams(self) -> frozenset[str]:
@@ -102,13 +120,22 @@ def build_rules(
     allowed_user_ids: Collection[str] = (),
     allowed_usergroup_ids: Collection[str] = (),
     allowed_channel_ids: Collection[str] = (),
+    environments: Mapping[str, tuple[Collection[str], Collection[str]]] | None = None,
+    default_environment: str | None = None,
 ) -> AccessRules:
+    """`environments` maps an environment name to (user IDs, user-group IDs) allowed to query it."""
     return AccessRules(
         installed_team_ids=_ids([installed_team_id or "", installed_enterprise_id or ""]),
         allowed_team_ids=_ids(allowed_team_ids),
         allowed_user_ids=_ids(allowed_user_ids),
         allowed_usergroup_ids=_ids(allowed_usergroup_ids),
         allowed_channel_ids=_ids(allowed_channel_ids),
+        environments={
+            name: PeopleList(_ids(users), _ids(groups))
+            for name, (users, groups) in (environments or {}).items()
+            if users or groups
+        },
+        default_environment=default_environment,
     )
 
 
@@ -145,7 +172,8 @@ class AccessPolicy:
         self._users: TtlCache[str, dict[str, Any]] = TtlCache(user_ttl, clock)
         self._groups: TtlCache[str, frozenset[str]] = TtlCache(usergroup_ttl, clock)
 
-    async def check(self, caller: Caller) -> Decision:
+    async def check(self, caller: Caller, environment: str | None = None) -> Decision:
+        """May `caller` look up conversations here, in `environment` (None: the default one)?"""
         rules = self.rules
         if rules.allowed_channel_ids and caller.channel_id not in rules.allowed_channel_ids:
             return Decision(False, "lookups are not enabled in this channel")
@@ -156,14 +184,22 @@ class AccessPolicy:
         refusal = _account_refusal(user, rules.teams)
         if refusal:
             return Decision(False, refusal)
-        if rules.allowed_user_ids or rules.allowed_usergroup_ids:
-            if caller.user_id in rules.allowed_user_ids:
-                return ALLOWED
-            for group in sorted(rules.allowed_usergroup_ids):
-                if caller.user_id in await self._group_members(group):
-                    return ALLOWED
+        if not await self._admits(rules.people, caller.user_id):
             return Decision(False, "you are not on the list of people allowed to look up conversations")
+        name = environment or rules.default_environment
+        people = rules.environments.get(name) if name else None
+        if people is not None and not await self._admits(people, caller.user_id):
+            return Decision(False, f"you are not on the list of people allowed to query the {name} environment")
         return ALLOWED
+
+    async def _admits(self, people: PeopleList, user_id: str) -> bool:
+        """With both lists set, either admits; an empty PeopleList admits everyone."""
+        if not people or user_id in people.user_ids:
+            return True
+        for group in sorted(people.usergroup_ids):
+            if user_id in await self._group_members(group):
+                return True
+        return False
 
     async def _user(self, user_id: str) -> dict[str, Any]:
         async def load() -> dict[str, Any]:

@@ -18,8 +18,9 @@ from bot.settings import Settings
 from bot.yunxin.service import Lookups
 
 from .access import AccessPolicy, build_rules
-from .actions import SHARE_ACTION
+from .actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION
 from .commands import COMMAND, Deps, handle_conversation_command, handle_share
+from .shortcuts import SHORTCUT_CALLBACK, handle_details, handle_message_shortcut, handle_refresh
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,18 @@ def register_listeners(app: AsyncApp, deps: Deps) -> None:
     @app.action(SHARE_ACTION)
     async def share_in_channel(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await handle_share(deps, ack, body, respond)
+
+    @app.action(REFRESH_ACTION)
+    async def refresh(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await handle_refresh(deps, ack, body, respond)
+
+    @app.action(DETAILS_ACTION)
+    async def details(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
+        await handle_details(deps, ack, body, respond, client)
+
+    @app.shortcut(SHORTCUT_CALLBACK)
+    async def look_up_in_message(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await handle_message_shortcut(deps, ack, body, respond)
 
 
 @dataclass

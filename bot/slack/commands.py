@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.metrics import Metrics
@@ -125,6 +126,27 @@ def parse_command_text(text: str) -> ParsedCommand:
     return ParsedCommand(tuple(ids), environment)
 
 
+def interaction_caller(body: dict[str, Any]) -> Caller:
+    """Who clicked or ran a shortcut, from an interaction payload."""
+    user = body.get("user") or {}
+    return _caller(
+        str(user.get("id", "")),
+        (body.get("team") or {}).get("id") or user.get("team_id"),
+        (body.get("enterprise") or {}).get("id"),
+        (body.get("channel") or {}).get("id"),
+    )
+
+
+async def button_request(body: dict[str, Any], notify: Notify) -> LookupRequest | None:
+    """The lookup a clicked button carries; a stale or foreign value gets a notice instead."""
+    actions = body.get("actions") or [{}]
+    try:
+        return LookupRequest.decode(str(actions[0].get("value", "")))
+    except ValueError:
+        await notify(render_notice("This button is out of date; run the command again."))
+        return None
+
+
 def help_message(deps: Deps, note: str | None = None) -> Message:
     return render_help(
         command=COMMAND,
@@ -139,16 +161,24 @@ def _caller(user_id: str, team_id: str | None, enterprise_id: str | None, channe
 
 
 async def deliver(
-    respond: Respond, messages: Sequence[Message], *, response_type: str, trace_ids: Sequence[str]
+    respond: Respond,
+    messages: Sequence[Message],
+    *,
+    response_type: str,
+    trace_ids: Sequence[str],
+    replace_first: bool = False,
+    thread_ts: str | None = None,
 ) -> bool:
     """Post each message to response_url; stop and log at the first one Slack refuses."""
-    for message in messages:
+    for index, message in enumerate(messages):
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         try:
             response = await respond(
                 text=message["text"],
                 blocks=message.get("blocks"),
                 response_type=response_type,
-                replace_original=False,
+                replace_original=replace_first and index == 0,
+                **extra,
             )
         except Exception as error:  # the network to Slack, not our logic: log, keep serving
             log.error(
@@ -167,6 +197,52 @@ async def deliver(
             )
             return False
     return True
+
+
+Notify = Callable[[Message], Awaitable[object]]
+Answer = Callable[[LookupResult], Awaitable[bool]]
+
+
+def ephemeral_notify(respond: Respond, thread_ts: str | None = None) -> Notify:
+    """Notices, refusals and errors go only to the person who asked."""
+
+    async def notify(message: Message) -> bool:
+        return await deliver(respond, [message], response_type="ephemeral", trace_ids=[], thread_ts=thread_ts)
+
+    return notify
+
+
+def answer_with_messages(
+    deps: Deps,
+    respond: Respond,
+    request: LookupRequest,
+    *,
+    response_type: str = "ephemeral",
+    shared_by: str | None = None,
+    refreshed_at: datetime | None = None,
+    replace_first: bool = False,
+    thread_ts: str | None = None,
+) -> Answer:
+    """Render a result as Block Kit messages and post them to response_url."""
+
+    async def answer(result: LookupResult) -> bool:
+        messages = render_lookup(
+            result,
+            redact_text=deps.settings.redact_message_text,
+            request=request,
+            shared_by=shared_by,
+            refreshed_at=refreshed_at,
+        )
+        return await deliver(
+            respond,
+            messages,
+            response_type=response_type,
+            trace_ids=result.trace_ids,
+            replace_first=replace_first,
+            thread_ts=thread_ts,
+        )
+
+    return answer
 
 
 def _outcome(result: LookupResult) -> str:
@@ -198,25 +274,24 @@ async def run_lookup(
     event: str,
     caller: Caller,
     request: LookupRequest,
-    respond: Respond,
-    response_type: str = "ephemeral",
-    shared_by: str | None = None,
+    notify: Notify,
+    answer: Answer,
     started: float,
 ) -> None:
-    """Everything after the ack: access, Yunxin, rendering, replies, audit. Never raises."""
+    """Everything after the ack: access, Yunxin, the answer, metrics, audit. Never raises."""
     async with deps.inflight.track():
         outcome = "error"
         result: LookupResult | None = None
         try:
-            outcome, result = await _checked_lookup(deps, event, caller, request, respond, response_type, shared_by)
+            outcome, result = await _checked_lookup(deps, caller, request, notify, answer)
         except Exception:
             reference = uuid.uuid4().hex[:12]
             log.exception("unexpected error in %s; reference %s", event, reference)
-            await deliver(respond, [render_unexpected(reference)], response_type="ephemeral", trace_ids=[])
+            with contextlib.suppress(Exception):
+                await notify(render_unexpected(reference))
         finally:
             deps.metrics.commands.inc(kind=event, outcome=outcome)
             deps.metrics.command_seconds.observe(time.perf_counter() - started, kind=event)
-            counts = result.counts() if result is not None else {}
             _audit(
                 event,
                 caller,
@@ -224,41 +299,27 @@ async def run_lookup(
                 outcome,
                 started,
                 environment=result.environment if result is not None else request.environment,
-                counts=counts,
+                counts=result.counts() if result is not None else {},
                 trace_ids=result.trace_ids if result is not None else [],
             )
 
 
 async def _checked_lookup(
-    deps: Deps,
-    event: str,
-    caller: Caller,
-    request: LookupRequest,
-    respond: Respond,
-    response_type: str,
-    shared_by: str | None,
+    deps: Deps, caller: Caller, request: LookupRequest, notify: Notify, answer: Answer
 ) -> tuple[str, LookupResult | None]:
-    ephemeral = "ephemeral"
     try:
-        decision = await deps.access.check(caller)
+        decision = await deps.access.check(caller, request.environment)
     except AccessCheckFailed as error:
         log.warning("access check failed for %s: %s", caller.user_id, error)
-        await deliver(
-            respond, [render_notice(f"Couldn't check your access: {error}")], response_type=ephemeral, trace_ids=[]
-        )
+        await notify(render_notice(f"Couldn't check your access: {error}"))
         return "access_check_failed", None
     if not decision.allowed:
-        await deliver(
-            respond,
-            [render_refusal(decision.reason, deps.settings.access_contact)],
-            response_type=ephemeral,
-            trace_ids=[],
-        )
+        await notify(render_refusal(decision.reason, deps.settings.access_contact))
         return "refused", None
     try:
         result = await deps.lookups.lookup(request.ids, request.environment)
     except UnknownEnvironment as error:
-        await deliver(respond, [help_message(deps, f"{error}.")], response_type=ephemeral, trace_ids=[])
+        await notify(help_message(deps, f"{error}."))
         return "invalid", None
     for failure in result.chunk_failures:
         log.warning(
@@ -268,13 +329,7 @@ async def _checked_lookup(
             failure.error.kind,
             failure.error.trace_id,
         )
-    messages = render_lookup(
-        result,
-        redact_text=deps.settings.redact_message_text,
-        request=request,
-        shared_by=shared_by,
-    )
-    delivered = await deliver(respond, messages, response_type=response_type, trace_ids=result.trace_ids)
+    delivered = await answer(result)
     return (_outcome(result) if delivered else "reply_failed"), result
 
 
@@ -304,12 +359,14 @@ async def handle_conversation_command(deps: Deps, ack: Ack, command: dict[str, A
         return
     noun = "conversation" if distinct == 1 else "conversations"
     await ack(response_type="ephemeral", **render_notice(f"Looking up {distinct} {noun}…"))
+    request = LookupRequest(parsed.ids, parsed.environment)
     await run_lookup(
         deps,
         event="command",
         caller=caller,
-        request=LookupRequest(parsed.ids, parsed.environment),
-        respond=respond,
+        request=request,
+        notify=ephemeral_notify(respond),
+        answer=answer_with_messages(deps, respond, request),
         started=started,
     )
 
@@ -318,31 +375,16 @@ async def handle_share(deps: Deps, ack: Ack, body: dict[str, Any], respond: Resp
     """The Share button: the clicker must pass the same checks; the lookup runs again, for the channel."""
     started = time.perf_counter()
     await ack()
-    user = body.get("user") or {}
-    caller = _caller(
-        str(user.get("id", "")),
-        (body.get("team") or {}).get("id") or user.get("team_id"),
-        (body.get("enterprise") or {}).get("id") if body.get("enterprise") else None,
-        (body.get("channel") or {}).get("id"),
-    )
-    actions = body.get("actions") or [{}]
-    try:
-        request = LookupRequest.decode(str(actions[0].get("value", "")))
-    except ValueError:
-        await deliver(
-            respond,
-            [render_notice("This button is out of date; run the command again.")],
-            response_type="ephemeral",
-            trace_ids=[],
-        )
+    caller = interaction_caller(body)
+    request = await button_request(body, ephemeral_notify(respond))
+    if request is None:
         return
     await run_lookup(
         deps,
         event="share",
         caller=caller,
         request=request,
-        respond=respond,
-        response_type="in_channel",
-        shared_by=caller.user_id,
+        notify=ephemeral_notify(respond),
+        answer=answer_with_messages(deps, respond, request, response_type="in_channel", shared_by=caller.user_id),
         started=started,
     )

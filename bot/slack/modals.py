@@ -108,8 +108,9 @@ def render_details_view(outcome: Outcome, *, environment: str | None, sandbox: b
     return _view(blocks)
 
 
-def render_notice_view(text: str) -> View:
-    return _view([_section(escape_mrkdwn(shorten(text, 2000)))])
+def render_message_view(message: dict[str, Any]) -> View:
+    """A message the bot would post (a notice, a refusal), shown in the modal instead."""
+    return _view(list(message["blocks"]))
 
 
 _TEXT_KEYS = frozenset({"text", "attachment", "push_content", "push_payload", "attach", "custom_info"})

@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from bot.slack.limits import problems
+from bot.slack.limits import problems, view_problems
 
 # Slack shows the user `operation_timeout` when the app has not answered within this.
 ACK_SECONDS = 3.0
@@ -165,7 +165,11 @@ class SlackStandIn:
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "chat.postMessage": self._chat_post_message,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
         }
+        self.views: dict[str, JsonObject] = {}  # open modals by view ID, as last opened or updated
+        self._triggers: dict[str, float] = {}  # trigger_id -> when issued; removed when used
 
     def __repr__(self) -> str:
         return f"SlackStandIn(team_id={self.team_id!r}, base_url={self._base_url!r})"
@@ -366,6 +370,40 @@ class SlackStandIn:
         self.messages.append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"type": "message", "ts": ts, **message}}
 
+    # --- modals ----------------------------------------------------------------------------------
+
+    def new_trigger_id(self) -> str:
+        """A trigger_id as Slack puts in an interaction: good for one views.open within 3 seconds."""
+        trigger = _trigger_id()
+        self._triggers[trigger] = self._clock()
+        return trigger
+
+    def _views_open(self, params: JsonObject) -> JsonObject:
+        issued = self._triggers.pop(str(params.get("trigger_id", "")), None)
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if self._clock() - issued > ACK_SECONDS:
+            return {"ok": False, "error": "expired_trigger_id"}
+        return self._store_view(f"V{secrets.token_hex(5).upper()}", params.get("view"))
+
+    def _views_update(self, params: JsonObject) -> JsonObject:
+        view_id = str(params.get("view_id", ""))
+        if view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        return self._store_view(view_id, params.get("view"))
+
+    def _store_view(self, view_id: str, view: Any) -> JsonObject:
+        if isinstance(view, str):  # form-encoded calls carry the view as JSON text
+            try:
+                view = json.loads(view)
+            except ValueError:
+                return {"ok": False, "error": "invalid_arguments"}
+        found = view_problems(view) if isinstance(view, dict) else ["the view is not an object"]
+        if found:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": found}}
+        self.views[view_id] = view
+        return {"ok": True, "view": {"id": view_id, **view}}
+
     # --- response_url ----------------------------------------------------------------------------
 
     def new_response_url(self) -> str:
@@ -553,7 +591,14 @@ def slash_command_form(
 
 
 def _interaction_envelope(
-    kind: str, *, user_id: str, team_id: str, channel_id: str, response_url: str, enterprise_id: str | None
+    kind: str,
+    *,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    enterprise_id: str | None,
+    trigger_id: str | None = None,
 ) -> JsonObject:
     enterprise = None if enterprise_id is None else {"id": enterprise_id, "name": "Stand-in Org"}
     return {
@@ -566,7 +611,7 @@ def _interaction_envelope(
         "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
         "channel": {"id": channel_id, "name": "general"},
         "response_url": response_url,
-        "trigger_id": _trigger_id(),
+        "trigger_id": trigger_id or _trigger_id(),
     }
 
 
@@ -581,8 +626,10 @@ def block_actions_payload(
     block_id: str = "actions",
     enterprise_id: str | None = None,
     is_ephemeral: bool = True,
+    trigger_id: str | None = None,
 ) -> JsonObject:
-    """What Slack sends when someone clicks a button (an ephemeral message's payload has no `message`)."""
+    """What Slack sends when someone clicks a button (an ephemeral message's payload has no `message`).
+    Pass `trigger_id=slack.new_trigger_id()` when the click should be able to open a modal."""
     payload = _interaction_envelope(
         "block_actions",
         user_id=user_id,
@@ -590,6 +637,7 @@ def block_actions_payload(
         channel_id=channel_id,
         response_url=response_url,
         enterprise_id=enterprise_id,
+        trigger_id=trigger_id,
     )
     action_ts = f"{time.time():.6f}"
     payload["container"] = {
@@ -622,8 +670,9 @@ def message_action_payload(
     response_url: str,
     author_id: str = "U0AUTHOR",
     enterprise_id: str | None = None,
+    thread_ts: str | None = None,
 ) -> JsonObject:
-    """What Slack sends when someone runs a message shortcut on a message."""
+    """What Slack sends when someone runs a message shortcut on a message (`thread_ts`: one in a thread)."""
     payload = _interaction_envelope(
         "message_action",
         user_id=user_id,
@@ -639,6 +688,8 @@ def message_action_payload(
         "message_ts": message_ts,
         "message": {"type": "message", "user": author_id, "ts": message_ts, "text": message_text},
     }
+    if thread_ts is not None:
+        payload["message"]["thread_ts"] = thread_ts
     return payload
 
 
