@@ -15,6 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -44,6 +45,27 @@ class Respond(Protocol):
 
 
 Ack = Callable[..., Awaitable[None]]
+
+# Set by the HTTP layer (web.py) for each request from Slack: set once the answer to that request, which
+# carries the ack, has been written. Socket Mode sets none.
+ack_sent: ContextVar[asyncio.Event | None] = ContextVar("ack_sent", default=None)
+ACK_SENT_WAIT_SECONDS = 3.0  # a bound in case the answer is never written (the client went away)
+
+
+async def after_ack_sent() -> None:
+    """Wait until the ack is on its way to Slack; call it before the first network call after `ack()`.
+
+    Bolt answers Slack's HTTP request only when its dispatch loop next notices that `ack()` was called
+    (it polls every 10 ms). Without this wait a listener's first calls (users.info, Yunxin, a response_url
+    post) would run before the ack is sent, an answer could reach Slack before the "Looking up…" ack, and
+    rendering a large answer could hold the ack back.
+    """
+    event = ack_sent.get()
+    if event is None or event.is_set():
+        return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(ACK_SENT_WAIT_SECONDS):
+            await event.wait()
 
 
 class InFlight:
@@ -170,6 +192,7 @@ async def deliver(
     thread_ts: str | None = None,
 ) -> bool:
     """Post each message to response_url; stop and log at the first one Slack refuses."""
+    await after_ack_sent()
     for index, message in enumerate(messages):
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         try:
@@ -280,6 +303,7 @@ async def run_lookup(
 ) -> None:
     """Everything after the ack: access, Yunxin, the answer, metrics, audit. Never raises."""
     async with deps.inflight.track():
+        await after_ack_sent()
         outcome = "error"
         result: LookupResult | None = None
         try:

@@ -7,6 +7,7 @@ GET  /metrics       Prometheus text format
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator, Mapping
@@ -15,6 +16,7 @@ from contextlib import asynccontextmanager
 import httpx
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -23,6 +25,7 @@ from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 
 from .app import Runtime, StartupError, start_runtime
+from .commands import ack_sent
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,18 @@ def create_asgi_app(
 
     async def slack_events(request: Request) -> Response:
         handler: AsyncSlackRequestHandler = state["handler"]  # type: ignore[assignment]
-        return await handler.handle(request)
+        sent = asyncio.Event()
+        token = ack_sent.set(sent)  # listeners started by this request see it (see after_ack_sent)
+        try:
+            response = await handler.handle(request)
+        except BaseException:
+            sent.set()
+            raise
+        finally:
+            ack_sent.reset(token)
+        # Starlette runs a response's background task once the response has been written.
+        response.background = BackgroundTask(sent.set)
+        return response
 
     async def healthz(_: Request) -> Response:
         runtime = state.get("runtime")
