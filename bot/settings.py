@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The documented hosts and their backups (China, overseas).
@@ -56,6 +58,71 @@ def documented_backup(base_url: str) -> str | None:
     return DOCUMENTED_BACKUPS.get(urlsplit(base_url).netloc.lower())
 
 
+def _backup_setting(value: str | None) -> str | None:
+    """Unset: the documented backup of a documented host. Empty, "none" or "off": "" (no failover)."""
+    if value is None:
+        return None
+    if value.strip().lower() in ("", "none", "off"):
+        return ""
+    return _check_url(value)
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _sandbox_config(name: str, api_version: Literal["v2", "v2.1"], timeout_seconds: float) -> YunxinAppConfig:
+    return YunxinAppConfig(
+        name=name,
+        app_key=SANDBOX_APP_KEY,
+        app_secret=SecretStr(SANDBOX_APP_SECRET),
+        base_url=SANDBOX_BASE_URL,
+        backup_base_url=None,
+        api_version=api_version,
+        timeout_seconds=timeout_seconds,
+        sandbox=True,
+    )
+
+
+ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+# The .env file the Settings being built reads, so its environments read the same one.
+_ENV_FILE: ContextVar[Any] = ContextVar("env_file", default=".env")
+
+
+class EnvironmentSettings(BaseSettings):
+    """One named Yunxin app of YUNXIN_ENVIRONMENTS, read from YUNXIN_{NAME}_APP_KEY and so on.
+    Options left unset take the single-app value (YUNXIN_BASE_URL, YUNXIN_API_VERSION, ...)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_key: str | None = None
+    app_secret: SecretStr | None = None
+    base_url: str | None = None
+    backup_base_url: str | None = None
+    api_version: Literal["v2", "v2.1"] | None = None
+    timeout_seconds: float | None = Field(None, gt=0, le=60)
+    sandbox: bool = False
+    allowed_user_ids: CommaList = []
+    allowed_usergroup_ids: CommaList = []
+
+    @field_validator("allowed_user_ids", "allowed_usergroup_ids", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+    @field_validator("backup_base_url")
+    @classmethod
+    def _backup(cls, value: str | None) -> str | None:
+        return _backup_setting(value)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -69,7 +136,9 @@ class Settings(BaseSettings):
     yunxin_deadline_seconds: float = Field(15.0, gt=0, le=120)
     yunxin_sandbox: bool = False
     yunxin_max_calls_per_second: float = Field(50.0, gt=0, le=1000)
-    yunxin_concurrency: int = Field(4, ge=1, le=32)
+    yunxin_concurrency: int = Field(4, ge=1, le=256)
+    yunxin_environments: CommaList = []
+    yunxin_default_environment: str | None = None
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -90,14 +159,27 @@ class Settings(BaseSettings):
     max_ids_per_command: int = Field(400, ge=1, le=400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    def __init__(self, **values: Any) -> None:
+        token = _ENV_FILE.set(values.get("_env_file", self.model_config.get("env_file")))
+        try:
+            super().__init__(**values)
+        finally:
+            _ENV_FILE.reset(token)
+
+    _apps: dict[str, YunxinAppConfig] = PrivateAttr(default_factory=dict)
+    _environment_access: dict[str, tuple[list[str], list[str]]] = PrivateAttr(default_factory=dict)
+
     @field_validator(
-        "allowed_team_ids", "allowed_user_ids", "allowed_usergroup_ids", "allowed_channel_ids", mode="before"
+        "allowed_team_ids",
+        "allowed_user_ids",
+        "allowed_usergroup_ids",
+        "allowed_channel_ids",
+        "yunxin_environments",
+        mode="before",
     )
     @classmethod
-    def _split_commas(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
+    def _lists(cls, value: Any) -> Any:
+        return _split_commas(value)
 
     @field_validator("yunxin_base_url")
     @classmethod
@@ -113,12 +195,7 @@ class Settings(BaseSettings):
     @field_validator("yunxin_backup_base_url")
     @classmethod
     def _backup_url(cls, value: str | None) -> str | None:
-        # Unset: the documented backup of a documented host. Empty, "none" or "off": no failover.
-        if value is None:
-            return None
-        if value.strip().lower() in ("", "none", "off"):
-            return ""
-        return _check_url(value)
+        return _backup_setting(value)
 
     @field_validator("yunxin_app_key", mode="before")
     @classmethod
@@ -140,22 +217,56 @@ class Settings(BaseSettings):
             raise ValueError("YUNXIN_APP_KEY: missing; it must be set with YUNXIN_APP_SECRET")
         return self
 
+    @model_validator(mode="after")
+    def _load_environments(self) -> Settings:
+        for name in self.yunxin_environments:
+            if not ENVIRONMENT_NAME.fullmatch(name):
+                raise ValueError(
+                    f"YUNXIN_ENVIRONMENTS: {name[:40]!r} is not a name of lowercase letters, digits and _ "
+                    "starting with a letter"
+                )
+            self._apps[name], self._environment_access[name] = self._environment(name)
+        default = self.yunxin_default_environment
+        if default is not None and self.yunxin_environments and default not in self._apps:
+            raise ValueError(
+                f"YUNXIN_DEFAULT_ENVIRONMENT: {default!r} is not listed in YUNXIN_ENVIRONMENTS "
+                f"({', '.join(self.yunxin_environments)})"
+            )
+        return self
+
+    def _environment(self, name: str) -> tuple[YunxinAppConfig, tuple[list[str], list[str]]]:
+        prefix = f"YUNXIN_{name.upper()}_"
+        try:
+            env = EnvironmentSettings(_env_prefix=prefix, _env_file=_ENV_FILE.get())
+        except ValidationError as error:
+            raise ValueError(describe_validation_error(error, prefix=prefix)) from None
+        access = (env.allowed_user_ids, env.allowed_usergroup_ids)
+        api_version = env.api_version or self.yunxin_api_version
+        timeout = env.timeout_seconds or self.yunxin_timeout_seconds
+        if env.sandbox:
+            return _sandbox_config(name, api_version, timeout), access
+        if env.app_key is None or env.app_secret is None or not env.app_secret.get_secret_value():
+            missing = "APP_KEY" if env.app_key is None else "APP_SECRET"
+            raise ValueError(
+                f"{prefix}{missing}: missing; environment {name} is listed in YUNXIN_ENVIRONMENTS "
+                f"(or set {prefix}SANDBOX=true)"
+            )
+        base_url = env.base_url or self.yunxin_base_url
+        backup = env.backup_base_url
+        if backup is None:
+            backup = documented_backup(base_url)
+        config = YunxinAppConfig(
+            name, env.app_key, env.app_secret, base_url, backup or None, api_version, timeout, sandbox=False
+        )
+        return config, access
+
     @property
     def uses_sandbox(self) -> bool:
         return self.yunxin_sandbox or self.yunxin_app_key is None
 
     def yunxin(self) -> YunxinAppConfig:
         if self.uses_sandbox:
-            return YunxinAppConfig(
-                name="sandbox",
-                app_key=SANDBOX_APP_KEY,
-                app_secret=SecretStr(SANDBOX_APP_SECRET),
-                base_url=SANDBOX_BASE_URL,
-                backup_base_url=None,
-                api_version=self.yunxin_api_version,
-                timeout_seconds=self.yunxin_timeout_seconds,
-                sandbox=True,
-            )
+            return _sandbox_config("sandbox", self.yunxin_api_version, self.yunxin_timeout_seconds)
         assert self.yunxin_app_key is not None and self.yunxin_app_secret is not None
         backup = self.yunxin_backup_base_url
         if backup is None:
@@ -171,19 +282,27 @@ class Settings(BaseSettings):
             sandbox=False,
         )
 
-    def yunxin_environments(self) -> dict[str, YunxinAppConfig]:
-        """Every Yunxin app this process may query, by name."""
+    def yunxin_apps(self) -> dict[str, YunxinAppConfig]:
+        """Every Yunxin app this process may query, by name: YUNXIN_ENVIRONMENTS, or the single app."""
+        if self._apps:
+            return dict(self._apps)
         config = self.yunxin()
         return {config.name: config}
 
     def default_environment(self) -> str:
+        if self._apps:
+            return self.yunxin_default_environment or next(iter(self._apps))
         return self.yunxin().name
 
+    def environment_access(self) -> dict[str, tuple[list[str], list[str]]]:
+        """Per environment, the (user IDs, user-group IDs) that may query it; empty lists: anyone."""
+        return dict(self._environment_access)
 
-_SECRET_FIELDS = {"yunxin_app_secret", "slack_bot_token", "slack_signing_secret", "slack_app_token"}
+
+_SECRET_FIELDS = {"yunxin_app_secret", "app_secret", "slack_bot_token", "slack_signing_secret", "slack_app_token"}
 
 
-def describe_validation_error(error: ValidationError) -> str:
+def describe_validation_error(error: ValidationError, *, prefix: str = "") -> str:
     """One line per problem, naming the environment variable; never echoes a secret's value."""
     lines = []
     for problem in error.errors():
@@ -194,7 +313,7 @@ def describe_validation_error(error: ValidationError) -> str:
             lines.append(message)
             continue
         name = loc[0]
-        shown = f"{name.upper()}: {message}"
+        shown = f"{prefix}{name.upper()}: {message}"
         if name not in _SECRET_FIELDS and "input" in problem and problem["type"] != "value_error":
             shown += f" (got {str(problem['input'])[:60]!r})"
         lines.append(shown)

@@ -15,6 +15,7 @@ from bot.settings import (
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
     SANDBOX_BASE_URL,
+    EnvironmentSettings,
     Settings,
     SettingsError,
     load_settings,
@@ -280,8 +281,16 @@ def example_lines() -> dict[str, str]:
     return found
 
 
-def test_env_example_names_every_setting() -> None:
-    assert sorted(example_lines()) == sorted(VARIABLES)
+def test_env_example_names_every_setting_and_only_real_environment_options() -> None:
+    lines = example_lines()
+    assert sorted(name for name in lines if name in VARIABLES) == sorted(VARIABLES)
+    listed = [name.upper() for name in lines["YUNXIN_ENVIRONMENTS"].split(",")]
+    options = {name.upper() for name in EnvironmentSettings.model_fields}
+    per_environment = [name for name in lines if name not in VARIABLES]
+    assert per_environment, "the example shows how to set an environment"
+    for name in per_environment:
+        prefixes = [f"YUNXIN_{environment}_" for environment in listed if name.startswith(f"YUNXIN_{environment}_")]
+        assert prefixes and name.removeprefix(prefixes[0]) in options, name
 
 
 def test_env_example_as_shipped_gives_the_defaults() -> None:
@@ -289,6 +298,12 @@ def test_env_example_as_shipped_gives_the_defaults() -> None:
 
 
 def test_env_example_values_are_valid_when_uncommented(tmp_path: Path) -> None:
-    uncommented = "".join(f"{name}={value}\n" for name, value in example_lines().items() if value)
+    lines = example_lines()
+    # Each listed environment's credentials are left blank in the example; fill them as a user would.
+    for name in lines["YUNXIN_ENVIRONMENTS"].split(","):
+        for option in ("APP_KEY", "APP_SECRET"):
+            lines[f"YUNXIN_{name.upper()}_{option}"] = lines.get(f"YUNXIN_{name.upper()}_{option}") or "filled-in"
+    uncommented = "".join(f"{name}={value}\n" for name, value in lines.items() if value)
     (tmp_path / "example.env").write_text(uncommented)
-    Settings(_env_file=tmp_path / "example.env")
+    settings = Settings(_env_file=tmp_path / "example.env")
+    assert sorted(settings.yunxin_apps()) == sorted(lines["YUNXIN_ENVIRONMENTS"].split(","))

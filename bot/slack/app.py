@@ -79,6 +79,8 @@ def access_policy(settings: Settings, identity: SlackIdentity, client: AsyncWebC
         allowed_user_ids=settings.allowed_user_ids,
         allowed_usergroup_ids=settings.allowed_usergroup_ids,
         allowed_channel_ids=settings.allowed_channel_ids,
+        environments=settings.environment_access(),
+        default_environment=settings.default_environment(),
     )
     return AccessPolicy(rules, client)
 

@@ -47,7 +47,7 @@ class Lookups:
                 on_call=on_call,
             )
 
-        environments = settings.yunxin_environments()
+        environments = settings.yunxin_apps()
         return cls({name: make(config) for name, config in environments.items()}, settings.default_environment())
 
     @property

@@ -1,0 +1,129 @@
+"""Several named Yunxin apps (YUNXIN_ENVIRONMENTS): each read from its own variables, inheriting the
+single-app options it leaves unset, with one-line errors naming the variable to fix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SANDBOX_BASE_URL, Settings, SettingsError, load_settings
+from bot.yunxin.service import Lookups, UnknownEnvironment
+
+SECRET = "Zq7-environment-secret-value"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("YUNXIN_", "SLACK_", "ALLOWED_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def two_environments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YUNXIN_ENVIRONMENTS", "prod, staging")
+    monkeypatch.setenv("YUNXIN_PROD_APP_KEY", "prod-key")
+    monkeypatch.setenv("YUNXIN_PROD_APP_SECRET", SECRET)
+    monkeypatch.setenv("YUNXIN_PROD_ALLOWED_USERGROUP_IDS", "S0ONCALL")
+    monkeypatch.setenv("YUNXIN_STAGING_APP_KEY", "staging-key")
+    monkeypatch.setenv("YUNXIN_STAGING_APP_SECRET", SECRET + "-staging")
+    monkeypatch.setenv("YUNXIN_STAGING_BASE_URL", "https://open-sg.yunxinapi.com")
+    monkeypatch.setenv("YUNXIN_STAGING_API_VERSION", "v2.1")
+
+
+def test_each_environment_reads_its_own_variables_and_inherits_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    two_environments(monkeypatch)
+    monkeypatch.setenv("YUNXIN_TIMEOUT_SECONDS", "7")
+    settings = load_settings(_env_file=None)
+    apps = settings.yunxin_apps()
+    assert list(apps) == ["prod", "staging"]
+    prod, staging = apps["prod"], apps["staging"]
+    assert (prod.app_key, prod.app_secret.get_secret_value()) == ("prod-key", SECRET)
+    assert prod.base_url == "https://open.yunxinapi.com" and prod.backup_base_url == "https://open-bak.yunxinapi.com"
+    assert prod.api_version == "v2" and prod.timeout_seconds == 7
+    assert staging.base_url == "https://open-sg.yunxinapi.com"
+    assert staging.backup_base_url == "https://open-sg-bak.yunxinapi.com"
+    assert staging.api_version == "v2.1"
+    assert not prod.sandbox and not staging.sandbox
+    assert settings.default_environment() == "prod"
+    assert settings.environment_access() == {"prod": ([], ["S0ONCALL"]), "staging": ([], [])}
+
+
+def test_the_default_environment_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    two_environments(monkeypatch)
+    monkeypatch.setenv("YUNXIN_DEFAULT_ENVIRONMENT", "staging")
+    assert load_settings(_env_file=None).default_environment() == "staging"
+
+
+def test_an_environment_can_be_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YUNXIN_ENVIRONMENTS", "demo")
+    monkeypatch.setenv("YUNXIN_DEMO_SANDBOX", "true")
+    demo = load_settings(_env_file=None).yunxin_apps()["demo"]
+    assert demo.sandbox and demo.base_url == SANDBOX_BASE_URL and demo.name == "demo"
+
+
+def test_without_environments_the_single_app_settings_work_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YUNXIN_APP_KEY", "single-key")
+    monkeypatch.setenv("YUNXIN_APP_SECRET", SECRET)
+    settings = load_settings(_env_file=None)
+    assert list(settings.yunxin_apps()) == ["default"]
+    assert settings.default_environment() == "default"
+    assert settings.yunxin_apps()["default"] == settings.yunxin()
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"YUNXIN_ENVIRONMENTS": "prod"}, "YUNXIN_PROD_APP_KEY: missing"),
+        ({"YUNXIN_ENVIRONMENTS": "prod", "YUNXIN_PROD_APP_KEY": "k"}, "YUNXIN_PROD_APP_SECRET: missing"),
+        ({"YUNXIN_ENVIRONMENTS": "Prod!"}, "YUNXIN_ENVIRONMENTS:"),
+        (
+            {"YUNXIN_ENVIRONMENTS": "prod", "YUNXIN_PROD_SANDBOX": "true", "YUNXIN_DEFAULT_ENVIRONMENT": "qa"},
+            "YUNXIN_DEFAULT_ENVIRONMENT:",
+        ),
+        (
+            {"YUNXIN_ENVIRONMENTS": "prod", "YUNXIN_PROD_SANDBOX": "true", "YUNXIN_PROD_BASE_URL": "nope"},
+            "YUNXIN_PROD_BASE_URL:",
+        ),
+        (
+            {"YUNXIN_ENVIRONMENTS": "prod", "YUNXIN_PROD_SANDBOX": "true", "YUNXIN_PROD_TIMEOUT_SECONDS": "-1"},
+            "YUNXIN_PROD_TIMEOUT_SECONDS:",
+        ),
+    ],
+)
+def test_a_bad_environment_setting_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], names: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    message = str(caught.value)
+    assert names in message and "\n" not in message
+    assert SECRET not in message
+
+
+def test_environments_are_read_from_the_same_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / "custom.env"
+    env_file.write_text(
+        "YUNXIN_ENVIRONMENTS=prod\nYUNXIN_PROD_APP_KEY=file-key\nYUNXIN_PROD_APP_SECRET=" + SECRET + "\n"
+    )
+    assert Settings(_env_file=env_file).yunxin_apps()["prod"].app_key == "file-key"
+
+
+async def test_lookups_serve_each_environment_and_refuse_unknown_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YUNXIN_ENVIRONMENTS", "blue,green")
+    monkeypatch.setenv("YUNXIN_BLUE_SANDBOX", "true")
+    monkeypatch.setenv("YUNXIN_GREEN_SANDBOX", "true")
+    monkeypatch.setenv("YUNXIN_DEFAULT_ENVIRONMENT", "green")
+    lookups = Lookups.from_settings(load_settings(_env_file=None))
+    try:
+        assert (await lookups.lookup(["sandbox_alice|1|sandbox_bob"])).environment == "green"
+        blue = await lookups.lookup(["sandbox_alice|1|sandbox_bob"], "blue")
+        assert blue.environment == "blue" and blue.sandbox and len(blue.found) == 1
+        with pytest.raises(UnknownEnvironment, match="known: blue, green"):
+            await lookups.lookup(["sandbox_alice|1|sandbox_bob"], "prod")
+    finally:
+        await lookups.aclose()
