@@ -26,6 +26,7 @@ from .commands import (
     Deps,
     Message,
     Respond,
+    after_ack_sent,
     answer_with_messages,
     button_request,
     ephemeral_notify,
@@ -133,6 +134,7 @@ async def handle_details(deps: Deps, ack: Ack, body: dict[str, Any], respond: Re
     request = await button_request(body, ephemeral_notify(respond))
     if request is None:
         return
+    await after_ack_sent()
     try:
         loading = render_loading_view(request.ids[0])
         opened = await client.views_open(trigger_id=body.get("trigger_id", ""), view=loading)
