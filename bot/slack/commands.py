@@ -271,7 +271,9 @@ def answer_with_messages(
 def _outcome(result: LookupResult) -> str:
     if result.all_failed:
         return "upstream_error"
-    if result.chunk_failures or result.failed or result.invalid:
+    counts = result.counts()
+    # An ID Yunxin left out of its answer is unanswered, not found: the lookup is partial.
+    if counts["failed"] or counts["malformed"] or counts["unanswered"]:
         return "partial"
     return "ok"
 

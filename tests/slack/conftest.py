@@ -92,6 +92,7 @@ class RecordingYunxin(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None, **sandbox: Any) -> None:
         self._inner = inner if inner is not None else httpx.ASGITransport(app=create_sandbox_app(**sandbox))
         self.calls: list[YunxinCall] = []
+        self.called = asyncio.Event()  # set at the first call
         self._faults: list[Responder] = []
 
     def answer_next(self, responder: Responder, times: int = 1) -> None:
@@ -109,6 +110,7 @@ class RecordingYunxin(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(YunxinCall(time.monotonic(), request))
+        self.called.set()
         if self._faults:
             return await self._faults.pop(0)(request)
         return await self._inner.handle_async_request(request)
@@ -215,6 +217,29 @@ class Bot:
 
     async def get(self, path: str) -> httpx.Response:
         return await self.http.get(self.url + path)
+
+
+def shown(message: dict[str, Any]) -> str:
+    """Everything a reader could see in a message: its fallback text and every text in its blocks."""
+    texts = [str(message.get("text", ""))]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "text" and isinstance(item, str):
+                    texts.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(message.get("blocks", []))
+    return "\n".join(texts)
+
+
+def all_shown(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(shown(message) for message in messages)
 
 
 def button_value(message: dict[str, Any], action_id: str) -> str:

@@ -27,35 +27,14 @@ from .conftest import (
     Bot,
     BotFactory,
     RecordingYunxin,
+    all_shown,
     button_value,
+    shown,
 )
 
 BOB = "sandbox_alice|1|sandbox_bob"
 TEAM_WITH_CHANNEL_PING = "sandbox_alice|2|8800000001"
 UNKNOWN = "sandbox_alice|1|sandbox_nobody"
-
-
-def shown(message: dict[str, Any]) -> str:
-    """Everything a reader could see in a message: its fallback text and every text in its blocks."""
-    texts = [str(message.get("text", ""))]
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "text" and isinstance(item, str):
-                    texts.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(message.get("blocks", []))
-    return "\n".join(texts)
-
-
-def all_shown(messages: list[dict[str, Any]]) -> str:
-    return "\n".join(shown(message) for message in messages)
 
 
 async def settle(bot: Bot) -> None:
@@ -436,3 +415,18 @@ async def test_refused_and_failed_commands_are_audited_with_their_outcome(bot: B
     assert refused["trace_ids"] == []
     assert failed["outcome"] == "upstream_error"
     assert failed["trace_ids"] == bot.yunxin.trace_ids()
+
+
+async def test_an_id_yunxin_leaves_out_of_its_answer_is_reported_and_audited_as_partial(
+    bot: Bot, audit: AuditLog
+) -> None:
+    async def success_without_the_id(request: httpx.Request) -> httpx.Response:
+        empty = {"success_list": [], "failed_list": []}
+        return httpx.Response(200, json={"code": 200, "msg": "success", "data": empty})
+
+    bot.yunxin.answer_next(success_without_the_id)
+    answer = await (await bot.command(BOB)).reply()
+    (line,) = await audit.lines(1)
+    assert "*1* unanswered" in shown(answer) and BOB in shown(answer)
+    assert line["outcome"] == "partial"
+    assert line["counts"]["unanswered"] == 1

@@ -1,0 +1,149 @@
+"""The HTTP app uvicorn serves: Slack's signature checks, /healthz, /metrics and a graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from bot.slack.actions import SHARE_ACTION, LookupRequest
+from bot.slack.standin import SlackStandIn, block_actions_payload, send_block_action, slash_command_form
+
+from .conftest import (
+    CHANNEL,
+    MEMBER,
+    TEAM,
+    Bot,
+    RecordingYunxin,
+    running_bot,
+    shown,
+)
+
+BOB = "sandbox_alice|1|sandbox_bob"
+
+
+async def settle(bot: Bot) -> None:
+    """A help command calls nothing; once it is answered, anything an earlier request started would show."""
+    assert (await bot.command("help")).delivery.status == 200
+
+
+def nothing_ran(bot: Bot, *response_urls: str) -> bool:
+    return (
+        bot.api_methods() == ["auth.test"]
+        and bot.yunxin.calls == []
+        and all(bot.slack.posts(url) == [] for url in response_urls)
+    )
+
+
+# --- Slack's signature ----------------------------------------------------------------------------------
+
+
+async def test_a_forged_signature_is_answered_401_and_nothing_runs(bot: Bot) -> None:
+    forged = await bot.command(BOB, secret="not-the-signing-secret")
+    await settle(bot)
+    assert forged.delivery.status == 401
+    assert nothing_ran(bot, forged.response_url)
+
+
+async def test_a_stale_timestamp_is_answered_401_and_nothing_runs(bot: Bot) -> None:
+    stale = await bot.command(BOB, timestamp=int(time.time()) - 6 * 60)  # Slack's limit is 5 minutes
+    await settle(bot)
+    assert stale.delivery.status == 401
+    assert nothing_ran(bot, stale.response_url)
+
+
+async def test_a_request_without_a_signature_is_answered_401(bot: Bot) -> None:
+    response_url = bot.slack.new_response_url()
+    form = slash_command_form(text=BOB, user_id=MEMBER, team_id=TEAM, channel_id=CHANNEL, response_url=response_url)
+    answer = await bot.http.post(
+        bot.events_url,
+        content=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    await settle(bot)
+    assert answer.status_code == 401
+    assert nothing_ran(bot, response_url)
+
+
+async def test_a_forged_button_click_is_answered_401_and_nothing_runs(bot: Bot) -> None:
+    response_url = bot.slack.new_response_url()
+    payload = block_actions_payload(
+        action_id=SHARE_ACTION,
+        value=str(LookupRequest((BOB,)).encode()),
+        user_id=MEMBER,
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        response_url=response_url,
+    )
+    click = await send_block_action(bot.events_url, "not-the-signing-secret", payload)
+    await settle(bot)
+    assert click.status == 401
+    assert nothing_ran(bot, response_url)
+
+
+# --- health and metrics -----------------------------------------------------------------------------
+
+
+async def test_healthz_answers_while_the_app_serves(bot: Bot) -> None:
+    health = await bot.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "in_flight": 0}
+
+
+async def test_metrics_count_commands_and_yunxin_calls(bot: Bot) -> None:
+    await (await bot.command(BOB)).reply()
+    await settle(bot)
+
+    metrics = await bot.get("/metrics")
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    lines = metrics.text.splitlines()
+    assert 'conversation_bot_commands_total{kind="command",outcome="ok"} 1' in lines
+    assert 'conversation_bot_commands_total{kind="command",outcome="help"} 1' in lines
+    assert 'conversation_bot_yunxin_calls_total{result="200"} 1' in lines
+    assert any(line.startswith("conversation_bot_yunxin_call_seconds_count") for line in lines)
+
+
+# --- shutdown ---------------------------------------------------------------------------------------
+
+
+async def in_flight(bot: Bot) -> int:
+    return int((await bot.get("/healthz")).json()["in_flight"])
+
+
+async def test_a_lookup_in_flight_at_shutdown_still_posts_its_answer(serve_asgi: Any, slack: SlackStandIn) -> None:
+    slow_yunxin = RecordingYunxin(latency_seconds=0.5)
+    async with running_bot(serve_asgi, slack, yunxin=slow_yunxin, stop_slack_too=False) as bot:
+        sent = await bot.command(BOB)
+        assert sent.delivery.status == 200
+        await slow_yunxin.called.wait()  # the Yunxin call has started; the sandbox answers 0.5 s later
+        assert await in_flight(bot) == 1
+    # The app has shut down; its last lookup was answered on the way out.
+    (answer,) = slack.posts(sent.response_url)
+    assert "*1* found" in shown(answer)
+
+
+async def test_shutdown_waits_for_lookups_only_so_long(
+    serve_asgi: Any, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    release = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return httpx.Response(200, json={"code": 200, "msg": "success", "data": {}})
+
+    yunxin = RecordingYunxin()
+    yunxin.answer_next(hang)
+    async with running_bot(serve_asgi, slack, yunxin=yunxin, drain_seconds=0.1, stop_slack_too=False) as bot:
+        sent = await bot.command(BOB)
+        await yunxin.called.wait()
+    assert any("shutting down with 1 lookups still running" in r.getMessage() for r in caplog.records)
+    release.set()
+    # The abandoned lookup ends with a reply of its own (whatever it can still say), not a hang.
+    await slack.wait_for_posts(sent.response_url, 1, timeout=10.0)
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR and record.exc_info] == []
