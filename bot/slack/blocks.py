@@ -560,9 +560,15 @@ def _sandbox_context(sandbox: bool) -> list[Block]:
 
 
 def render_help(
-    *, command: str = "/conversation", example_ids: Sequence[str], sandbox: bool, note: str | None = None
+    *,
+    command: str = "/conversation",
+    example_ids: Sequence[str],
+    sandbox: bool,
+    note: str | None = None,
+    environments: Sequence[str] = (),
+    default_environment: str | None = None,
 ) -> Message:
-    """How to use the command: the ID format, separators and an example."""
+    """How to use the command: the ID format, separators, environments, an example, and the other ways in."""
     shown_command = escape_mrkdwn(command)
     blocks: list[Block] = [_header("Look up Yunxin conversations")]
     if note:
@@ -577,9 +583,24 @@ def render_help(
             "Separate IDs with spaces, commas or new lines."
         )
     )
+    if len(environments) > 1:
+        names = ", ".join(
+            f"`{escape_mrkdwn(shorten(name, 40))}`" + (" (default)" if name == default_environment else "")
+            for name in environments[:20]
+        )
+        blocks.append(_section(f"*Yunxin environments:* {names}\nPick one with `{shown_command} --env NAME ID …`."))
     if example_ids:
         example = " ".join(escape_mrkdwn(shorten(i, ID_SHOWN_MAX)) for i in example_ids[:5])
         blocks.append(_section(f"*Example:*\n`{shown_command} {example}`"))
+    blocks.append(
+        _context(
+            [
+                "Answers are visible only to you: *Share in channel* posts them for everyone, *Refresh* looks "
+                "again, *Details* shows every field. On any message, the *Look up in Yunxin* shortcut "
+                "(⋯ → More message shortcuts) finds the IDs quoted in it."
+            ]
+        )
+    )
     blocks.extend(_sandbox_context(sandbox))
     return _message(f"How to use {shown_command}", blocks)
 

@@ -175,6 +175,8 @@ def help_message(deps: Deps, note: str | None = None) -> Message:
         example_ids=SAMPLE_IDS[:2] if deps.lookups.config().sandbox else ["alice|1|bob", "alice|2|12345"],
         sandbox=deps.lookups.config().sandbox,
         note=note or None,
+        environments=deps.lookups.names,
+        default_environment=deps.lookups.default,
     )
 
 
