@@ -85,12 +85,19 @@ def _block_lines(block: Mapping[str, Any], width: int) -> list[str]:
         texts = [_text_of(element) for element in block.get("elements", [])]
         return [line for text in texts if text for line in _wrap(text, width, CONTEXT_PREFIX)]
     if kind == "actions":
-        buttons = [f"[ {_text_of(e.get('text'))} ]" for e in block.get("elements", []) if isinstance(e, Mapping)]
+        buttons = [_button(e) for e in block.get("elements", []) if isinstance(e, Mapping)]
         return ["  ".join(buttons)]
     lines = _wrap(_text_of(block.get("text")), width) if "text" in block else []
     for field in block.get("fields", []):
         lines.extend(_field_lines(field, width))
+    accessory = block.get("accessory")
+    if isinstance(accessory, Mapping) and accessory.get("type") == "button":
+        lines.append(_button(accessory))
     return lines
+
+
+def _button(element: Mapping[str, Any]) -> str:
+    return f"[ {_text_of(element.get('text'))} ]"
 
 
 def to_terminal(messages: Sequence[Mapping[str, Any]], *, width: int = 100) -> str:
