@@ -12,7 +12,12 @@ from collections.abc import Callable
 
 
 class CallBudget:
-    """A token bucket: `rate` calls per second on average, up to `burst` at once."""
+    """A token bucket: `rate` calls per second on average, up to `burst` at once.
+
+    The default burst is one second's worth, so the 50 people who ask at once when an incident starts
+    are answered together rather than queued behind each other; any window of one second then holds
+    at most `2 * rate` calls, which keeps the default rate (50) within Yunxin's standard 100 calls/s.
+    """
 
     def __init__(self, rate: float, burst: int | None = None, clock: Callable[[], float] = time.monotonic):
         if rate <= 0:
@@ -20,7 +25,7 @@ class CallBudget:
         if burst is not None and burst < 1:
             raise ValueError("burst must be at least 1")  # 0 would add a needless wait to every call
         self._interval = 1.0 / rate
-        self._burst = burst if burst is not None else max(1, int(rate // 5))
+        self._burst = burst if burst is not None else max(1, int(rate))
         self._clock = clock
         self._next_free = 0.0  # theoretical arrival time of the next call
 

@@ -56,10 +56,10 @@ def test_no_window_admits_more_than_burst_plus_rate_times_its_length(rate: float
             assert j - i + 1 <= burst + rate * window + 1e-9
 
 
-def test_default_burst_is_a_fifth_of_the_rate_and_at_least_one() -> None:
-    fifty, two = CallBudget(rate=50, clock=FakeClock()), CallBudget(rate=2, clock=FakeClock())
-    assert [fifty.reserve() == 0 for _ in range(12)] == [True] * 10 + [False] * 2
-    assert [two.reserve() == 0 for _ in range(3)] == [True, False, False]
+def test_default_burst_is_one_seconds_worth_and_at_least_one() -> None:
+    fifty, half = CallBudget(rate=50, clock=FakeClock()), CallBudget(rate=0.5, clock=FakeClock())
+    assert [fifty.reserve() == 0 for _ in range(52)] == [True] * 50 + [False] * 2
+    assert [half.reserve() == 0 for _ in range(2)] == [True, False]
     assert CallBudget(rate=50).rate == pytest.approx(50)
 
 
