@@ -17,9 +17,11 @@ import httpx
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
@@ -28,6 +30,27 @@ from .app import Runtime, StartupError, start_runtime
 from .commands import ack_sent
 
 log = logging.getLogger(__name__)
+
+
+class _StartupFailureInOneLine:
+    """Starlette reports a failed start-up to the server with the exception's traceback, which uvicorn
+    logs. When the failure is a StartupError, its one line has been printed already: drop the traceback."""
+
+    def __init__(self, app: ASGIApp, reported: list[str]) -> None:
+        self._app = app
+        self._reported = reported  # the StartupError lines printed; empty while none
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self._app(scope, receive, send)
+            return
+
+        async def send_without_traceback(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and self._reported:
+                message = {**message, "message": ""}  # uvicorn logs a non-empty message
+            await send(message)
+
+        await self._app(scope, receive, send_without_traceback)
 
 
 def create_asgi_app(
@@ -45,6 +68,7 @@ def create_asgi_app(
             raise SystemExit(2) from None
         configure_logging(settings.log_level)
     state: dict[str, Runtime] = {}
+    startup_errors: list[str] = []
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -52,6 +76,7 @@ def create_asgi_app(
             runtime = await start_runtime(settings, yunxin_transports=yunxin_transports)
         except StartupError as error:
             print(f"error: {error}", file=sys.stderr)
+            startup_errors.append(str(error))
             raise SystemExit(2) from None
         state["runtime"] = runtime
         state["handler"] = AsyncSlackRequestHandler(runtime.app)  # type: ignore[assignment]
@@ -93,4 +118,5 @@ def create_asgi_app(
             Route("/metrics", metrics, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(_StartupFailureInOneLine, reported=startup_errors)],
     )

@@ -1,0 +1,231 @@
+"""Start-up: the Slack token is checked once, and every way start-up can fail says what to fix in one line.
+The Procfile's `web:` command runs for real in a subprocess, against a Slack stand-in in this test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shlex
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.slack.app import StartupError, start_runtime, verify_slack_token, web_client
+from bot.slack.standin import SlackStandIn, send_slash_command
+
+from .conftest import BOT_TOKEN, CHANNEL, MEMBER, SIGNING_SECRET, TEAM, make_settings, shown
+
+REPO = Path(__file__).resolve().parents[2]
+# Hang guards for the subprocess (start-up, a reply, exiting), not deadlines the app is held to.
+PROCESS_WAIT_SECONDS = 20.0
+
+
+# --- start_runtime ----------------------------------------------------------------------------------
+
+
+async def test_start_up_asks_auth_test_once_and_learns_who_the_bot_is(slack: SlackStandIn) -> None:
+    runtime = await start_runtime(make_settings(slack))
+    try:
+        assert [method for _, method, _ in slack.api_calls] == ["auth.test"]
+        assert runtime.identity.team_id == TEAM
+        assert runtime.identity.bot_user_id == slack.bot_user_id
+        assert runtime.identity.enterprise_id is None
+    finally:
+        await runtime.aclose()
+
+
+async def test_an_enterprise_install_learns_its_org() -> None:
+    async with SlackStandIn(bot_token=BOT_TOKEN, enterprise_id="E0GRID") as grid:
+        identity = await verify_slack_token(web_client(make_settings(grid)))
+    assert (identity.team_id, identity.enterprise_id) == (grid.team_id, "E0GRID")
+
+
+def one_line_naming(error: pytest.ExceptionInfo[StartupError], variable: str) -> str:
+    text = str(error.value)
+    assert "\n" not in text
+    assert text.startswith(f"{variable}:")
+    return text
+
+
+async def test_a_token_slack_refuses_stops_start_up_naming_slack_bot_token(slack: SlackStandIn) -> None:
+    settings = make_settings(slack, slack_bot_token=SecretStr("xoxb-revoked-token"))
+    with pytest.raises(StartupError) as refused:
+        await start_runtime(settings)
+    text = one_line_naming(refused, "SLACK_BOT_TOKEN")
+    assert "invalid_auth" in text
+    assert "xoxb-revoked-token" not in text
+
+
+async def test_a_missing_token_stops_start_up_naming_slack_bot_token(slack: SlackStandIn) -> None:
+    with pytest.raises(StartupError) as missing:
+        await start_runtime(make_settings(slack, slack_bot_token=None))
+    one_line_naming(missing, "SLACK_BOT_TOKEN")
+    assert slack.api_calls == []
+
+
+async def test_http_mode_without_a_signing_secret_stops_start_up(slack: SlackStandIn) -> None:
+    settings = make_settings(slack, slack_signing_secret=None)
+    with pytest.raises(StartupError) as missing:
+        await start_runtime(settings)
+    one_line_naming(missing, "SLACK_SIGNING_SECRET")
+    # Socket Mode needs no signing secret: the socket itself is authenticated.
+    runtime = await start_runtime(settings, socket_mode=True)
+    await runtime.aclose()
+
+
+async def test_a_slack_api_url_nobody_answers_stops_start_up(
+    slack: SlackStandIn, refused_url: Callable[[], str]
+) -> None:
+    with pytest.raises(StartupError) as unreachable:
+        await start_runtime(make_settings(slack, slack_api_url=refused_url() + "/api/"))
+    one_line_naming(unreachable, "SLACK_API_URL")
+
+
+# --- the Procfile's web: command, for real -----------------------------------------------------------
+
+
+def procfile_web_command() -> list[str]:
+    """The Procfile's `web:` line, listening on loopback only, on a free port uvicorn picks."""
+    for line in (REPO / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            command = line.removeprefix("web:").strip()
+            return shlex.split(command.replace("--host 0.0.0.0", "--host 127.0.0.1").replace("${PORT:-3000}", "0"))
+    raise AssertionError("the Procfile has no web: line")
+
+
+def process_env(**variables: str) -> dict[str, str]:
+    """This environment without the bot's settings (the autouse fixture removed them), plus `variables`;
+    the checkout first on the import path and the venv's scripts (uvicorn) first on PATH."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.update(variables)
+    return env
+
+
+@dataclass
+class Served:
+    process: asyncio.subprocess.Process
+    url: str
+
+
+@dataclass
+class Finished:
+    returncode: int
+    output: str
+
+
+async def run_web(tmp_path: Path, **variables: str) -> Finished:
+    """Run the web: command to its end (for start-ups that must fail)."""
+    process = await asyncio.create_subprocess_exec(
+        *procfile_web_command(),
+        env=process_env(**variables),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with asyncio.timeout(PROCESS_WAIT_SECONDS):
+            output, _ = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    return Finished(process.returncode or 0, output.decode())
+
+
+@contextlib.asynccontextmanager
+async def start_web(tmp_path: Path, **variables: str) -> AsyncIterator[Served]:
+    """Start the web: command and yield once uvicorn says where it listens; SIGTERM it after."""
+    process = await asyncio.create_subprocess_exec(
+        *procfile_web_command(),
+        env=process_env(**variables),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    try:
+        url = None
+        async with asyncio.timeout(PROCESS_WAIT_SECONDS):
+            while url is None:
+                line = (await process.stderr.readline()).decode()
+                assert line, "the web process ended before it listened"
+                found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", line)
+                url = found.group(1) if found else None
+        yield Served(process, url)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(PROCESS_WAIT_SECONDS):
+                await process.wait()
+
+
+async def test_the_procfile_web_command_serves_slack_commands(slack: SlackStandIn, tmp_path: Path) -> None:
+    variables = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+    }
+    async with start_web(tmp_path, **variables) as served:
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(served.url + "/healthz")).status_code == 200
+        response_url = slack.new_response_url()
+        sent = await send_slash_command(
+            served.url + "/slack/events",
+            SIGNING_SECRET,
+            text="sandbox_alice|1|sandbox_bob",
+            user_id=MEMBER,
+            team_id=TEAM,
+            channel_id=CHANNEL,
+            response_url=response_url,
+        )
+        assert sent.status == 200 and not sent.timed_out
+        (answer,) = await slack.wait_for_posts(response_url, 1, timeout=PROCESS_WAIT_SECONDS)
+        assert "*1* found" in shown(answer)
+        served.process.send_signal(signal.SIGTERM)
+        assert served.process.stderr is not None
+        rest = (await served.process.stderr.read()).decode()
+    # uvicorn shuts down gracefully, then ends by the signal it caught.
+    assert "Application shutdown complete." in rest
+    assert "Traceback" not in rest
+    assert served.process.returncode == -signal.SIGTERM
+
+
+def assert_one_clear_line(finished: Finished, variable: str, *secrets: str) -> None:
+    assert finished.returncode != 0
+    assert "Traceback" not in finished.output
+    naming = [line for line in finished.output.splitlines() if variable in line]
+    assert len(naming) == 1, finished.output
+    for secret in secrets:
+        assert secret not in finished.output
+
+
+async def test_the_web_command_with_a_refused_token_exits_with_one_line(slack: SlackStandIn, tmp_path: Path) -> None:
+    finished = await run_web(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-revoked-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+    )
+    assert_one_clear_line(finished, "SLACK_BOT_TOKEN", "xoxb-revoked-token", SIGNING_SECRET)
+
+
+async def test_the_web_command_without_a_signing_secret_exits_with_one_line(
+    slack: SlackStandIn, tmp_path: Path
+) -> None:
+    finished = await run_web(tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url)
+    assert_one_clear_line(finished, "SLACK_SIGNING_SECRET", BOT_TOKEN)
+
+
+async def test_the_web_command_with_a_bad_setting_exits_with_one_line(tmp_path: Path) -> None:
+    finished = await run_web(tmp_path, YUNXIN_TIMEOUT_SECONDS="abc", SLACK_BOT_TOKEN=BOT_TOKEN)
+    assert_one_clear_line(finished, "YUNXIN_TIMEOUT_SECONDS", BOT_TOKEN)
