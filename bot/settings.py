@@ -136,7 +136,8 @@ class Settings(BaseSettings):
     yunxin_deadline_seconds: float = Field(15.0, gt=0, le=120)
     yunxin_sandbox: bool = False
     yunxin_max_calls_per_second: float = Field(50.0, gt=0, le=1000)
-    yunxin_concurrency: int = Field(4, ge=1, le=256)
+    # As many calls in flight as the budget lets go at once: a lower bound queues the people who ask together.
+    yunxin_concurrency: int = Field(50, ge=1, le=256)
     yunxin_environments: CommaList = []
     yunxin_default_environment: str | None = None
 

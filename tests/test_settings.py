@@ -69,7 +69,7 @@ def test_defaults() -> None:
     assert settings.yunxin_deadline_seconds == 15.0
     assert settings.yunxin_sandbox is False
     assert settings.yunxin_max_calls_per_second == 50.0
-    assert settings.yunxin_concurrency == 4
+    assert settings.yunxin_concurrency == 50
     assert settings.slack_bot_token is None
     assert settings.slack_signing_secret is None
     assert settings.slack_app_token is None

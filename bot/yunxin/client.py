@@ -150,7 +150,8 @@ class YunxinClient:
             auth=YunxinAuth(config.app_key, config.app_secret),
             transport=transport,
             timeout=httpx.Timeout(config.timeout_seconds),
-            limits=httpx.Limits(max_connections=max(10, concurrency * 2), max_keepalive_connections=10),
+            # Keep as many connections open as calls may run at once: the next burst reuses them, no new TLS.
+            limits=httpx.Limits(max_connections=max(10, concurrency * 2), max_keepalive_connections=concurrency),
             headers={"Accept": "application/json", "User-Agent": "yunxin-conversation-bot"},
         )
 
