@@ -1,0 +1,188 @@
+"""The command line, run as people run it: `python -m bot ...` in a subprocess, with no credentials unless a
+test gives some, against the built-in sandbox or the sandbox served over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
+from bot.yunxin.client import TRACE_HEADER
+from bot.yunxin.sandbox import create_sandbox_app
+
+REPO = Path(__file__).resolve().parents[1]
+BOB = "sandbox_alice|1|sandbox_bob"
+# A hang guard for one run of the command line, not a deadline it is held to.
+RUN_LIMIT_SECONDS = 30.0
+
+_ENV_PREFIXES = ("SLACK_", "YUNXIN_", "ALLOWED_")
+_ENV_NAMES = ("ACCESS_CONTACT", "REDACT_MESSAGE_TEXT", "MAX_IDS_PER_COMMAND", "LOG_LEVEL", "PORT")
+
+ServeAsgi = Callable[[Any], AbstractAsyncContextManager[str]]
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> dict[str, Any]:
+        value = json.loads(self.out)
+        assert isinstance(value, dict)
+        return value
+
+    def error_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.startswith("error:")]
+
+
+def cli_env(**variables: str) -> dict[str, str]:
+    """This environment without any of the bot's settings, plus `variables`; the checkout on the import path."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(_ENV_PREFIXES) and name not in _ENV_NAMES
+    }
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.update(variables)
+    return env
+
+
+async def bot_cli(tmp_path: Path, *args: str, **variables: str) -> Ran:
+    """Run `python -m bot ARGS` in an empty directory (so no .env is read) and collect what it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=cli_env(**variables),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(RUN_LIMIT_SECONDS):
+            out, err = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return Ran(process.returncode, out.decode(), err.decode())
+
+
+# --- query against the built-in sandbox -------------------------------------------------------------
+
+
+async def test_query_json_answers_from_the_sandbox_without_credentials(tmp_path: Path) -> None:
+    ran = await bot_cli(tmp_path, "query", "--json", BOB)
+    assert ran.code == 0, ran.err
+    answer = ran.json()
+    assert (answer["sandbox"], answer["environment"]) == (True, "sandbox")
+    (result,) = answer["results"]
+    assert (result["id"], result["status"]) == (BOB, "found")
+    assert result["conversation"]["unread_count"] == 2
+    assert len(answer["trace_ids"]) == 1
+    assert ran.error_lines() == []
+
+
+async def test_query_prints_a_readable_answer_and_unknown_ids_still_exit_0(tmp_path: Path) -> None:
+    ran = await bot_cli(tmp_path, "query", f"{BOB},sandbox_alice|1|sandbox_nobody")
+    assert ran.code == 0, ran.err
+    assert "SANDBOX DATA" in ran.out
+    assert BOB in ran.out and "sandbox_alice|1|sandbox_nobody" in ran.out
+    assert "110404" in ran.out
+
+
+async def test_query_with_only_malformed_ids_exits_2(tmp_path: Path) -> None:
+    ran = await bot_cli(tmp_path, "query", "--json", "alice|9|bob", "justtext")
+    assert ran.code == 2
+    assert [result["status"] for result in ran.json()["results"]] == ["malformed", "malformed"]
+
+
+async def test_a_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    ran = await bot_cli(tmp_path, "query", BOB, YUNXIN_TIMEOUT_SECONDS="abc")
+    assert ran.code == 2
+    assert ran.err.strip().splitlines() == [ran.error_lines()[0]]
+    assert "YUNXIN_TIMEOUT_SECONDS" in ran.err and "Traceback" not in ran.err
+
+
+async def test_no_command_and_no_app_token_prints_usage_and_exits_2(tmp_path: Path) -> None:
+    ran = await bot_cli(tmp_path)
+    assert ran.code == 2
+    assert "query" in ran.out and "demo" in ran.out
+
+
+# --- query against a real HTTP server ---------------------------------------------------------------
+
+
+class TraceRecorder:
+    """The sandbox, noting the trace ID of every request it is sent."""
+
+    def __init__(self) -> None:
+        self._app = create_sandbox_app()
+        self.trace_ids: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
+            self.trace_ids.append(headers.get(TRACE_HEADER.lower(), ""))
+        await self._app(scope, receive, send)
+
+
+def credentials(base_url: str, secret: str = SANDBOX_APP_SECRET) -> dict[str, str]:
+    return {
+        "YUNXIN_APP_KEY": SANDBOX_APP_KEY,
+        "YUNXIN_APP_SECRET": secret,
+        "YUNXIN_BASE_URL": base_url,
+        "YUNXIN_BACKUP_BASE_URL": "none",
+    }
+
+
+async def test_query_answers_from_a_yunxin_served_over_http(tmp_path: Path, serve_asgi: ServeAsgi) -> None:
+    server = TraceRecorder()
+    async with serve_asgi(server) as base_url:
+        ran = await bot_cli(tmp_path, "query", "--json", BOB, **credentials(base_url))
+    assert ran.code == 0, ran.err
+    answer = ran.json()
+    assert (answer["sandbox"], answer["environment"]) == (False, "default")
+    assert answer["results"][0]["status"] == "found"
+    assert answer["trace_ids"] == server.trace_ids
+
+
+async def test_a_wrong_secret_exits_1_with_one_error_line_holding_the_trace_id(
+    tmp_path: Path, serve_asgi: ServeAsgi
+) -> None:
+    wrong_secret = "not-the-sandbox-secret-4e1f"
+    server = TraceRecorder()
+    async with serve_asgi(server) as base_url:
+        ran = await bot_cli(tmp_path, "query", BOB, **credentials(base_url, wrong_secret))
+    assert ran.code == 1
+    (line,) = ran.error_lines()
+    assert "rejected the app's credentials" in line
+    (trace_id,) = server.trace_ids
+    assert trace_id and trace_id in line
+    assert wrong_secret not in ran.out + ran.err
+    assert "Traceback" not in ran.err
+
+
+# --- demo -------------------------------------------------------------------------------------------
+
+
+async def test_demo_answers_a_command_end_to_end(tmp_path: Path) -> None:
+    ran = await bot_cli(tmp_path, "demo")
+    assert ran.code == 0, ran.err
+    assert "SANDBOX DEMO" in ran.out
+    assert "/conversation sandbox_alice|1|sandbox_bob" in ran.out
+    assert "Looking up 5 conversations" in ran.out
+    assert "Hi Alice, the release notes for 4.2 are ready for review." in ran.out
+    assert "Traceback" not in ran.err
