@@ -190,6 +190,9 @@ async def test_malformed_ids_say_what_is_wrong_and_are_not_sent_to_yunxin(bot: B
     assert "*3* malformed" in text
     for bad in ("alice|9|bob", "alice|2|notanumber", "justtext"):
         assert bad in text
+    assert "the type must be 1 (one-to-one), 2 (team) or 3 (super team)" in text
+    assert "a team target must be a numeric team ID" in text
+    assert "expected owner|type|target" in text
     asked = bot.yunxin.calls[0].request.url.params["conversation_ids"]
     assert asked == BOB
 
@@ -211,6 +214,8 @@ async def test_three_hundred_ids_are_all_answered_in_at_most_five_posts(bot: Bot
     assert [conversation_id for conversation_id in ids if conversation_id not in text] == []
     assert f"*{len(known)}* found" in text and f"*{len(unknown)}* failed" in text
     assert len(bot.yunxin.calls) == 3  # at most 100 IDs a call
+    # Many conversations take the compact form: a line each, no per-conversation fields.
+    assert not [block for answer in answers for block in answer["blocks"] if "fields" in block]
 
 
 def parts_announced(first: dict[str, Any]) -> int:
