@@ -23,7 +23,14 @@ from bot.yunxin.ids import ConversationType
 from bot.yunxin.models import Conversation, Failed, Found, LookupResult, Malformed, Outcome, Unanswered
 
 from .actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
-from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX, blocks_json_length
+from .limits import (
+    BLOCKS_JSON_MAX,
+    MESSAGE_BLOCKS_MAX,
+    OPTION_TEXT_MAX,
+    OPTION_VALUE_MAX,
+    SECTION_TEXT_MAX,
+    blocks_json_length,
+)
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -44,6 +51,7 @@ GROUPS_SHOWN_MAX = 200
 TRACE_SHOWN_MAX = 100
 # Characters of JSON per line of a comma list of IDs: short lines pack messages tightly.
 ID_LIST_LINE_COST = 800
+DETAILS_MENU_MAX = 25  # options of the Details menu: enough to be useful, light enough to fit
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
@@ -488,16 +496,44 @@ def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int) -> 
     return f"{prefix}{TITLE}: {tally}"
 
 
-def _lookup_tail(request: LookupRequest | None, shared_by: str | None) -> list[Block]:
+def _details_menu(found_ids: Sequence[str], environment: str | None) -> Block | None:
+    """A menu of found conversations to open Details for, where the answer is too long for buttons."""
+    options = []
+    for conversation_id in found_ids[:DETAILS_MENU_MAX]:
+        value = LookupRequest((conversation_id,), environment).encode()
+        if value is not None and len(value) <= OPTION_VALUE_MAX:
+            options.append({"text": _plain(shorten(conversation_id, OPTION_TEXT_MAX)), "value": value})
+    if not options:
+        return None
+    return {
+        "type": "static_select",
+        "action_id": DETAILS_ACTION,
+        "placeholder": _plain("Details for…"),
+        "options": options,
+    }
+
+
+def _lookup_tail(request: LookupRequest | None, shared_by: str | None, details_ids: Sequence[str] = ()) -> list[Block]:
+    """The closing blocks: Share and Refresh buttons, and with `details_ids` a Details menu."""
     if request is None:
         return []
     value = request.encode()
+    elements: list[Block] = []
+    notes: list[str] = []
     if value is None:
         what = "refresh" if shared_by else "share or refresh"
-        return [_context([f"These IDs are too many to {what} with one button; run the command again instead."])]
-    buttons = [] if shared_by else [_button("Share in channel", SHARE_ACTION, value, style="primary")]
-    buttons.append(_button("Refresh", REFRESH_ACTION, value))
-    return [{"type": "actions", "elements": buttons}]
+        notes.append(f"These IDs are too many to {what} with one button; run the command again instead.")
+    else:
+        if not shared_by:
+            elements.append(_button("Share in channel", SHARE_ACTION, value, style="primary"))
+        elements.append(_button("Refresh", REFRESH_ACTION, value))
+    menu = _details_menu(details_ids, request.environment) if details_ids else None
+    if menu is not None:
+        elements.append(menu)
+        if len(details_ids) > len(menu["options"]):
+            notes.append(f"The Details menu lists the first {len(menu['options'])} conversations found.")
+    blocks: list[Block] = [{"type": "actions", "elements": elements}] if elements else []
+    return blocks + ([_context(notes)] if notes else [])
 
 
 def render_lookup(
@@ -536,15 +572,24 @@ def render_lookup(
         title = TITLE if index == 0 else f"{TITLE} (continued)"
         return [_header(title), _context(notes)] if notes else [_header(title)]
 
-    tail = _lookup_tail(request, shared_by)
-    layouts = (_DETAILED, *_LAYOUTS) if len(outcomes) <= DETAILED_OUTCOMES_MAX else _LAYOUTS
-    bodies = None
-    for density in layouts:
-        bodies = _paginate(_body(outcomes, density, redact_text, request), head, tail, max_messages)
-        if bodies is not None:
-            break
+    plain_tail = _lookup_tail(request, shared_by)
+    detailed = len(outcomes) <= DETAILED_OUTCOMES_MAX
+    layouts = (_DETAILED, *_LAYOUTS) if detailed else _LAYOUTS
+    # Detailed sections carry their own Details buttons; otherwise a menu offers them when it fits.
+    found_ids = [o.conversation_id for o in outcomes if isinstance(o, Found)]
+    tails = [plain_tail] if detailed or not found_ids else [_lookup_tail(request, shared_by, found_ids), plain_tail]
+    bodies = next(
+        (
+            fitted
+            for density in layouts
+            for tail in tails
+            if (fitted := _paginate(_body(outcomes, density, redact_text, request), head, tail, max_messages))
+            is not None
+        ),
+        None,
+    )
     if bodies is None:
-        bodies = _paginate_cut(_body(outcomes, _LAYOUTS[-1], redact_text, request), head, tail, max_messages)
+        bodies = _paginate_cut(_body(outcomes, _LAYOUTS[-1], redact_text, request), head, tails[-1], max_messages)
     total = len(bodies)
     return [
         _message(_fallback(counts, result.sandbox, index, total), head(index, total) + body)

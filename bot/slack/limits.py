@@ -21,6 +21,9 @@ ACTIONS_ELEMENTS_MAX = 25
 BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
 BUTTON_URL_MAX = 3000
+SELECT_OPTIONS_MAX = 100
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
 BLOCK_ID_MAX = 255
 ACTION_ID_MAX = 255
 TEXT_OBJECT_MAX = 3000
@@ -163,10 +166,12 @@ def _actions_problems(block: Mapping[str, Any], where: str) -> list[str]:
 
 
 def _element_problems(element: Any, where: str) -> list[str]:
-    """Interactive elements: the bot only sends buttons."""
-    if not isinstance(element, Mapping) or element.get("type") != "button":
-        kind = element.get("type") if isinstance(element, Mapping) else None
-        return [f"{where} has unknown element type {kind!r} (known: button)"]
+    """Interactive elements: the bot sends buttons and static select menus."""
+    kind = element.get("type") if isinstance(element, Mapping) else None
+    if kind == "static_select":
+        return _select_problems(element, f"{where} (static_select)")
+    if kind != "button":
+        return [f"{where} has unknown element type {kind!r} (known: button, static_select)"]
     where = f"{where} (button)"
     found = _text_object_problems(element.get("text"), f"{where} text", BUTTON_TEXT_MAX, plain_only=True)
     found.extend(_id_problems(element, "action_id", ACTION_ID_MAX, where))
@@ -176,6 +181,26 @@ def _element_problems(element: Any, where: str) -> list[str]:
             found.append(f"{where} {key} is not a string of at most {limit} characters")
     if "style" in element and element["style"] not in BUTTON_STYLES:
         found.append(f"{where} style {element['style']!r} is not one of {', '.join(sorted(BUTTON_STYLES))}")
+    return found
+
+
+def _select_problems(element: Mapping[str, Any], where: str) -> list[str]:
+    found = _id_problems(element, "action_id", ACTION_ID_MAX, where)
+    found.extend(_text_object_problems(element.get("placeholder"), f"{where} placeholder", 150, plain_only=True))
+    options = element.get("options")
+    if not isinstance(options, list) or not options:
+        return [*found, f"{where} options is not a non-empty list"]
+    if len(options) > SELECT_OPTIONS_MAX:
+        found.append(f"{where} has {len(options)} options (at most {SELECT_OPTIONS_MAX})")
+    for index, option in enumerate(options):
+        label = f"{where} options[{index}]"
+        if not isinstance(option, Mapping):
+            found.append(f"{label} is not an object")
+            continue
+        found.extend(_text_object_problems(option.get("text"), f"{label} text", OPTION_TEXT_MAX, plain_only=True))
+        value = option.get("value")
+        if not isinstance(value, str) or not value or len(value) > OPTION_VALUE_MAX:
+            found.append(f"{label} value is not a string of 1 to {OPTION_VALUE_MAX} characters")
     return found
 
 

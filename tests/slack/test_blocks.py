@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.slack.actions import REFRESH_ACTION, SHARE_ACTION, LookupRequest
+from bot.slack.actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
 from bot.slack.blocks import (
     JUNK_SHOWN_MIN,
     REDACTED,
@@ -277,6 +277,21 @@ def test_a_request_too_large_for_a_button_says_so() -> None:
 # ---- many IDs -----------------------------------------------------------------------------
 
 
+def test_a_compact_answer_offers_details_in_a_menu_of_the_first_found_conversations() -> None:
+    ids = [f"owner{i:02d}|1|peer{i:02d}" for i in range(40)]
+    result = LookupResult(requested=ids, found=[conversation(i) for i in ids[:30]], environment="cn")
+    messages = render_lookup(result, request=LookupRequest(tuple(ids), "cn"))
+    assert_valid(messages)
+    [menu] = [e for b in messages[-1]["blocks"] if b["type"] == "actions" for e in b["elements"] if "options" in e]
+    assert menu["action_id"] == DETAILS_ACTION and menu["type"] == "static_select"
+    chosen = [LookupRequest.decode(option["value"]) for option in menu["options"]]
+    assert [request.ids[0] for request in chosen] == ids[:25]
+    assert {request.environment for request in chosen} == {"cn"}
+    assert "first 25 conversations found" in shown(messages[-1:])
+    detailed = render_lookup(LookupResult(requested=ids[:2], found=[conversation(ids[0])]), request=LookupRequest(()))
+    assert not any("options" in e for b in detailed[-1]["blocks"] for e in b.get("elements", []))
+
+
 def test_300_ids_all_appear_within_five_messages() -> None:
     ids = [f"account_{i:03d}.owner@x|{1 + i % 3}|{'peer' if i % 3 == 0 else ''}{i:06d}" for i in range(300)]
     found = [
@@ -493,10 +508,13 @@ def test_any_result_renders_within_limits_escaped_and_complete(
         assert message["text"].strip() and "\n" not in message["text"]
         assert (SANDBOX_LABEL in shown([message])) == result.sandbox
     if request is not None and request.encode() is not None:
-        actions = messages[-1]["blocks"][-1]
-        assert actions["type"] == "actions"
+        actions = [block for block in messages[-1]["blocks"] if block["type"] == "actions"][-1]
         expected = [REFRESH_ACTION] if shared_by else [SHARE_ACTION, REFRESH_ACTION]
-        assert [b["action_id"] for b in actions["elements"]] == expected
+        assert [e["action_id"] for e in actions["elements"] if e["type"] == "button"] == expected
+    found_ids = {o.conversation_id.lower() for o in result.outcomes() if o.status == "found"}
+    for menu in (e for m in messages for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]):
+        if menu["type"] == "static_select":
+            assert all(LookupRequest.decode(o["value"]).ids[0].lower() in found_ids for o in menu["options"])
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

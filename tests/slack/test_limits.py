@@ -100,8 +100,33 @@ def test_actions_and_button_limits() -> None:
     assert "value is not a string of at most 2000" in one_problem(message(long_value))
     long_id = {"type": "actions", "elements": [button(action_id="a" * 256)]}
     assert "action_id is 256 characters (at most 255)" in one_problem(message(long_id))
-    select = {"type": "actions", "elements": [{"type": "static_select", "action_id": "s"}]}
-    assert "unknown element type 'static_select'" in one_problem(message(select))
+    overflow = {"type": "actions", "elements": [{"type": "overflow", "action_id": "s"}]}
+    assert "unknown element type 'overflow'" in one_problem(message(overflow))
+
+
+def select_block(options: list[dict[str, Any]], placeholder: str = "Details for…") -> dict[str, Any]:
+    element = {
+        "type": "static_select",
+        "action_id": "details",
+        "placeholder": {"type": "plain_text", "text": placeholder},
+        "options": options,
+    }
+    return {"type": "actions", "elements": [element]}
+
+
+def option(text: str = "alice|1|bob", value: str = "v") -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def test_static_select_limits() -> None:
+    assert problems(message(select_block([option()] * 100))) == []
+    assert "101 options (at most 100)" in one_problem(message(select_block([option()] * 101)))
+    assert "options[0] text is 76 characters" in one_problem(message(select_block([option(text="x" * 76)])))
+    assert "options[0] value is not a string of 1 to 150" in one_problem(
+        message(select_block([option(value="v" * 151)]))
+    )
+    assert "options is not a non-empty list" in one_problem(message(select_block([])))
+    assert "placeholder is 151 characters" in one_problem(message(select_block([option()], placeholder="p" * 151)))
     assert "style 'loud'" in one_problem(message({"type": "actions", "elements": [button(style="loud")]}))
     assert "accessory (button) text" in one_problem(message(section(accessory=button(""))))
 

@@ -139,6 +139,27 @@ async def test_details_opens_a_modal_with_every_field_yunxin_returned(bot: Bot) 
     assert "SANDBOX" in text
 
 
+async def test_a_long_answer_offers_details_through_a_menu(bot: Bot) -> None:
+    answer = await (await bot.command(" ".join(SAMPLE_IDS))).reply()  # more than the detailed layout holds
+    [menu] = [e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"] if "options" in e]
+    option = next(o for o in menu["options"] if o["text"]["text"] == TEAM_CHAT)
+    payload = block_actions_payload(
+        action_id=DETAILS_ACTION,
+        value="",
+        user_id=MEMBER,
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        response_url=bot.slack.new_response_url(),
+        trigger_id=bot.slack.new_trigger_id(),
+    )
+    # A menu's click carries the chosen option, not a value.
+    payload["actions"][0] = {"type": "static_select", "action_id": DETAILS_ACTION, "selected_option": option}
+    delivery = await send_block_action(bot.events_url, SIGNING_SECRET, payload)
+    assert delivery.status == 200 and not delivery.timed_out
+    view = await wait_for_view(bot, '"unread_count": 17')
+    assert TEAM_CHAT in view_text(view)
+
+
 async def test_details_for_a_guest_shows_the_refusal_in_the_modal(bot: Bot) -> None:
     answer = await (await bot.command(BOB)).reply()
     calls_before = len(bot.yunxin.calls)
