@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,31 +110,88 @@ def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, so
         authorize=authorize,
         signing_secret=signing_secret or "",
         request_verification_enabled=not socket_mode,
-        process_before_response=False,
+        # Bolt answers Slack as soon as a listener returns; each listener returns once it has acked and
+        # goes on in a task of its own (see `acked_then_detached`).
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
     register_listeners(app, deps)
     return app
 
 
+Listener = Callable[..., Awaitable[None]]
+
+
+def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]]) -> Listener:
+    """Run `listener` in a task of its own and return as soon as it has called `ack()` (or ended).
+
+    Without this, Bolt runs listeners in the background and notices their ack by polling every 10 ms,
+    which every answer then waits for. An error before the ack reaches Bolt as it would have; later
+    ones are logged. Bolt reads the listener's parameter names through `functools.wraps`.
+    """
+
+    @functools.wraps(listener)
+    async def run(*, ack: Any, **kwargs: Any) -> None:
+        acked = asyncio.Event()
+
+        async def ack_and_tell(*args: Any, **values: Any) -> None:
+            try:
+                await ack(*args, **values)
+            finally:
+                acked.set()
+
+        work = asyncio.ensure_future(listener(ack=ack_and_tell, **kwargs))
+        ack_seen = asyncio.ensure_future(acked.wait())
+        try:
+            await asyncio.wait({work, ack_seen}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ack_seen.cancel()
+        if work.done():
+            work.result()
+            return
+        running.add(work)
+        work.add_done_callback(_forget_and_log(running))
+
+    return run
+
+
+def _forget_and_log(running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    def done(task: asyncio.Task[None]) -> None:
+        running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a listener failed after its ack", exc_info=task.exception())
+
+    return done
+
+
 def register_listeners(app: AsyncApp, deps: Deps) -> None:
+    running: set[asyncio.Task[None]] = set()  # listeners still working after their ack
+
+    def detached(listener: Listener) -> Listener:
+        return acked_then_detached(listener, running)
+
     @app.command(COMMAND)
+    @detached
     async def conversation_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await handle_conversation_command(deps, ack, command, respond)
 
     @app.action(SHARE_ACTION)
+    @detached
     async def share_in_channel(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await handle_share(deps, ack, body, respond)
 
     @app.action(REFRESH_ACTION)
+    @detached
     async def refresh(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await handle_refresh(deps, ack, body, respond)
 
     @app.action(DETAILS_ACTION)
+    @detached
     async def details(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
         await handle_details(deps, ack, body, respond, client)
 
     @app.shortcut(SHORTCUT_CALLBACK)
+    @detached
     async def look_up_in_message(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await handle_message_shortcut(deps, ack, body, respond)
 
