@@ -96,8 +96,13 @@ def create_asgi_app(
             raise
         finally:
             ack_sent.reset(token)
-        # Starlette runs a response's background task once the response has been written.
-        response.background = BackgroundTask(sent.set)
+
+        # Starlette runs a response's background task once the response has been written; an async one
+        # in the event loop (a plain function would go to a worker thread, where Event.set is unsafe).
+        async def mark_sent() -> None:
+            sent.set()
+
+        response.background = BackgroundTask(mark_sent)
         return response
 
     async def healthz(_: Request) -> Response:
