@@ -96,6 +96,21 @@ async def test_the_ack_is_sent_before_any_network_call(bot: Bot) -> None:
     assert first_post.at >= acked_at
 
 
+async def test_commands_at_the_same_moment_each_get_their_own_ack_and_answer(bot: Bot) -> None:
+    ids = SAMPLE_IDS[:6]
+    sent = await asyncio.gather(*(bot.command(conversation_id) for conversation_id in ids))
+    answers = [await one.reply() for one in sent]
+
+    assert [one.delivery.status for one in sent] == [200] * len(ids)
+    assert not any(one.delivery.timed_out for one in sent)
+    for conversation_id, answer in zip(ids, answers, strict=True):
+        others = [other for other in ids if other != conversation_id]
+        assert conversation_id in shown(answer)
+        assert not [other for other in others if other in shown(answer)]
+    assert len(bot.acks.sent) == len(ids)
+    assert all(len(bot.slack.posts(one.response_url)) == 1 for one in sent)
+
+
 async def test_auth_test_runs_once_at_start_up_and_never_on_a_request(bot: Bot) -> None:
     assert bot.api_methods() == ["auth.test"]
     for _ in range(3):
