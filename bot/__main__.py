@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -40,14 +39,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = args.command or ("run" if os.environ.get("SLACK_APP_TOKEN") else None)
-    if command is None:
-        _parser().print_help()
-        return EXIT_USAGE
     try:
         settings = load_settings()
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    # From the settings, not os.environ: SLACK_APP_TOKEN may be a line of .env.
+    command = args.command or ("run" if settings.slack_app_token else None)
+    if command is None:
+        _parser().print_help()
         return EXIT_USAGE
     configure_logging(settings.log_level if command in ("run", "serve") else "ERROR")
     if command == "query":

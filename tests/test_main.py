@@ -122,6 +122,24 @@ async def test_no_command_and_no_app_token_prints_usage_and_exits_2(tmp_path: Pa
     assert "query" in ran.out and "demo" in ran.out
 
 
+async def test_without_a_command_an_app_token_in_dot_env_starts_socket_mode(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SLACK_APP_TOKEN=xapp-1-A0TEST-0000-test\n")
+    ran = await bot_cli(tmp_path)
+    # Socket Mode starts, and stops at once with one line: the bot token is missing.
+    assert ran.code == 2
+    assert "usage:" not in ran.out
+    (line,) = ran.error_lines()
+    assert line.startswith("error: SLACK_BOT_TOKEN: missing")
+    assert "xapp-1-A0TEST" not in ran.out + ran.err
+
+
+async def test_socket_mode_without_an_app_token_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    ran = await bot_cli(tmp_path, "run", SLACK_BOT_TOKEN="xoxb-unused")
+    assert ran.code == 2
+    assert [line.split(":")[1].strip() for line in ran.error_lines()] == ["SLACK_APP_TOKEN"]
+    assert "Traceback" not in ran.err
+
+
 # --- query against a real HTTP server ---------------------------------------------------------------
 
 
