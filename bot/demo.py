@@ -33,21 +33,34 @@ def _rule(title: str) -> str:
     return f"\n── {title} " + "─" * max(0, 76 - len(title))
 
 
+def demo_settings(settings: Settings, *, bot_token: str, signing_secret: str, api_url: str) -> Settings:
+    """The settings' choices of what answers show, without anything that would reach beyond this machine
+    (YUNXIN_ENVIRONMENTS, credentials) or refuse the demo's user (the ALLOWED_* lists)."""
+    values = settings.model_dump()
+    values.update(
+        yunxin_sandbox=True,
+        yunxin_environments=[],
+        yunxin_default_environment=None,
+        allowed_team_ids=[],
+        allowed_user_ids=[],
+        allowed_usergroup_ids=[],
+        allowed_channel_ids=[],
+        slack_bot_token=SecretStr(bot_token),
+        slack_signing_secret=SecretStr(signing_secret),
+        slack_api_url=api_url,
+    )
+    # Validated afresh: a copy would keep the environments read from the original settings.
+    return Settings(_env_file=None, **values)
+
+
 async def run_demo(settings: Settings, text: str = "") -> int:
     text = text.strip() or " ".join(DEMO_IDS)
     signing_secret = secrets.token_hex(16)
     bot_token = f"xoxb-demo-{secrets.token_hex(8)}"
     async with SlackStandIn(bot_token=bot_token) as slack:
         slack.add_user(DEMO_USER, name="on-call engineer")
-        demo_settings = settings.model_copy(
-            update={
-                "yunxin_sandbox": True,
-                "slack_bot_token": SecretStr(bot_token),
-                "slack_signing_secret": SecretStr(signing_secret),
-                "slack_api_url": slack.api_url,
-            }
-        )
-        async with serve_on_loopback(create_asgi_app(demo_settings)) as app_url:
+        demo = demo_settings(settings, bot_token=bot_token, signing_secret=signing_secret, api_url=slack.api_url)
+        async with serve_on_loopback(create_asgi_app(demo)) as app_url:
             response_url = slack.new_response_url()
             print(_rule("SANDBOX DEMO"))
             print("The bot runs in HTTP mode on this machine, against the built-in Yunxin sandbox")

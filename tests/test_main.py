@@ -204,3 +204,22 @@ async def test_demo_answers_a_command_end_to_end(tmp_path: Path) -> None:
     assert "Looking up 5 conversations" in ran.out
     assert "Hi Alice, the release notes for 4.2 are ready for review." in ran.out
     assert "Traceback" not in ran.err
+
+
+async def test_demo_stays_on_this_machine_whatever_the_settings_say(
+    tmp_path: Path, refused_url: Callable[[], str]
+) -> None:
+    production = {
+        "YUNXIN_ENVIRONMENTS": "prod",
+        "YUNXIN_PROD_APP_KEY": "prod-app-key",
+        "YUNXIN_PROD_APP_SECRET": "prod-app-secret",
+        "YUNXIN_PROD_BASE_URL": refused_url(),
+        "YUNXIN_PROD_BACKUP_BASE_URL": "none",
+        "ALLOWED_CHANNEL_IDS": "C0PRODONLY",
+        "ALLOWED_USER_IDS": "U0PRODADMIN",
+    }
+    ran = await bot_cli(tmp_path, "demo", **production)
+    assert ran.code == 0, ran.err
+    assert "SANDBOX DATA" in ran.out
+    assert "Hi Alice, the release notes for 4.2 are ready for review." in ran.out
+    assert "unavailable" not in ran.out and "can't look up" not in ran.out
