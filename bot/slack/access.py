@@ -139,13 +139,31 @@ def build_rules(
     )
 
 
+def slack_error_code(error: SlackApiError) -> str | None:
+    """The `error` of Slack's JSON answer; None when the answer was something else (an HTML error page,
+    plain text, broken JSON), where slack_sdk's response holds a string, an empty dict or no data."""
+    data = getattr(error.response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
+def slack_http_status(error: SlackApiError) -> int | None:
+    # A SlackResponse has status_code; for a body that is not JSON, slack_sdk attaches aiohttp's response.
+    status = getattr(error.response, "status_code", None) or getattr(error.response, "status", None)
+    return status if isinstance(status, int) else None
+
+
 def _slack_failure(method: str, error: Exception) -> AccessCheckFailed:
     if isinstance(error, SlackApiError):
-        code = error.response.get("error") if error.response is not None else None
-        if error.response is not None and error.response.status_code == 429:
-            wait = error.response.headers.get("Retry-After") or error.response.headers.get("retry-after")
+        code = slack_error_code(error)
+        status = slack_http_status(error)
+        if status == 429:
+            headers = getattr(error.response, "headers", None) or {}
+            wait = headers.get("Retry-After") or headers.get("retry-after")
             later = f"in {wait} s" if wait else "in a minute"
             return AccessCheckFailed(f"Slack is rate limiting the access check ({method}); try again {later}.")
+        if code is None:
+            return AccessCheckFailed(f"Slack answered HTTP {status or '?'} to {method}; try again in a minute.")
         if code == "plan_upgrade_required":
             return AccessCheckFailed(
                 "ALLOWED_USERGROUP_IDS needs a paid Slack plan (usergroups.users.list answered "
@@ -153,7 +171,7 @@ def _slack_failure(method: str, error: Exception) -> AccessCheckFailed:
             )
         if code == "missing_scope":
             return AccessCheckFailed(f"the app lacks a Slack scope for {method}; reinstall it from the manifest.")
-        return AccessCheckFailed(f"Slack answered {code or 'an error'} to {method}; try again in a minute.")
+        return AccessCheckFailed(f"Slack answered {code} to {method}; try again in a minute.")
     return AccessCheckFailed(f"could not reach Slack to check access ({method}); try again in a minute.")
 
 

@@ -19,7 +19,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.yunxin.service import Lookups
 
-from .access import AccessPolicy, build_rules
+from .access import AccessPolicy, build_rules, slack_error_code, slack_http_status
 from .actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION
 from .commands import COMMAND, Deps, handle_conversation_command, handle_share
 from .shortcuts import SHORTCUT_CALLBACK, handle_details, handle_message_shortcut, handle_refresh
@@ -55,7 +55,12 @@ async def verify_slack_token(client: AsyncWebClient) -> SlackIdentity:
     try:
         response = await client.auth_test()
     except SlackApiError as error:
-        code = error.response.get("error") if error.response is not None else "an error"
+        code = slack_error_code(error)
+        if code is None:
+            raise StartupError(
+                f"SLACK_API_URL: {client.base_url} answered HTTP {slack_http_status(error) or '?'} without "
+                "Slack's JSON; check the URL (https://slack.com/api/ unless on GovSlack)"
+            ) from None
         raise StartupError(
             f"SLACK_BOT_TOKEN: Slack refused the token ({code}); copy the Bot User OAuth Token (xoxb-…) "
             "from your app's OAuth & Permissions page"

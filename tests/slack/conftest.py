@@ -17,6 +17,10 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
@@ -248,6 +252,25 @@ def button_value(message: dict[str, Any], action_id: str) -> str:
             if element.get("action_id") == action_id:
                 return str(element["value"])
     raise AssertionError(f"no {action_id} button in the message")
+
+
+# What a server that is not Slack's Web API may answer (a proxy's error page, a wrong URL, a broken body),
+# with the HTTP status the bot should name.
+NOT_SLACK_ANSWERS: dict[str, tuple[Callable[[], Response], int]] = {
+    "html-502": (lambda: HTMLResponse("<html><body>502 Bad Gateway</body></html>", status_code=502), 502),
+    "text-404": (lambda: PlainTextResponse("Not Found", status_code=404), 404),
+    "broken-json": (lambda: Response('{"ok": tru', media_type="application/json"), 200),
+}
+
+
+def not_slack(kind: str) -> Starlette:
+    """A web server that answers every path as NOT_SLACK_ANSWERS[kind] does."""
+    answer, _ = NOT_SLACK_ANSWERS[kind]
+
+    async def page(_: Request) -> Response:
+        return answer()
+
+    return Starlette(routes=[Route("/{path:path}", page, methods=["GET", "POST"])])
 
 
 def workspace() -> SlackStandIn:

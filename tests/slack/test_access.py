@@ -20,6 +20,7 @@ from .conftest import (
     DEACTIVATED,
     GUEST,
     MEMBER,
+    NOT_SLACK_ANSWERS,
     OTHER_TEAM,
     OUTSIDER,
     SECOND_MEMBER,
@@ -27,6 +28,7 @@ from .conftest import (
     TEAM,
     Bot,
     BotFactory,
+    not_slack,
     running_bot,
     shown,
 )
@@ -181,6 +183,17 @@ async def test_users_info_failing_gives_a_clear_message(bot: Bot) -> None:
         assert "Couldn't check your access" in text and said in text
         assert "Traceback" not in text
     assert bot.yunxin.calls == []
+
+
+@pytest.mark.parametrize("kind", NOT_SLACK_ANSWERS)
+async def test_an_answer_that_is_not_slacks_json_gives_a_clear_message(serve_asgi: Any, kind: str) -> None:
+    async with serve_asgi(not_slack(kind)) as url:
+        client = AsyncWebClient(token=BOT_TOKEN, base_url=url + "/api/", retry_handlers=[])
+        policy = AccessPolicy(build_rules(installed_team_id=TEAM, installed_enterprise_id=None), client)
+        with pytest.raises(AccessCheckFailed) as failed:
+            await policy.check(Caller(user_id=MEMBER, team_id=TEAM, enterprise_id=None, channel_id=CHANNEL))
+    status = NOT_SLACK_ANSWERS[kind][1]
+    assert str(failed.value) == f"Slack answered HTTP {status} to users.info; try again in a minute."
 
 
 async def test_user_groups_on_a_free_plan_give_a_clear_message(start_bot: BotFactory, slack: SlackStandIn) -> None:

@@ -13,15 +13,27 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.app import StartupError, start_runtime, verify_slack_token, web_client
 from bot.slack.standin import SlackStandIn, send_slash_command
 
-from .conftest import BOT_TOKEN, CHANNEL, MEMBER, SIGNING_SECRET, TEAM, make_settings, shown
+from .conftest import (
+    BOT_TOKEN,
+    CHANNEL,
+    MEMBER,
+    NOT_SLACK_ANSWERS,
+    SIGNING_SECRET,
+    TEAM,
+    make_settings,
+    not_slack,
+    shown,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 # Hang guards for the subprocess (start-up, a reply, exiting), not deadlines the app is held to.
@@ -87,6 +99,16 @@ async def test_a_slack_api_url_nobody_answers_stops_start_up(
     with pytest.raises(StartupError) as unreachable:
         await start_runtime(make_settings(slack, slack_api_url=refused_url() + "/api/"))
     one_line_naming(unreachable, "SLACK_API_URL")
+
+
+@pytest.mark.parametrize("kind", NOT_SLACK_ANSWERS)
+async def test_a_slack_api_url_that_is_not_slack_stops_start_up_naming_it(serve_asgi: Any, kind: str) -> None:
+    async with serve_asgi(not_slack(kind)) as url:
+        client = AsyncWebClient(token=BOT_TOKEN, base_url=url + "/api/", retry_handlers=[])
+        with pytest.raises(StartupError) as wrong:
+            await verify_slack_token(client)
+    text = one_line_naming(wrong, "SLACK_API_URL")
+    assert f"HTTP {NOT_SLACK_ANSWERS[kind][1]}" in text
 
 
 # --- the Procfile's web: command, for real -----------------------------------------------------------
@@ -194,6 +216,7 @@ async def test_the_procfile_web_command_serves_slack_commands(slack: SlackStandI
         served.process.send_signal(signal.SIGTERM)
         assert served.process.stderr is not None
         rest = (await served.process.stderr.read()).decode()
+        await served.process.wait()  # before leaving start_web, which would signal a process not yet reaped
     # uvicorn shuts down gracefully, then ends by the signal it caught.
     assert "Application shutdown complete." in rest
     assert "Traceback" not in rest
