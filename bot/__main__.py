@@ -73,7 +73,7 @@ def _serve(settings: Settings, host: str) -> int:
 async def _socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.slack.app import StartupError, start_runtime
+    from bot.slack.app import StartupError, start_runtime, verify_app_token
 
     if settings.slack_app_token is None:
         print(
@@ -82,6 +82,7 @@ async def _socket_mode(settings: Settings) -> int:
         )
         return EXIT_USAGE
     try:
+        await verify_app_token(settings.slack_api_url, settings.slack_app_token)
         runtime = await start_runtime(settings, socket_mode=True)
     except StartupError as error:
         print(f"error: {error}", file=sys.stderr)

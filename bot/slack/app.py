@@ -9,11 +9,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import httpx
+from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook import WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -42,12 +47,37 @@ class SlackIdentity:
     team_name: str | None = None
 
 
-def web_client(settings: Settings) -> AsyncWebClient:
+SLACK_TIMEOUT_SECONDS = 10
+
+
+def web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The bot's Web API client; with `session`, its calls share that session's connections."""
     if settings.slack_bot_token is None:
         raise StartupError("SLACK_BOT_TOKEN: missing; set it to the Bot User OAuth Token (xoxb-…) of your Slack app")
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=10
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=SLACK_TIMEOUT_SECONDS,
+        session=session,
     )
+
+
+def slack_session() -> aiohttp.ClientSession:
+    """One session for every call to Slack and every reply: slack_sdk and Bolt's `respond()` otherwise open
+    a session, and so a new connection (a TLS handshake), per call. A shared session's own timeout is
+    the one slack_sdk uses."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_SECONDS))
+
+
+class SessionRespond:
+    """`respond()` for one response_url, posting through the app's shared session."""
+
+    def __init__(self, response_url: str, session: aiohttp.ClientSession) -> None:
+        self.response_url = response_url
+        self._session = session
+
+    async def __call__(self, **message: Any) -> WebhookResponse:
+        return await AsyncWebhookClient(url=self.response_url, session=self._session).send(**message)
 
 
 async def verify_slack_token(client: AsyncWebClient) -> SlackIdentity:
@@ -76,6 +106,22 @@ async def verify_slack_token(client: AsyncWebClient) -> SlackIdentity:
         bot_id=response.get("bot_id"),
         team_name=response.get("team"),
     )
+
+
+async def verify_app_token(api_url: str, app_token: SecretStr) -> None:
+    """Ask for a Socket Mode URL once at start-up: Bolt's Socket Mode client retries a refused app-level
+    token for ever, logging a traceback each time, and the bot would never say what is wrong."""
+    client = AsyncWebClient(base_url=api_url, timeout=10)
+    try:
+        await client.apps_connections_open(app_token=app_token.get_secret_value())
+    except SlackApiError as error:
+        code = slack_error_code(error) or f"HTTP {slack_http_status(error) or '?'}"
+        raise StartupError(
+            f"SLACK_APP_TOKEN: Slack refused the app-level token ({code}); generate one (xapp-…) with the "
+            "connections:write scope under Basic Information → App-Level Tokens"
+        ) from None
+    except (SlackClientError, OSError, TimeoutError) as error:
+        raise StartupError(f"SLACK_API_URL: could not reach Slack at {api_url} ({type(error).__name__})") from None
 
 
 def access_policy(settings: Settings, identity: SlackIdentity, client: AsyncWebClient) -> AccessPolicy:
@@ -110,8 +156,8 @@ def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, so
         )
 
     app = AsyncApp(
-        # Bolt makes each request's client from this one's base URL and the token authorize() gives.
-        client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout),
+        # Bolt makes each request's client from this one's base URL, session and the token authorize() gives.
+        client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout, session=client.session),
         authorize=authorize,
         signing_secret=signing_secret or "",
         request_verification_enabled=not socket_mode,
@@ -120,8 +166,21 @@ def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, so
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
+    if client.session is not None:
+        app.use(replies_through(client.session))
     register_listeners(app, deps)
     return app
+
+
+def replies_through(session: aiohttp.ClientSession) -> Callable[..., Awaitable[None]]:
+    """A middleware giving listeners a `respond()` that posts through `session` (in memory, before the ack)."""
+
+    async def shared_session_respond(context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]) -> None:
+        if context.response_url:
+            context["respond"] = SessionRespond(context.response_url, session)
+        await next_()
+
+    return shared_session_respond
 
 
 Listener = Callable[..., Awaitable[None]]
@@ -226,8 +285,22 @@ async def start_runtime(
     yunxin_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Runtime:
     """Check the Slack token, open the Yunxin clients, build the app. Raises StartupError."""
-    client = web_client(settings)
-    identity = await verify_slack_token(client)
+    identity = await verify_slack_token(web_client(settings))
+    session = slack_session()
+    try:
+        return _runtime(settings, identity, web_client(settings, session), socket_mode, yunxin_transports)
+    except BaseException:
+        await session.close()
+        raise
+
+
+def _runtime(
+    settings: Settings,
+    identity: SlackIdentity,
+    client: AsyncWebClient,
+    socket_mode: bool,
+    yunxin_transports: Mapping[str, httpx.AsyncBaseTransport] | None,
+) -> Runtime:
     metrics = Metrics()
 
     def count_call(result: str, seconds: float) -> None:

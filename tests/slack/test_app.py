@@ -20,8 +20,9 @@ import pytest
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.app import StartupError, start_runtime, verify_slack_token, web_client
+from bot.slack.app import StartupError, start_runtime, verify_app_token, verify_slack_token, web_client
 from bot.slack.standin import SlackStandIn, send_slash_command
+from bot.slack.standin_socket import APP_TOKEN, SocketModeStandIn
 
 from .conftest import (
     BOT_TOKEN,
@@ -109,6 +110,20 @@ async def test_a_slack_api_url_that_is_not_slack_stops_start_up_naming_it(serve_
             await verify_slack_token(client)
     text = one_line_naming(wrong, "SLACK_API_URL")
     assert f"HTTP {NOT_SLACK_ANSWERS[kind][1]}" in text
+
+
+async def test_the_app_level_token_is_checked_once_before_socket_mode_connects() -> None:
+    async with SocketModeStandIn(bot_token=BOT_TOKEN) as slack:
+        await verify_app_token(slack.api_url, SecretStr(APP_TOKEN))
+        refused = {}
+        for wrong in ("xapp-1-revoked", BOT_TOKEN):
+            with pytest.raises(StartupError) as error:
+                await verify_app_token(slack.api_url, SecretStr(wrong))
+            refused[wrong] = one_line_naming(error, "SLACK_APP_TOKEN")
+    assert "invalid_auth" in refused["xapp-1-revoked"]
+    assert "not_allowed_token_type" in refused[BOT_TOKEN]
+    assert not any(token in text for text in refused.values() for token in ("xapp-1-revoked", BOT_TOKEN))
+    assert slack.connections == []
 
 
 # --- the Procfile's web: command, for real -----------------------------------------------------------
