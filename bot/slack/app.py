@@ -70,14 +70,17 @@ def slack_session() -> aiohttp.ClientSession:
 
 
 class SessionRespond:
-    """`respond()` for one response_url, posting through the app's shared session."""
+    """`respond()` for one response_url, posting through the app's shared session. It takes Bolt's
+    keyword arguments (text, blocks, response_type, replace_original, thread_ts, ...) and, as Bolt does,
+    leaves out the ones that are None or empty."""
 
     def __init__(self, response_url: str, session: aiohttp.ClientSession) -> None:
         self.response_url = response_url
         self._session = session
 
-    async def __call__(self, **message: Any) -> WebhookResponse:
-        return await AsyncWebhookClient(url=self.response_url, session=self._session).send(**message)
+    async def __call__(self, text: str = "", **fields: Any) -> WebhookResponse:
+        message = {"text": text, **{name: value for name, value in fields.items() if value is not None and value != []}}
+        return await AsyncWebhookClient(url=self.response_url, session=self._session).send_dict(message)
 
 
 async def verify_slack_token(client: AsyncWebClient) -> SlackIdentity:
