@@ -1,0 +1,202 @@
+"""`python -m bench [--latency-ms L] [--quick]`: run the scenarios, print the figures and the targets."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.settings import Settings
+from bot.yunxin.sandbox import SAMPLE_IDS
+
+from .harness import USERS, Bench, CommandTiming, running_bench
+from .report import Target, machine_lines, memory_kib, ms, percentile, timing
+
+# Between scenarios: long enough for the app's call budget to refill, as after any quiet moment.
+PAUSE_SECONDS = 2.0
+ACK_LIMIT_SECONDS = 3.0
+FOUND_IDS = SAMPLE_IDS[:7]  # sample conversations the sandbox holds
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    sequential: int
+    concurrent: int
+    wide_runs: int
+    burst: int
+
+
+FULL = Plan(sequential=30, concurrent=50, wide_runs=3, burst=200)
+QUICK = Plan(sequential=5, concurrent=50, wide_runs=1, burst=50)
+
+
+def app_defaults() -> str:
+    fields = Settings.model_fields
+    names = ("yunxin_max_calls_per_second", "yunxin_concurrency")
+    return ", ".join(f"{name.upper()}={fields[name].default:g}" for name in names)
+
+
+def command_text(tag: str, index: int) -> str:
+    """A found sample conversation and an ID of this command alone, so no two commands share a call."""
+    return f"{FOUND_IDS[index % len(FOUND_IDS)]} bench_{tag}{index}|1|sandbox_bob"
+
+
+def wide_text(tag: str, count: int = 300) -> str:
+    unique = [f"bench_{tag}{n}|1|sandbox_bob" for n in range(count - len(FOUND_IDS))]
+    return " ".join([*FOUND_IDS, *unique])
+
+
+async def sequential(bench: Bench, count: int, tag: str) -> list[CommandTiming]:
+    return [await bench.command(command_text(tag, i), USERS[i % len(USERS)]) for i in range(count)]
+
+
+async def at_once(bench: Bench, count: int, tag: str) -> list[CommandTiming]:
+    return list(
+        await asyncio.gather(*(bench.command(command_text(tag, i), USERS[i % len(USERS)]) for i in range(count)))
+    )
+
+
+def answered(timings: Sequence[CommandTiming]) -> list[float]:
+    return [t.end_to_end for t in timings if t.end_to_end is not None]
+
+
+def latency_lines(timings: Sequence[CommandTiming], floor: float) -> list[str]:
+    acks = [t.ack_seconds for t in timings]
+    ends = answered(timings)
+    lines = [f"  ack         p50 {ms(percentile(acks, 0.5))}   p99 {ms(percentile(acks, 0.99))}"]
+    if ends:
+        lines.append(
+            f"  end to end  p50 {timing(percentile(ends, 0.5), floor)}   p99 {timing(percentile(ends, 0.99), floor)}"
+        )
+    lost = len(timings) - len(ends)
+    if lost:
+        lines.append(f"  {lost} of {len(timings)} commands got no answer")
+    return lines
+
+
+class Run:
+    """The scenarios in order, printing as they finish, gathering the targets."""
+
+    def __init__(self, bench: Bench, plan: Plan, floor: float) -> None:
+        self.bench = bench
+        self.plan = plan
+        self.floor = floor
+        self.targets: list[Target] = []
+
+    def calls_since(self, before: int) -> str:
+        return f"{self.bench.sandbox.calls - before} upstream calls"
+
+    async def warm_up(self) -> None:
+        await asyncio.gather(*(self.bench.command(command_text("w", i), user) for i, user in enumerate(USERS)))
+        print(f"warm-up: one command per bench user ({len(USERS)}), not measured: users.info cached, pools open")
+
+    async def one_at_a_time(self) -> None:
+        before = self.bench.sandbox.calls
+        timings = await sequential(self.bench, self.plan.sequential, "s")
+        print(f"\nOne at a time ({self.plan.sequential} sequential; {self.calls_since(before)})")
+        print("\n".join(latency_lines(timings, self.floor)))
+        ends = answered(timings)
+        p50 = percentile(ends, 0.5) if ends else float("inf")
+        self.targets.append(
+            Target("one at a time: end-to-end p50 <= 1.1 L", timing(p50, self.floor), p50 <= 1.1 * self.floor)
+        )
+
+    async def concurrent(self) -> None:
+        before = self.bench.sandbox.calls
+        count = self.plan.concurrent
+        timings = await at_once(self.bench, count, "c")
+        print(f"\n{count} at once ({self.calls_since(before)})")
+        print("\n".join(latency_lines(timings, self.floor)))
+        ack99 = percentile([t.ack_seconds for t in timings], 0.99)
+        ends = answered(timings)
+        end99 = percentile(ends, 0.99) if len(ends) == count else float("inf")
+        self.targets.append(Target(f"{count} at once: ack p99 <= 200 ms", ms(ack99), ack99 <= 0.2))
+        self.targets.append(
+            Target(f"{count} at once: end-to-end p99 <= 2 L", timing(end99, self.floor), end99 <= 2 * self.floor)
+        )
+
+    async def wide(self) -> None:
+        before = self.bench.sandbox.calls
+        timings: list[CommandTiming] = []
+        for run in range(self.plan.wide_runs):
+            timings.append(await self.bench.command(wide_text(f"{run}w"), USERS[run % len(USERS)]))
+            await asyncio.sleep(PAUSE_SECONDS)
+        print(f"\nOne command with 300 IDs ({self.plan.wide_runs} runs, one after another; {self.calls_since(before)})")
+        ends = answered(timings)
+        for index, timing_ in enumerate(timings):
+            shown = timing(timing_.end_to_end, self.floor) if timing_.end_to_end is not None else "no answer"
+            print(f"  run {index + 1}: ack {ms(timing_.ack_seconds)}   end to end {shown}")
+        median = percentile(ends, 0.5) if len(ends) == len(timings) else float("inf")
+        self.targets.append(
+            Target("300 IDs: end to end (median) <= 1.5 L", timing(median, self.floor), median <= 1.5 * self.floor)
+        )
+
+    async def burst(self) -> None:
+        before = self.bench.sandbox.calls
+        count = self.plan.burst
+        timings = await at_once(self.bench, count, "b")
+        ends = answered(timings)
+        complete = sum(1 for t in timings if t.complete)
+        slowest_ack = max(t.ack_seconds for t in timings)
+        late = sum(1 for t in timings if not t.acked or t.ack_seconds >= ACK_LIMIT_SECONDS)
+        print(f"\nBurst of {count} at once ({self.calls_since(before)}; the call budget spreads them by design)")
+        print(f"  answered    {len(ends)}/{count} ({complete} with every ID answered)")
+        print(f"  slowest ack {ms(slowest_ack)}; acks over 3 s: {late}")
+        if ends:
+            print(
+                f"  end to end  p50 {timing(percentile(ends, 0.5), self.floor)}   "
+                f"p99 {timing(percentile(ends, 0.99), self.floor)}   max {timing(max(ends), self.floor)}"
+            )
+        self.targets.append(
+            Target(
+                f"burst of {count}: none lost, every ack < 3 s",
+                f"{complete}/{count} complete, slowest ack {ms(slowest_ack).strip()}",
+                complete == count and late == 0,
+            )
+        )
+
+    def memory(self) -> None:
+        kib = memory_kib(self.bench.app.pid)
+        rss, peak = kib.get("VmRSS", 0) / 1024, kib.get("VmHWM", 0) / 1024
+        print(f"\nApp process memory after the runs: VmRSS {rss:.1f} MB, VmHWM (peak) {peak:.1f} MB")
+        self.targets.append(Target("memory: peak RSS (VmHWM) <= 120 MB", f"{peak:.1f} MB", peak <= 120))
+
+
+async def run(latency_ms: float, quick: bool) -> int:
+    plan = QUICK if quick else FULL
+    floor = latency_ms / 1000
+    print("Yunxin conversation bot: benchmark" + (" (--quick: fewer samples, a smoke test)" if quick else ""))
+    print("\n".join(machine_lines()))
+    async with running_bench(floor) as bench:
+        print(
+            f"app      `uvicorn bot.slack.web:create_asgi_app --factory` in its own process (pid {bench.app.pid}),\n"
+            f"         settings at their defaults ({app_defaults()}), logging at INFO\n"
+            f"here     Slack stand-in, Yunxin sandbox (L = {latency_ms:g} ms per call) and the load, in one process:\n"
+            "         two busy processes for the cores, and every time is taken here, so this process's own\n"
+            "         slowness can only add to the figures. L is the floor: no answer can come sooner."
+        )
+        scenarios = Run(bench, plan, floor)
+        await scenarios.warm_up()
+        for step in (scenarios.one_at_a_time, scenarios.concurrent, scenarios.wide, scenarios.burst):
+            await asyncio.sleep(PAUSE_SECONDS)
+            await step()
+        scenarios.memory()
+    print("\nTargets")
+    print("\n".join(target.line() for target in scenarios.targets))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--latency-ms", type=float, default=100.0, help="Yunxin sandbox latency per call (L)")
+    parser.add_argument("--quick", action="store_true", help="fewer samples: a smoke test")
+    args = parser.parse_args(argv)
+    if args.latency_ms <= 0:
+        parser.error("--latency-ms must be positive")
+    return asyncio.run(run(args.latency_ms, args.quick))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""The bench's world: the app in its own process as the Procfile runs it, and Slack and Yunxin beside it.
+
+The app runs as `uvicorn bot.slack.web:create_asgi_app --factory` in a process of its own. The Slack
+stand-in, the Yunxin sandbox and the load (signed commands) share this process: on a 2-core machine
+that is two busy processes for two cores, so the app is never short of a core because of a third.
+Every time is taken here, so any slowness of this process adds to the figures; it never hides in them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import secrets
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import httpx
+
+from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
+from bot.slack.blocks import TITLE
+from bot.slack.standin import ACK_SECONDS, SLACK_USER_AGENT, SlackStandIn, serve_on_loopback, sign, slash_command_form
+from bot.yunxin.sandbox import SandboxApp, create_sandbox_app
+
+REPO = str(Path(__file__).resolve().parent.parent)
+STARTUP_LIMIT_SECONDS = 30.0
+STOP_LIMIT_SECONDS = 20.0
+CHANNEL = "C0BENCH"
+USERS = [f"U0BENCH{n:02d}" for n in range(20)]
+# "Part 1 of 3" in the head of a lookup answered in several messages.
+_PARTS = re.compile(r"\bPart 1 of (\d+)\b")
+# Environment passed through to the app process; everything else it needs is set explicitly.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandTiming:
+    """One command: its ack, and the time from sending it to the last reply of its answer."""
+
+    ack_seconds: float
+    acked: bool  # HTTP 200 within Slack's 3 seconds
+    end_to_end: float | None  # None: the answer never arrived (within the wait limit)
+    complete: bool  # the answer accounts for every ID (no call failed)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def parts_of(message: Mapping[str, Any]) -> int:
+    """How many messages a lookup's answer takes, read from its first message's head."""
+    for block in message.get("blocks") or []:
+        if block.get("type") == "context":
+            for element in block.get("elements") or []:
+                match = _PARTS.search(str(element.get("text", "")))
+                if match:
+                    return int(match.group(1))
+    return 1
+
+
+def is_complete(first_message: Mapping[str, Any]) -> bool:
+    """A lookup's answer whose tally (the fallback text) names no unanswered IDs: no call failed."""
+    text = str(first_message.get("text", ""))
+    return text.startswith(TITLE) and "unanswered" not in text
+
+
+class AppProcess:
+    """The HTTP app as the Procfile starts it, in a process of its own."""
+
+    def __init__(self, env: Mapping[str, str], workdir: Path) -> None:
+        self._env = dict(env)
+        self._workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / "app.log"
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the app is not running")
+        return self._process.pid
+
+    async def start(self) -> None:
+        env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
+        env |= self._env | {"PYTHONPATH": REPO}
+        with self.log_path.open("wb") as log:
+            # Run from an empty directory so no .env of the checkout leaks into the app's settings.
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bot.slack.web:create_asgi_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                cwd=self._workdir,
+                env=env,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        await self._wait_healthy()
+
+    async def _wait_healthy(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+        async with httpx.AsyncClient() as http:
+            while time.monotonic() < deadline:
+                if self._process.returncode is not None:
+                    raise RuntimeError(f"the app exited with {self._process.returncode}:\n{self.log_tail()}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(f"{self.url}/healthz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.05)
+        raise RuntimeError(f"the app did not become healthy within {STARTUP_LIMIT_SECONDS:g} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()
+        try:
+            async with asyncio.timeout(STOP_LIMIT_SECONDS):
+                await process.wait()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    status: int  # 0: no answer within Slack's 3 seconds (or no connection)
+    seconds: float
+
+
+class SlackSender:
+    """Slack's side of a slash command: the form Slack sends, signed, given up on after 3 seconds.
+
+    It sends with aiohttp rather than the stand-in's httpx helper: httpcore's pool scans every open
+    connection on each request, and under 200 concurrent commands that cost this process more CPU
+    than the Slack and Yunxin stand-ins together, CPU the app under test would then lack.
+    """
+
+    def __init__(self, events_url: str, signing_secret: str) -> None:
+        self._events_url = events_url
+        self._signing_secret = signing_secret
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+    async def aclose(self) -> None:
+        await self._session.close()
+
+    async def slash_command(self, form: Mapping[str, str]) -> Ack:
+        body = urlencode(form).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": SLACK_USER_AGENT,
+            **sign(self._signing_secret, int(time.time()), body),
+        }
+        started = time.perf_counter()
+        try:
+            async with (
+                asyncio.timeout(ACK_SECONDS),
+                self._session.post(self._events_url, data=body, headers=headers) as response,
+            ):
+                await response.read()
+                status = response.status
+        except (TimeoutError, aiohttp.ClientError):
+            status = 0
+        return Ack(status, time.perf_counter() - started)
+
+
+class Bench:
+    """Sends signed commands to the app and times their acks and answers."""
+
+    def __init__(self, slack: SlackStandIn, sandbox: SandboxApp, app: AppProcess, signing_secret: str) -> None:
+        self.slack = slack
+        self.sandbox = sandbox
+        self.app = app
+        self._sender = SlackSender(f"{app.url}/slack/events", signing_secret)
+
+    async def aclose(self) -> None:
+        await self._sender.aclose()
+
+    async def command(self, text: str, user_id: str, *, answer_limit: float = 60.0) -> CommandTiming:
+        """Send one /conversation; wait (at most `answer_limit` s) for every message of its answer."""
+        response_url = self.slack.new_response_url()
+        form = slash_command_form(
+            text=text, user_id=user_id, team_id=self.slack.team_id, channel_id=CHANNEL, response_url=response_url
+        )
+        sent = time.monotonic()  # the stand-in stamps each reply with this same clock
+        ack = await self._sender.slash_command(form)
+        if ack.status != 200:
+            return CommandTiming(ack.seconds, False, None, False)
+        try:
+            first = (await self.slack.wait_for_posts(response_url, 1, timeout=answer_limit))[0]
+            parts = parts_of(first)
+            if parts > 1:
+                await self.slack.wait_for_posts(response_url, parts, timeout=answer_limit)
+        except TimeoutError:
+            return CommandTiming(ack.seconds, True, None, False)
+        last = self.slack.timed_posts(response_url)[parts - 1]
+        return CommandTiming(ack.seconds, True, last.at - sent, is_complete(first))
+
+
+@contextlib.asynccontextmanager
+async def running_bench(latency_seconds: float) -> AsyncIterator[Bench]:
+    """Start the Slack stand-in and the sandbox here, the app in its own process; stop all after."""
+    signing_secret = secrets.token_hex(16)
+    bot_token = f"xoxb-bench-{secrets.token_hex(8)}"
+    sandbox = create_sandbox_app(latency_seconds=latency_seconds)
+    async with (
+        SlackStandIn(bot_token=bot_token) as slack,
+        serve_on_loopback(sandbox) as sandbox_url,
+    ):
+        for user in USERS:
+            slack.add_user(user)
+        env = {
+            "SLACK_API_URL": slack.api_url,
+            "SLACK_BOT_TOKEN": bot_token,
+            "SLACK_SIGNING_SECRET": signing_secret,
+            "YUNXIN_BASE_URL": sandbox_url,
+            "YUNXIN_BACKUP_BASE_URL": "none",
+            "YUNXIN_APP_KEY": SANDBOX_APP_KEY,
+            "YUNXIN_APP_SECRET": SANDBOX_APP_SECRET,
+        }
+        with tempfile.TemporaryDirectory(prefix="yunxin-bench-") as workdir:
+            app = AppProcess(env, Path(workdir))
+            try:
+                await app.start()
+                bench = Bench(slack, sandbox, app, signing_secret)
+                try:
+                    yield bench
+                finally:
+                    await bench.aclose()
+            finally:
+                await app.stop()
