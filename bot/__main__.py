@@ -82,10 +82,15 @@ async def _socket_mode(settings: Settings) -> int:
         )
         return EXIT_USAGE
     try:
-        await verify_app_token(settings.slack_api_url, settings.slack_app_token)
         runtime = await start_runtime(settings, socket_mode=True)
     except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        await verify_app_token(settings.slack_api_url, settings.slack_app_token)
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        await runtime.aclose()
         return EXIT_USAGE
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     stop = asyncio.Event()
