@@ -104,11 +104,12 @@ class _Envelope:
 
 class SocketModeStandIn(SlackStandIn):
     """A Slack stand-in with Socket Mode. `async with SocketModeStandIn(app_token=..., ...) as slack:`;
-    the other keywords are `SlackStandIn`'s."""
+    the other keywords are `SlackStandIn`'s. `ack_seconds` shortens Slack's 3 s, for tests of a late ack."""
 
-    def __init__(self, *, app_token: str = APP_TOKEN, **workspace: Any) -> None:
+    def __init__(self, *, app_token: str = APP_TOKEN, ack_seconds: float = ACK_SECONDS, **workspace: Any) -> None:
         super().__init__(**workspace)
         self._app_token = app_token
+        self._ack_seconds = ack_seconds
         self.connections: list[SocketConnection] = []
         self.acks: list[ReceivedAck] = []  # every ack the app sent, in order of arrival
         self.stray_messages: list[str] = []  # what the app sent that was no ack of a waiting envelope, and why
@@ -150,12 +151,11 @@ class SocketModeStandIn(SlackStandIn):
     async def _start_socket_server(self) -> None:
         app = web.Application()
         app.router.add_get("/link/", self._socket)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # A short shutdown grace: every socket has been closed by then.
+        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
-            # A short shutdown grace: every socket has been closed by then.
-            site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=1.0)
-            await site.start()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
         except BaseException:
             await runner.cleanup()
             raise
@@ -304,7 +304,7 @@ class SocketModeStandIn(SlackStandIn):
         return await self.send_envelope("interactive", payload)
 
     async def send_envelope(self, kind: EnvelopeType, payload: JsonObject) -> SocketAck:
-        """Send an envelope on the newest open connection and wait up to 3 s for its ack."""
+        """Send an envelope on the newest open connection and wait up to 3 s (`ack_seconds`) for its ack."""
         socket = self._newest_socket()
         envelope_id = str(uuid.uuid4())
         accepts_payload = kind == "slash_commands" or payload.get("type") in _INTERACTIONS_WITH_RESPONSE_PAYLOAD
@@ -319,11 +319,11 @@ class SocketModeStandIn(SlackStandIn):
         response_url = payload.get("response_url")
         await socket.send_str(json.dumps(message, separators=(",", ":")))
         try:
-            async with asyncio.timeout(ACK_SECONDS):
+            async with asyncio.timeout(self._ack_seconds):
                 ack = await asyncio.shield(envelope.ack)
         except TimeoutError:
             envelope.given_up = True
-            return SocketAck(envelope_id, None, ACK_SECONDS, True, None, [], response_url)
+            return SocketAck(envelope_id, None, self._ack_seconds, True, None, [], response_url)
         if ack.late:  # arrived past the deadline just before the wait above ended
             return SocketAck(envelope_id, None, ack.seconds, True, None, [], response_url)
         return SocketAck(
@@ -363,7 +363,7 @@ class SocketModeStandIn(SlackStandIn):
             envelope_id=str(envelope_id),
             payload=payload if isinstance(payload, dict) else None,
             seconds=arrived - envelope.sent,
-            late=envelope.given_up or arrived - envelope.sent > ACK_SECONDS,
+            late=envelope.given_up or arrived - envelope.sent > self._ack_seconds,
         )
         if payload is not None and not isinstance(payload, dict):
             self.stray_messages.append(f"the ack of envelope {envelope_id} has a payload that is not an object")

@@ -1,0 +1,380 @@
+"""Socket Mode end to end: Bolt's own Socket Mode client connects to the Slack stand-in's WebSocket, gets
+commands and clicks as envelopes and acks them there; answers go to the response_url, checked by the strict
+stand-in. Last, `python -m bot run` itself, as the Procfile's worker runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.__main__ import EXIT_OK, EXIT_USAGE, main
+from bot.slack.actions import SHARE_ACTION
+from bot.slack.app import Runtime, start_runtime
+from bot.slack.blocks import SANDBOX_LABEL
+from bot.slack.standin import block_actions_payload
+from bot.slack.standin_socket import CONNECTIONS_OPEN, SocketAck, SocketConnection, SocketModeStandIn
+from bot.yunxin.sandbox import SAMPLE_IDS
+
+from ..test_main import RUN_LIMIT_SECONDS, cli_env
+from .conftest import (
+    BOT_TOKEN,
+    CHANNEL,
+    GUEST,
+    MEMBER,
+    SECOND_MEMBER,
+    SIGNING_SECRET,
+    TEAM,
+    RecordingYunxin,
+    button_value,
+    make_settings,
+    shown,
+)
+
+APP_TOKEN = "xapp-1-A0STANDIN-1-test-app-token-3c9b"
+BOB = "sandbox_alice|1|sandbox_bob"
+UNKNOWN = "sandbox_alice|1|sandbox_nobody"
+# A hang guard for waits on the app, not a deadline it is held to.
+WAIT_SECONDS = 10.0
+
+
+def socket_workspace(**options: Any) -> SocketModeStandIn:
+    slack = SocketModeStandIn(bot_token=BOT_TOKEN, app_token=APP_TOKEN, team_id=TEAM, **options)
+    slack.add_user(MEMBER, name="on-call")
+    slack.add_user(SECOND_MEMBER, name="second")
+    slack.add_user(GUEST, is_restricted=True)
+    return slack
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SocketModeStandIn]:
+    async with socket_workspace() as stand_in:
+        yield stand_in
+
+
+@dataclass
+class SocketBot:
+    """The bot connected over Socket Mode as `_socket_mode` connects it, minus the signal handling."""
+
+    slack: SocketModeStandIn
+    yunxin: RecordingYunxin
+    runtime: Runtime
+    handler: AsyncSocketModeHandler
+    connection: SocketConnection
+
+    async def command(self, text: str, *, user: str = MEMBER) -> SocketAck:
+        return await self.slack.send_slash_command(text=text, user_id=user, channel_id=CHANNEL)
+
+    async def click_share(self, answer: dict[str, Any], *, user: str = MEMBER) -> SocketAck:
+        payload = block_actions_payload(
+            action_id=SHARE_ACTION,
+            value=button_value(answer, SHARE_ACTION),
+            user_id=user,
+            team_id=TEAM,
+            channel_id=CHANNEL,
+            response_url=self.slack.new_response_url(),
+        )
+        return await self.slack.send_interaction(payload)
+
+    async def replies(self, ack: SocketAck, count: int = 1) -> list[dict[str, Any]]:
+        assert ack.response_url is not None
+        return await self.slack.wait_for_posts(ack.response_url, count, timeout=WAIT_SECONDS)
+
+    def api_methods(self) -> list[str]:
+        return [method for _, method, _ in self.slack.api_calls]
+
+
+@contextlib.asynccontextmanager
+async def socket_bot(slack: SocketModeStandIn, **overrides: Any) -> AsyncIterator[SocketBot]:
+    """Settings as keywords; by default no signing secret, as a Socket Mode deployment needs none."""
+    settings = make_settings(slack, slack_app_token=SecretStr(APP_TOKEN), **{"slack_signing_secret": None, **overrides})
+    yunxin = RecordingYunxin()
+    runtime = await start_runtime(
+        settings, socket_mode=True, yunxin_transports={settings.default_environment(): yunxin}
+    )
+    handler = AsyncSocketModeHandler(runtime.app, APP_TOKEN)
+    try:
+        await handler.connect_async()
+        connection = await slack.wait_for_connection(timeout=WAIT_SECONDS)
+        yield SocketBot(slack, yunxin, runtime, handler, connection)
+    finally:
+        await handler.close_async()
+        await runtime.aclose()
+
+
+@pytest.fixture
+async def bot(slack: SocketModeStandIn) -> AsyncIterator[SocketBot]:
+    async with socket_bot(slack) as running:
+        yield running
+
+
+async def settle(bot: SocketBot) -> None:
+    """Let a command that needs no reply finish: a help command is a barrier (it calls nothing)."""
+    barrier = await bot.command("help")
+    assert not barrier.timed_out
+
+
+# --- commands and clicks over the socket -------------------------------------------------------------
+
+
+async def test_a_command_is_acked_on_the_socket_and_answered_at_the_response_url(bot: SocketBot) -> None:
+    ack = await bot.command(f"{BOB} {UNKNOWN}")
+
+    assert not ack.timed_out
+    assert ack.payload is not None and ack.problems == []
+    assert ack.payload["response_type"] == "ephemeral"
+    assert "Looking up 2 conversations" in shown(ack.payload)
+    assert ack.response_url is not None
+    (answer,) = await bot.replies(ack)
+    text = shown(answer)
+    assert SANDBOX_LABEL in text
+    assert BOB in text and UNKNOWN in text
+    assert "*1* found" in text and "*1* failed" in text
+    assert bot.slack.refused_posts(ack.response_url) == []
+    # The "Looking up…" notice reaches Slack before the answer.
+    (first_post, *_) = bot.slack.timed_posts(ack.response_url)
+    assert ack.at is not None and ack.at <= first_post.at
+    assert [call.request.url.params["conversation_ids"] for call in bot.yunxin.calls] == [f"{BOB},{UNKNOWN}"]
+    assert bot.api_methods() == ["auth.test", CONNECTIONS_OPEN, "users.info"]
+    assert bot.slack.stray_messages == []
+
+
+@pytest.mark.parametrize("text", ["help", ""])
+async def test_help_is_answered_in_the_ack_and_nothing_is_looked_up(bot: SocketBot, text: str) -> None:
+    ack = await bot.command(text)
+    await settle(bot)
+
+    assert not ack.timed_out
+    assert ack.payload is not None and ack.problems == []
+    assert ack.payload["response_type"] == "ephemeral"
+    usage = shown(ack.payload)
+    assert "Usage:" in usage and "Example:" in usage
+    assert SAMPLE_IDS[0] in usage
+    assert bot.yunxin.calls == []
+    assert bot.api_methods() == ["auth.test", CONNECTIONS_OPEN]
+    assert ack.response_url is not None and bot.slack.posts(ack.response_url) == []
+
+
+async def test_a_share_click_on_the_socket_posts_in_the_channel(bot: SocketBot) -> None:
+    (answer,) = await bot.replies(await bot.command(BOB))
+    calls_before = len(bot.yunxin.calls)
+
+    click = await bot.click_share(answer, user=SECOND_MEMBER)
+
+    assert not click.timed_out
+    assert click.payload is None and click.problems == []  # a click's ack carries nothing
+    (shared,) = await bot.replies(click)
+    assert shared["response_type"] == "in_channel"
+    text = shown(shared)
+    assert BOB in text and SANDBOX_LABEL in text
+    assert f"<@{SECOND_MEMBER}>" in text
+    assert len(bot.yunxin.calls) > calls_before  # looked up again, not copied
+
+
+async def test_a_guest_is_refused_over_the_socket_as_over_http(bot: SocketBot) -> None:
+    ack = await bot.command(BOB, user=GUEST)
+    (refusal,) = await bot.replies(ack)
+    assert "guest" in shown(refusal)
+    assert bot.yunxin.calls == []
+
+
+@pytest.mark.parametrize("signing_secret", [None, SecretStr(SIGNING_SECRET)], ids=["no secret", "a secret"])
+async def test_envelopes_need_no_request_signature(slack: SocketModeStandIn, signing_secret: SecretStr | None) -> None:
+    # An envelope carries no signature headers at all; the socket is authenticated by the xapp- token.
+    async with socket_bot(slack, slack_signing_secret=signing_secret) as bot:
+        ack = await bot.command(BOB)
+        assert not ack.timed_out
+        assert ack.payload is not None and "Looking up 1 conversation" in shown(ack.payload)
+        assert BOB in shown((await bot.replies(ack))[0])
+
+
+async def test_the_bot_reconnects_when_slack_asks_and_keeps_answering(bot: SocketBot) -> None:
+    await bot.slack.request_reconnect()
+
+    second = await bot.slack.wait_for_connection(2, timeout=WAIT_SECONDS)
+    first = await bot.slack.wait_until_closed(bot.connection, timeout=WAIT_SECONDS)
+    assert (first.closed_by, first.close_code) == ("app", 1000)
+    assert second.is_open
+    assert bot.api_methods().count(CONNECTIONS_OPEN) == 2  # a new URL for the new connection
+    ack = await bot.command(BOB)
+    assert not ack.timed_out
+    assert BOB in shown((await bot.replies(ack))[0])
+
+
+async def test_closing_the_handler_closes_the_socket_normally(slack: SocketModeStandIn) -> None:
+    async with socket_bot(slack) as bot:
+        connection = bot.connection
+    closed = await slack.wait_until_closed(connection, timeout=WAIT_SECONDS)
+    assert (closed.closed_by, closed.close_code) == ("app", 1000)
+
+
+# --- start-up ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """`main` configures the root logger on the captured stderr of this test; put it back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_run_without_an_app_token_stops_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+
+    code = main(["run"])
+
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: SLACK_APP_TOKEN")
+    assert BOT_TOKEN not in err
+
+
+# --- the stand-in's own strictness ---------------------------------------------------------------------
+
+
+async def _connections_open(slack: SocketModeStandIn, token: str | None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient() as http:
+        response = await http.post(slack.api_url + CONNECTIONS_OPEN, headers=headers)
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("token", "error"),
+    [(BOT_TOKEN, "not_allowed_token_type"), ("xapp-1-wrong", "invalid_auth"), (None, "not_authed")],
+)
+async def test_connections_open_takes_only_the_app_level_token(
+    slack: SocketModeStandIn, token: str | None, error: str
+) -> None:
+    assert await _connections_open(slack, token) == {"ok": False, "error": error}
+
+
+async def test_a_socket_url_says_hello_and_is_good_for_one_connection(slack: SocketModeStandIn) -> None:
+    answer = await _connections_open(slack, APP_TOKEN)
+    assert answer["ok"] is True and answer["url"].startswith("ws://127.0.0.1:")
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(answer["url"]) as socket:
+            hello = await socket.receive_json(timeout=WAIT_SECONDS)
+            assert (hello["type"], hello["num_connections"]) == ("hello", 1)
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(answer["url"])
+    assert refused.value.status == 401
+
+
+async def test_an_ack_after_the_deadline_is_a_timeout_and_recorded_as_late() -> None:
+    async with socket_workspace(ack_seconds=0.2) as slack, aiohttp.ClientSession() as session:
+        url = (await _connections_open(slack, APP_TOKEN))["url"]
+        async with session.ws_connect(url) as socket:
+            await socket.receive_json(timeout=WAIT_SECONDS)  # hello
+            sent = asyncio.create_task(slack.send_slash_command(text=BOB, user_id=MEMBER, channel_id=CHANNEL))
+            envelope = await socket.receive_json(timeout=WAIT_SECONDS)
+            assert (envelope["type"], envelope["accepts_response_payload"]) == ("slash_commands", True)
+            assert envelope["payload"]["text"] == BOB and envelope["payload"]["command"] == "/conversation"
+            ack = await sent  # nothing acked it
+            await socket.send_str(json.dumps({"envelope_id": envelope["envelope_id"], "payload": {"text": "late"}}))
+            await socket.send_str(json.dumps({"envelope_id": "not-an-envelope"}))
+            await socket.close()
+    assert ack.timed_out and ack.payload is None
+    (received,) = slack.acks
+    assert received.late and received.payload == {"text": "late"}
+    assert len(slack.stray_messages) == 1 and "not-an-envelope" in slack.stray_messages[0]
+
+
+# --- `python -m bot run`, as the Procfile's worker runs it ---------------------------------------------
+
+
+@dataclass
+class Worker:
+    process: asyncio.subprocess.Process
+    output: asyncio.Task[tuple[bytes, bytes]]  # reads stdout and stderr as they come, so neither pipe fills
+
+    async def exited(self) -> str:
+        """Wait for the process to end (a hang guard bounds the wait); return what it wrote to stderr."""
+        async with asyncio.timeout(RUN_LIMIT_SECONDS):
+            _, err = await asyncio.shield(self.output)
+        return err.decode()
+
+
+@contextlib.asynccontextmanager
+async def worker(tmp_path: Path, **variables: str) -> AsyncIterator[Worker]:
+    """`python -m bot run` in an empty directory (no .env) with only the settings given; killed if left running."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=cli_env(**variables),
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    running = Worker(process, asyncio.create_task(process.communicate()))
+    try:
+        yield running
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await running.output
+
+
+async def test_python_m_bot_run_answers_over_the_socket_and_stops_cleanly_on_sigterm(
+    slack: SocketModeStandIn, tmp_path: Path
+) -> None:
+    # No Yunxin credentials: the sandbox answers.
+    settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+    async with worker(tmp_path, **settings) as running:
+        connection = await slack.wait_for_connection(timeout=RUN_LIMIT_SECONDS)
+        ack = await slack.send_slash_command(text=BOB, user_id=MEMBER, channel_id=CHANNEL)
+        assert ack.response_url is not None
+        (answer,) = await slack.wait_for_posts(ack.response_url, timeout=WAIT_SECONDS)
+
+        running.process.send_signal(signal.SIGTERM)
+        err = await running.exited()
+
+    assert not ack.timed_out
+    assert ack.payload is not None and "Looking up 1 conversation" in shown(ack.payload)
+    text = shown(answer)
+    assert SANDBOX_LABEL in text and BOB in text
+    assert running.process.returncode == EXIT_OK, err
+    closed = await slack.wait_until_closed(connection, timeout=WAIT_SECONDS)
+    assert (closed.closed_by, closed.close_code) == ("app", 1000)
+    assert "Traceback" not in err
+    assert APP_TOKEN not in err and BOT_TOKEN not in err
+
+
+async def test_python_m_bot_run_with_the_bot_token_as_app_token_stops_with_one_line_naming_it(
+    slack: SocketModeStandIn, tmp_path: Path
+) -> None:
+    # The usual mistake: the xoxb- token pasted twice. The Socket Mode client alone would retry it for ever.
+    settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": BOT_TOKEN}
+    async with worker(tmp_path, **settings) as running:
+        err = await running.exited()
+
+    assert running.process.returncode == EXIT_USAGE, err
+    (line,) = [line for line in err.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: SLACK_APP_TOKEN") and "not_allowed_token_type" in line
+    assert "Traceback" not in err
+    assert BOT_TOKEN not in err
+    assert slack.connections == []
