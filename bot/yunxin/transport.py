@@ -60,6 +60,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
             # httpx decodes gzip itself from the raw bytes, so aiohttp must hand them over as they came.
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+            # aiohttp resends a GET once, silently, when the connection drops before the answer; the client
+            # has its own retry policy (one retry, then the backup host), so this one is turned off (aiohttp
+            # offers only this attribute for it, which its own test client sets).
+            self._session._retry_connection = False
         return self._session
 
     def _proxy(self, url: httpx.URL) -> str | None:

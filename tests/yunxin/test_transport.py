@@ -104,11 +104,11 @@ async def test_a_slow_answer_is_a_read_timeout(serve_asgi: ServeAsgi) -> None:
 
 
 @contextlib.asynccontextmanager
-async def closing_server(*, abort: bool) -> AsyncIterator[str]:
+async def closing_server(*, abort: bool, requests: list[bytes]) -> AsyncIterator[str]:
     """A TCP server that reads the request, then closes (or resets) the connection without answering."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
+        requests.append(await reader.readuntil(b"\r\n\r\n"))
         if abort:
             writer.transport.abort()
         else:
@@ -126,9 +126,11 @@ async def closing_server(*, abort: bool) -> AsyncIterator[str]:
 async def test_a_connection_closed_before_the_answer_is_a_transport_error_the_client_reads_as_reset(
     abort: bool,
 ) -> None:
-    async with closing_server(abort=abort) as base_url, client() as http:
+    requests: list[bytes] = []
+    async with closing_server(abort=abort, requests=requests) as base_url, client() as http:
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             await http.get(base_url + "/")
+    assert len(requests) == 1  # sent once: retrying is the client's decision, not aiohttp's
 
 
 def test_aiohttp_errors_map_to_the_httpx_errors_of_the_same_meaning() -> None:
