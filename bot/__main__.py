@@ -97,10 +97,12 @@ async def _socket_mode(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
+    # The client retries a connection that fails every 10 s for ever; connecting in a task lets a signal stop that.
+    connecting = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]
     try:
         await stop.wait()
     finally:
+        connecting.cancel()
         await handler.close_async()  # type: ignore[no-untyped-call]
         await runtime.aclose()
     return EXIT_OK

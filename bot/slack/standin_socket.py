@@ -116,6 +116,8 @@ class SocketModeStandIn(SlackStandIn):
         self._sockets: dict[int, web.WebSocketResponse] = {}  # open connections by number
         self._closing: set[int] = set()  # connections the stand-in is closing
         self._tickets: set[str] = set()  # issued by apps.connections.open, not yet used
+        self._handshake_failure: int | None = None
+        self.refused_handshakes: list[float] = []  # when a connection attempt was refused (fail_sockets)
         self._envelopes: dict[str, _Envelope] = {}
         self._socket_changed = asyncio.Condition()
         self._socket_runner: web.AppRunner | None = None
@@ -192,11 +194,20 @@ class SocketModeStandIn(SlackStandIn):
 
     # --- the WebSocket ---------------------------------------------------------------------------
 
+    def fail_sockets(self, status: int | None) -> None:
+        """Every WebSocket handshake answers this HTTP status from now on (None: back to normal), as when a
+        firewall lets the Web API through but not Slack's WebSocket host."""
+        self._handshake_failure = status
+
     async def _socket(self, request: web.Request) -> web.StreamResponse:
         ticket = request.query.get("ticket", "")
         if ticket not in self._tickets:
             return web.Response(status=HTTPStatus.UNAUTHORIZED, text="invalid_ticket")
         self._tickets.discard(ticket)
+        if self._handshake_failure is not None:
+            self.refused_handshakes.append(self._clock())
+            await self._notify_socket_changed()
+            return web.Response(status=self._handshake_failure, text=HTTPStatus(self._handshake_failure).phrase)
         socket = web.WebSocketResponse()  # answers the client's pings itself
         await socket.prepare(request)
         connection = SocketConnection(number=len(self.connections) + 1, opened_at=self._clock())
@@ -252,6 +263,17 @@ class SocketModeStandIn(SlackStandIn):
                 f"the app opened {len(self.connections)} of {number} Socket Mode connections within {timeout} s"
             ) from None
         return self.connections[number - 1]
+
+    async def wait_for_refused_handshake(
+        self,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a hang guard for callers, not a deadline on the app
+    ) -> None:
+        """Wait until the app has tried to connect and been refused (see `fail_sockets`)."""
+        try:
+            async with asyncio.timeout(timeout), self._socket_changed:
+                await self._socket_changed.wait_for(lambda: bool(self.refused_handshakes))
+        except TimeoutError:
+            raise TimeoutError(f"the app tried no connection within {timeout} s") from None
 
     async def wait_until_closed(
         self,

@@ -364,6 +364,21 @@ async def test_python_m_bot_run_answers_over_the_socket_and_stops_cleanly_on_sig
     assert APP_TOKEN not in err and BOT_TOKEN not in err
 
 
+async def test_python_m_bot_run_stops_on_sigterm_while_it_cannot_connect(
+    slack: SocketModeStandIn, tmp_path: Path
+) -> None:
+    # The Web API answers but the WebSocket does not: the Socket Mode client retries every 10 s for ever.
+    slack.fail_sockets(503)
+    settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+    async with worker(tmp_path, **settings) as running:
+        await slack.wait_for_refused_handshake(timeout=RUN_LIMIT_SECONDS)
+        running.process.send_signal(signal.SIGTERM)
+        err = await running.exited()
+
+    assert running.process.returncode == EXIT_OK, err
+    assert slack.connections == []
+
+
 async def test_python_m_bot_run_with_the_bot_token_as_app_token_stops_with_one_line_naming_it(
     slack: SocketModeStandIn, tmp_path: Path
 ) -> None:
