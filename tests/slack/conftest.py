@@ -11,7 +11,7 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -170,9 +170,8 @@ class Bot:
     url: str
     slack: SlackStandIn
     yunxin: RecordingYunxin
-    settings: Settings
     acks: AckClock
-    http: httpx.AsyncClient = field(default_factory=httpx.AsyncClient)
+    http: httpx.AsyncClient
 
     @property
     def events_url(self) -> str:
@@ -307,7 +306,7 @@ async def running_bot(
     url = await server.__aenter__()
     try:
         async with httpx.AsyncClient() as http:
-            yield Bot(url, slack, recorder, settings, acks, http)
+            yield Bot(url, slack, recorder, acks, http)
     finally:
         stopping = [server.__aexit__(None, None, None), *([slack.stop()] if stop_slack_too else [])]
         await asyncio.gather(*stopping)
