@@ -222,6 +222,11 @@ class Bot:
         return await self.http.get(self.url + path)
 
 
+async def settle(bot: Bot) -> None:
+    """A help command calls nothing: once it is answered, what an earlier request set off has had its turn."""
+    assert (await bot.command("help")).delivery.status == 200
+
+
 def shown(message: dict[str, Any]) -> str:
     """Everything a reader could see in a message: its fallback text and every text in its blocks."""
     texts = [str(message.get("text", ""))]

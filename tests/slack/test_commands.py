@@ -29,18 +29,13 @@ from .conftest import (
     RecordingYunxin,
     all_shown,
     button_value,
+    settle,
     shown,
 )
 
 BOB = "sandbox_alice|1|sandbox_bob"
 TEAM_WITH_CHANNEL_PING = "sandbox_alice|2|8800000001"
 UNKNOWN = "sandbox_alice|1|sandbox_nobody"
-
-
-async def settle(bot: Bot) -> None:
-    """Let a command that needs no reply finish: a help command is a barrier (it calls nothing)."""
-    barrier = await bot.command("help")
-    assert barrier.delivery.status == 200
 
 
 # --- parsing ---------------------------------------------------------------------------------------

@@ -21,15 +21,11 @@ from .conftest import (
     Bot,
     RecordingYunxin,
     running_bot,
+    settle,
     shown,
 )
 
 BOB = "sandbox_alice|1|sandbox_bob"
-
-
-async def settle(bot: Bot) -> None:
-    """A help command calls nothing; once it is answered, anything an earlier request started would show."""
-    assert (await bot.command("help")).delivery.status == 200
 
 
 def nothing_ran(bot: Bot, *response_urls: str) -> bool:
