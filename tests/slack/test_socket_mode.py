@@ -20,6 +20,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from starlette.types import Receive, Scope, Send
 
 from bot.__main__ import EXIT_OK, EXIT_USAGE, main
 from bot.slack.actions import SHARE_ACTION
@@ -27,9 +28,9 @@ from bot.slack.app import Runtime, start_runtime
 from bot.slack.blocks import SANDBOX_LABEL
 from bot.slack.standin import block_actions_payload
 from bot.slack.standin_socket import CONNECTIONS_OPEN, SocketAck, SocketConnection, SocketModeStandIn
-from bot.yunxin.sandbox import SAMPLE_IDS
+from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 
-from ..test_main import RUN_LIMIT_SECONDS, cli_env
+from ..test_main import RUN_LIMIT_SECONDS, ServeAsgi, cli_env, credentials
 from .conftest import (
     BOT_TOKEN,
     CHANNEL,
@@ -362,6 +363,45 @@ async def test_python_m_bot_run_answers_over_the_socket_and_stops_cleanly_on_sig
     assert (closed.closed_by, closed.close_code) == ("app", 1000)
     assert "Traceback" not in err
     assert APP_TOKEN not in err and BOT_TOKEN not in err
+
+
+class GatedYunxin:
+    """The sandbox over HTTP, holding every call until `release` is set."""
+
+    def __init__(self) -> None:
+        self._app = create_sandbox_app()
+        self.called = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.called.set()
+            await self.release.wait()
+        await self._app(scope, receive, send)
+
+
+async def test_sigterm_closes_the_socket_and_lets_a_running_lookup_answer_before_exit(
+    slack: SocketModeStandIn, tmp_path: Path, serve_asgi: ServeAsgi
+) -> None:
+    yunxin = GatedYunxin()
+    async with serve_asgi(yunxin) as yunxin_url:
+        settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+        async with worker(tmp_path, **settings, **credentials(yunxin_url)) as running:
+            connection = await slack.wait_for_connection(timeout=RUN_LIMIT_SECONDS)
+            ack = await slack.send_slash_command(text=BOB, user_id=MEMBER, channel_id=CHANNEL)
+            async with asyncio.timeout(WAIT_SECONDS):
+                await yunxin.called.wait()
+
+            running.process.send_signal(signal.SIGTERM)
+            closed = await slack.wait_until_closed(connection, timeout=WAIT_SECONDS)  # no new envelopes
+            yunxin.release.set()
+            assert ack.response_url is not None
+            (answer,) = await slack.wait_for_posts(ack.response_url, timeout=WAIT_SECONDS)
+            err = await running.exited()
+
+    assert (closed.closed_by, closed.close_code) == ("app", 1000)
+    assert BOB in shown(answer) and "Hi Alice" in shown(answer)
+    assert running.process.returncode == EXIT_OK, err
 
 
 async def test_python_m_bot_run_stops_on_sigterm_while_it_cannot_connect(
