@@ -33,6 +33,10 @@ class CallBudget:
     def rate(self) -> float:
         return 1.0 / self._interval
 
+    @property
+    def burst(self) -> int:
+        return self._burst
+
     def reserve(self) -> float:
         """Take one call from the budget; return how long to wait before making it."""
         now = self._clock()
