@@ -1,0 +1,82 @@
+"""Slack misbehaving, seen through the whole app: response_urls that refuse replies, and users.info (the
+access check) rate limited or failing. The ack is on time, the failure is told to the caller when it can
+be and logged with the Yunxin trace ID when it cannot, and the bot stays healthy for the next command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.slack.standin import SlackStandIn
+
+from .harness import (
+    BOB,
+    QUIET_SECONDS,
+    Bot,
+    ScriptedYunxin,
+    ServeAsgi,
+    eventually,
+    running_bot,
+    settings_for,
+    shown,
+)
+
+
+@pytest.fixture
+async def bot(serve_asgi: ServeAsgi, slack: SlackStandIn, yunxin_url: str) -> AsyncIterator[Bot]:
+    async with running_bot(serve_asgi, slack, settings_for(slack, yunxin_url)) as running:
+        yield running
+
+
+async def good_command_answered(bot: Bot) -> bool:
+    return "*1* found" in shown(await bot.only_answer(await bot.command(BOB), listen_on=False))
+
+
+@pytest.mark.parametrize("status", [404, 500])
+async def test_a_response_url_refusing_the_answer_is_logged_with_the_trace_id_and_the_bot_carries_on(
+    status: int, bot: Bot, yunxin: ScriptedYunxin, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.slack.fail_response_urls(status)
+    sent = await bot.command(BOB)
+    assert not sent.delivery.timed_out and sent.delivery.status == 200
+
+    def refusals() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.levelno >= logging.ERROR and "response_url" in r.getMessage()]
+
+    await eventually(refusals)
+    await asyncio.sleep(QUIET_SECONDS)  # a second reply attempt would be logged by now
+    (trace,) = yunxin.trace_ids
+    refused = refusals()
+    assert len(refused) == 1
+    assert trace in refused[0].getMessage() and str(status) in refused[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]  # logged, not crashed
+    assert bot.slack.posts(sent.response_url) == []
+    assert await bot.healthy()
+    bot.slack.fail_response_urls(None)
+    assert await good_command_answered(bot)
+
+
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [
+        ({"status": 429, "retry_after": 7}, "Slack is rate limiting the access check (users.info); try again in 7 s"),
+        ({"error": "internal_error"}, "Slack answered internal_error to users.info"),
+        ({"status": 500, "error": "internal_error"}, "users.info"),
+    ],
+    ids=["rate limited", "an error", "HTTP 500"],
+)
+async def test_a_failing_access_check_tells_the_caller_and_asks_yunxin_nothing(
+    fault: dict[str, object], says: str, bot: Bot, yunxin: ScriptedYunxin
+) -> None:
+    bot.slack.fail_method("users.info", times=1, **fault)  # type: ignore[arg-type]
+    answer = await bot.only_answer(await bot.command(BOB))
+    text = shown(answer)
+    assert "Couldn't check your access" in text
+    assert says in text
+    assert yunxin.calls == []
+    assert await bot.healthy()
+    assert await good_command_answered(bot)  # a failure is not cached: the next command checks again
