@@ -97,7 +97,6 @@ class SocketConnection:
 @dataclass(slots=True)
 class _Envelope:
     sent: float  # time.perf_counter()
-    accepts_response_payload: bool
     ack: asyncio.Future[ReceivedAck]
     given_up: bool = False
 
@@ -330,7 +329,7 @@ class SocketModeStandIn(SlackStandIn):
         socket = self._newest_socket()
         envelope_id = str(uuid.uuid4())
         accepts_payload = kind == "slash_commands" or payload.get("type") in _INTERACTIONS_WITH_RESPONSE_PAYLOAD
-        envelope = _Envelope(time.perf_counter(), accepts_payload, asyncio.get_running_loop().create_future())
+        envelope = _Envelope(time.perf_counter(), asyncio.get_running_loop().create_future())
         self._envelopes[envelope_id] = envelope
         message = {
             "envelope_id": envelope_id,
