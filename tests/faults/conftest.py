@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,19 +9,12 @@ import pytest
 
 from bot.slack.standin import SlackStandIn
 
-from .harness import ScriptedYunxin, ServeAsgi, workspace
-
-_ENV_PREFIXES = ("SLACK_", "YUNXIN_", "ALLOWED_")
-_ENV_NAMES = ("ACCESS_CONTACT", "REDACT_MESSAGE_TEXT", "MAX_IDS_PER_COMMAND", "LOG_LEVEL", "PORT")
+from .harness import ScriptedYunxin, ServeAsgi, clean_environment, workspace
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Neither a developer's environment nor a .env in the checkout may change what a test runs."""
-    for name in list(os.environ):
-        if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES:
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_environment(monkeypatch, tmp_path)
 
 
 @pytest.fixture

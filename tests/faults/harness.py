@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
 import re
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from pydantic import SecretStr
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -283,6 +286,18 @@ async def running_bot(serve_asgi: ServeAsgi, slack: SlackStandIn, settings: Sett
     """The HTTP app with its real Yunxin transport, served on loopback for the block."""
     async with serve_asgi(create_asgi_app(settings, drain_seconds=2.0)) as url, httpx.AsyncClient() as http:
         yield Bot(url, slack, http)
+
+
+_ENV_PREFIXES = ("SLACK_", "YUNXIN_", "ALLOWED_")
+_ENV_NAMES = ("ACCESS_CONTACT", "REDACT_MESSAGE_TEXT", "MAX_IDS_PER_COMMAND", "LOG_LEVEL", "PORT")
+
+
+def clean_environment(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> None:
+    """Neither a developer's environment nor a .env in the checkout may change what a test runs."""
+    for name in list(os.environ):
+        if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(workdir)
 
 
 def workspace() -> SlackStandIn:

@@ -1,0 +1,86 @@
+"""Whatever Yunxin answers: read without an unexpected exception, and rendered within Slack's limits.
+
+`read_answer` gets random statuses and bodies (random JSON, random bytes); the client gets, per call, an
+answer built from the models' fields with the right types most of the time, or any JSON at all."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import SecretStr
+
+from bot.settings import YunxinAppConfig
+from bot.slack.actions import LookupRequest
+from bot.slack.blocks import render_lookup
+from bot.slack.limits import problems
+from bot.yunxin.client import CallAnswer, YunxinClient, read_answer
+from bot.yunxin.errors import YunxinError
+
+from .strategies import answers_for, conversation_ids, json_values
+
+TRACE_ID = "fuzz-trace-0001"
+STATUSES = [200] * 6 + [400, 404, 414, 416, 500, 502, 503, 504]
+CONFIG = YunxinAppConfig(
+    name="fuzz",
+    app_key="fuzz-app-key",
+    app_secret=SecretStr("fuzz-app-secret"),
+    base_url="http://yunxin.invalid",
+    backup_base_url=None,
+    api_version="v2",
+    timeout_seconds=5.0,
+    sandbox=False,
+)
+
+bodies = st.one_of(json_values.map(lambda value: json.dumps(value).encode()), st.binary(max_size=300))
+
+
+@settings(max_examples=300, deadline=None)
+@given(status=st.sampled_from(STATUSES), body=bodies)
+def test_read_answer_reads_any_body_or_raises_a_yunxin_error_naming_the_call(status: int, body: bytes) -> None:
+    response = httpx.Response(status, content=body, request=httpx.Request("GET", "http://yunxin.invalid/"))
+    try:
+        answer = read_answer(response, TRACE_ID)
+    except YunxinError as error:
+        assert error.trace_id == TRACE_ID
+        assert str(error).strip()
+    else:
+        assert isinstance(answer, CallAnswer)
+        assert answer.trace_id == TRACE_ID
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=answers_for([str(n) for n in range(3)]))
+def test_read_answer_reads_any_well_typed_envelope(body: Any) -> None:
+    response = httpx.Response(200, json=body, request=httpx.Request("GET", "http://yunxin.invalid/"))
+    try:
+        read_answer(response, TRACE_ID)
+    except YunxinError as error:
+        assert error.trace_id == TRACE_ID
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    ids=st.lists(conversation_ids, min_size=1, max_size=250),
+    redact=st.booleans(),
+    shared_by=st.sampled_from([None, "U0SHARER"]),
+    data=st.data(),
+)
+async def test_any_answers_through_the_client_render_within_slack_limits(
+    ids: list[str], redact: bool, shared_by: str | None, data: st.DataObject
+) -> None:
+    async def yunxin(request: httpx.Request) -> httpx.Response:
+        asked = request.url.params["conversation_ids"].split(",")
+        status = data.draw(st.sampled_from(STATUSES), label="status")
+        return httpx.Response(status, json=data.draw(answers_for(asked), label="answer"))
+
+    transport = httpx.MockTransport(yunxin)
+    async with YunxinClient(CONFIG, transport=transport, rate_limit_backoff_seconds=0) as client:
+        result = await client.get_conversations(ids)
+    messages = render_lookup(result, redact_text=redact, request=LookupRequest(tuple(ids)), shared_by=shared_by)
+    assert 1 <= len(messages) <= 5
+    for message in messages:
+        assert problems(message) == [], message
