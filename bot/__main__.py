@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+from bot.yunxin.models import Failed, Found, LookupResult, Malformed, Unanswered
 
 EXIT_OK, EXIT_LOOKUP_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -123,7 +124,7 @@ async def _query(settings: Settings, ids: Sequence[str], *, as_json: bool, envir
     finally:
         await lookups.aclose()
     if as_json:
-        print(json.dumps(result_as_json(result), ensure_ascii=False, indent=2))
+        print(json.dumps(result_as_json(result, redact=settings.redact_message_text), ensure_ascii=False, indent=2))
     else:
         print(to_terminal(render_lookup(result, redact_text=settings.redact_message_text, max_messages=50)))
     for failure in result.errors:
@@ -135,15 +136,13 @@ async def _query(settings: Settings, ids: Sequence[str], *, as_json: bool, envir
     return EXIT_OK
 
 
-def result_as_json(result: Any) -> dict[str, Any]:
+def result_as_json(result: LookupResult, *, redact: bool = False) -> dict[str, Any]:
     """The parsed result: one entry per requested ID, in order, plus the trace IDs."""
-    from bot.yunxin.models import Failed, Found, Malformed, Unanswered
-
     entries: list[dict[str, Any]] = []
     for outcome in result.outcomes():
         entry: dict[str, Any] = {"id": outcome.conversation_id, "status": outcome.status}
         if isinstance(outcome, Found):
-            entry["conversation"] = outcome.conversation.model_dump(mode="json", exclude_none=True)
+            entry["conversation"] = outcome.conversation.as_returned(redact=redact)
         elif isinstance(outcome, Failed):
             entry["error_code"] = outcome.failure.error_code
             entry["error_msg"] = outcome.failure.error_msg

@@ -95,6 +95,14 @@ async def test_query_json_answers_from_the_sandbox_without_credentials(tmp_path:
     assert ran.error_lines() == []
 
 
+async def test_query_json_hides_message_texts_when_redaction_is_on(tmp_path: Path) -> None:
+    ran = await bot_cli(tmp_path, "query", "--json", BOB, REDACT_MESSAGE_TEXT="true")
+    assert ran.code == 0, ran.err
+    (result,) = ran.json()["results"]
+    assert "release notes" not in ran.out
+    assert result["conversation"]["last_message"]["message"]["text"] == "[hidden]"
+
+
 async def test_query_prints_a_readable_answer_and_unknown_ids_still_exit_0(tmp_path: Path) -> None:
     ran = await bot_cli(tmp_path, "query", f"{BOB},sandbox_alice|1|sandbox_nobody")
     assert ran.code == 0, ran.err

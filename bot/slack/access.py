@@ -223,7 +223,11 @@ class AccessPolicy:
         async def load() -> dict[str, Any]:
             try:
                 response = await self._client.users_info(user=user_id)
-            except (TimeoutError, SlackApiError, SlackClientError, OSError) as error:
+            except SlackApiError as error:
+                if slack_error_code(error) == "user_not_found":
+                    return {}  # refused by the caller: Slack does not know this account
+                raise _slack_failure("users.info", error) from None
+            except (TimeoutError, SlackClientError, OSError) as error:
                 raise _slack_failure("users.info", error) from None
             user = response.get("user")
             return dict(user) if isinstance(user, dict) else {}

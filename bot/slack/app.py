@@ -141,11 +141,16 @@ def access_policy(settings: Settings, identity: SlackIdentity, client: AsyncWebC
     return AccessPolicy(rules, client)
 
 
-def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, socket_mode: bool = False) -> AsyncApp:
-    settings = deps.settings
-    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    if not socket_mode and not signing_secret:
+def require_signing_secret(settings: Settings, socket_mode: bool) -> str | None:
+    """HTTP mode verifies every request with the signing secret; Socket Mode needs none."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    if not socket_mode and not secret:
         raise StartupError("SLACK_SIGNING_SECRET: missing; HTTP mode needs it (Basic Information → Signing Secret)")
+    return secret
+
+
+def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, socket_mode: bool = False) -> AsyncApp:
+    signing_secret = require_signing_secret(deps.settings, socket_mode)
     token = client.token
 
     async def authorize(**_: Any) -> AuthorizeResult:
@@ -288,6 +293,7 @@ async def start_runtime(
     yunxin_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Runtime:
     """Check the Slack token, open the Yunxin clients, build the app. Raises StartupError."""
+    require_signing_secret(settings, socket_mode)  # a local check: say so before calling Slack
     identity = await verify_slack_token(web_client(settings))
     session = slack_session()
     try:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from bot.yunxin.errors import ADVICE, YunxinError
 from bot.yunxin.ids import ConversationType
-from bot.yunxin.models import Conversation, Failed, Found, LookupResult, Malformed, Outcome, Unanswered
+from bot.yunxin.models import REDACTED, Conversation, Failed, Found, LookupResult, Malformed, Outcome, Unanswered
 
 from .actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
 from .limits import (
@@ -37,7 +37,6 @@ Message = dict[str, Any]
 
 TITLE = "Yunxin conversations"
 SANDBOX_LABEL = ":warning: SANDBOX DATA — not production"
-REDACTED = "[hidden]"
 NOT_RETURNED = "Yunxin did not return this ID"
 # Up to this many outcomes, each found conversation gets a section of its own.
 DETAILED_OUTCOMES_MAX = 5

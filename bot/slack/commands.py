@@ -282,6 +282,15 @@ def _outcome(result: LookupResult) -> str:
     return "ok"
 
 
+def record(
+    deps: Deps, event: str, caller: Caller, ids: Sequence[str], outcome: str, started: float, **extra: Any
+) -> None:
+    """Count it in the metrics and write its audit line: every command, share, shortcut and click."""
+    deps.metrics.commands.inc(kind=event, outcome=outcome)
+    deps.metrics.command_seconds.observe(time.perf_counter() - started, kind=event)
+    _audit(event, caller, ids, outcome, started, **extra)
+
+
 def _audit(event: str, caller: Caller, ids: Sequence[str], outcome: str, started: float, **extra: Any) -> None:
     record = {
         "event": event,
@@ -320,9 +329,8 @@ async def run_lookup(
             with contextlib.suppress(Exception):
                 await notify(render_unexpected(reference))
         finally:
-            deps.metrics.commands.inc(kind=event, outcome=outcome)
-            deps.metrics.command_seconds.observe(time.perf_counter() - started, kind=event)
-            _audit(
+            record(
+                deps,
                 event,
                 caller,
                 request.ids,
@@ -374,7 +382,7 @@ async def handle_conversation_command(deps: Deps, ack: Ack, command: dict[str, A
     )
     if parsed.help_note is not None:
         await ack(response_type="ephemeral", **help_message(deps, parsed.help_note))
-        deps.metrics.commands.inc(kind="command", outcome="help")
+        record(deps, "command", caller, parsed.ids, "help", started)
         return
     distinct = len(parse_ids(parsed.ids))
     limit = deps.settings.max_ids_per_command
@@ -385,7 +393,7 @@ async def handle_conversation_command(deps: Deps, ack: Ack, command: dict[str, A
                 f"That is {distinct} IDs; one command looks up at most {limit}. Split them into several commands."
             ),
         )
-        deps.metrics.commands.inc(kind="command", outcome="too_many_ids")
+        record(deps, "command", caller, parsed.ids, "too_many_ids", started)
         return
     noun = "conversation" if distinct == 1 else "conversations"
     await ack(response_type="ephemeral", **render_notice(f"Looking up {distinct} {noun}…"))

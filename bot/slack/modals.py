@@ -92,10 +92,7 @@ def render_details_view(outcome: Outcome, *, environment: str | None, sandbox: b
     """Everything known of one conversation: Yunxin's fields as returned, or why it failed."""
     blocks = _heading(outcome.conversation_id, environment, sandbox)
     if isinstance(outcome, Found):
-        data = outcome.conversation.model_dump(mode="json", exclude_unset=True)
-        if redact_text:
-            data = _redacted(data)
-        blocks.extend(_json_blocks(data))
+        blocks.extend(_json_blocks(outcome.conversation.as_returned(redact=redact_text)))
     elif isinstance(outcome, Failed):
         reason = escape_mrkdwn(shorten(outcome.failure.reason, 2000))
         blocks.append(_section(f":x: Yunxin could not return it: {reason}"))
@@ -111,15 +108,3 @@ def render_details_view(outcome: Outcome, *, environment: str | None, sandbox: b
 def render_message_view(message: dict[str, Any]) -> View:
     """A message the bot would post (a notice, a refusal), shown in the modal instead."""
     return _view(list(message["blocks"]))
-
-
-_TEXT_KEYS = frozenset({"text", "attachment", "push_content", "push_payload", "attach", "custom_info"})
-
-
-def _redacted(data: Any) -> Any:
-    """REDACT_MESSAGE_TEXT: hide message content wherever it sits in the payload."""
-    if isinstance(data, dict):
-        return {key: "[hidden]" if key in _TEXT_KEYS and value else _redacted(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_redacted(item) for item in data]
-    return data

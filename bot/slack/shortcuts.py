@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.yunxin.ids import match_key
 from bot.yunxin.models import LookupResult
 
+from .access import slack_error_code
 from .actions import LookupRequest
 from .blocks import render_notice
 from .commands import (
@@ -31,6 +32,7 @@ from .commands import (
     button_request,
     ephemeral_notify,
     interaction_caller,
+    record,
     run_lookup,
 )
 from .modals import render_details_view, render_loading_view, render_message_view
@@ -76,21 +78,22 @@ async def handle_message_shortcut(deps: Deps, ack: Ack, body: dict[str, Any], re
     message = body.get("message") or {}
     thread_ts = message.get("thread_ts")
     notify = ephemeral_notify(respond, thread_ts)
+    caller = interaction_caller(body)
     ids = find_ids(_message_text(message))
     if not ids:
         await notify(render_notice("No Yunxin conversation IDs (owner|type|target) found in that message."))
-        deps.metrics.commands.inc(kind="shortcut", outcome="no_ids")
+        record(deps, "shortcut", caller, ids, "no_ids", started)
         return
     limit = deps.settings.max_ids_per_command
     if len(ids) > limit:
         await notify(render_notice(f"That message quotes {len(ids)} IDs; one lookup takes at most {limit}."))
-        deps.metrics.commands.inc(kind="shortcut", outcome="too_many_ids")
+        record(deps, "shortcut", caller, ids, "too_many_ids", started)
         return
     request = LookupRequest(tuple(ids))
     await run_lookup(
         deps,
         event="shortcut",
-        caller=interaction_caller(body),
+        caller=caller,
         request=request,
         notify=notify,
         answer=answer_with_messages(deps, respond, request, thread_ts=thread_ts),
@@ -140,7 +143,8 @@ async def handle_details(deps: Deps, ack: Ack, body: dict[str, Any], respond: Re
         opened = await client.views_open(trigger_id=body.get("trigger_id", ""), view=loading)
         view_id = str(opened["view"]["id"])
     except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
-        code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+        code = slack_error_code(error) if isinstance(error, SlackApiError) else None
+        code = code or type(error).__name__
         log.warning("views.open failed: %s", code)
         await ephemeral_notify(respond)(render_notice(f"Couldn't open the details (Slack answered {code}); try again."))
         return

@@ -133,6 +133,22 @@ class RevokeNotification(_Lenient):
     revoke_type: int | None = None
 
 
+# Keys under which a payload carries what people wrote: REDACT_MESSAGE_TEXT hides their values.
+CONTENT_KEYS = frozenset({"text", "attachment", "push_content", "push_payload", "attach", "custom_info"})
+REDACTED = "[hidden]"
+
+
+def redact_content(data: Any) -> Any:
+    """`data` with the value of every content key replaced, however deep it sits."""
+    if isinstance(data, dict):
+        return {
+            key: REDACTED if key in CONTENT_KEYS and value else redact_content(value) for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [redact_content(item) for item in data]
+    return data
+
+
 class Conversation(_Lenient):
     conversation_id: str | None = None
     sender_id: str | None = None
@@ -190,6 +206,11 @@ class Conversation(_Lenient):
         return self.message_state == 1 or (
             self.revoke_notification is not None and (self.last_message is None or self.last_message.is_empty)
         )
+
+    def as_returned(self, *, redact: bool = False) -> dict[str, Any]:
+        """The fields Yunxin returned (unknown ones included), as JSON data; int64 values stay exact."""
+        data = self.model_dump(mode="json", exclude_unset=True)
+        return redact_content(data) if redact else data
 
     @property
     def created_at(self) -> datetime | None:

@@ -69,6 +69,7 @@ NOT_FULL_MEMBERS = {
     BOT_USER: "bot users",
     DEACTIVATED: "your account is deactivated",
     OUTSIDER: "your account belongs to another workspace",
+    "U0NOBODY": "Slack does not know your account",  # users.info answers user_not_found
 }
 
 

@@ -446,3 +446,13 @@ async def test_an_id_yunxin_leaves_out_of_its_answer_is_reported_and_audited_as_
     assert "*1* unanswered" in shown(answer) and BOB in shown(answer)
     assert line["outcome"] == "partial"
     assert line["counts"]["unanswered"] == 1
+
+
+async def test_commands_that_look_nothing_up_are_audited_too(start_bot: BotFactory, audit: AuditLog) -> None:
+    async with start_bot(max_ids_per_command=2) as bot:
+        await bot.command("help")
+        await bot.command("a|1|b c|1|d e|1|f")
+        help_line, too_many = await audit.lines(2)
+    assert (help_line["event"], help_line["outcome"], help_line["ids"]) == ("command", "help", [])
+    assert (too_many["outcome"], too_many["ids"]) == ("too_many_ids", ["a|1|b", "c|1|d", "e|1|f"])
+    assert bot.yunxin.calls == []
