@@ -269,40 +269,44 @@ class YunxinClient:
         raise Unavailable(detail, trace_id=last_error.trace_id)
 
     async def _send(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
-        started = time.perf_counter()
-        label = "200"
-        try:
-            return await self._send_once(base_url, ids, trace_id)
-        except YunxinError as error:
-            label = str(error.code) if error.code is not None else error.kind
-            raise
-        finally:
-            if self._on_call is not None:
-                self._on_call(label, time.perf_counter() - started)
-
-    async def _send_once(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
         async with self._calls:
             if self._budget is not None:
                 await self._budget.acquire()
-            url = base_url + PATH.format(version=self.config.api_version)
+            # Timed from here: the metrics report the call, not its wait for a slot or for the budget.
             started = time.perf_counter()
+            label = "200"
             try:
-                response = await self._http.get(
-                    url, params={"conversation_ids": ",".join(ids)}, headers={TRACE_HEADER: trace_id}
-                )
-            except httpx.ConnectTimeout:
-                raise _HostUnreachable(
-                    f"could not connect to {_host(base_url)} within {self.config.timeout_seconds:g} s",
-                    trace_id=trace_id,
-                ) from None
-            except httpx.TimeoutException:
-                raise Timeout(
-                    f"{_host(base_url)} did not answer within {self.config.timeout_seconds:g} s",
-                    trace_id=trace_id,
-                ) from None
-            except httpx.TransportError as error:
-                raise _HostUnreachable(f"{_host(base_url)}: {_transport_reason(error)}", trace_id=trace_id) from None
-            elapsed_ms = (time.perf_counter() - started) * 1000
+                return await self._send_once(base_url, ids, trace_id)
+            except YunxinError as error:
+                label = str(error.code) if error.code is not None else error.kind
+                raise
+            except asyncio.CancelledError:
+                label = Timeout.kind  # abandoned at the lookup's deadline, not answered
+                raise
+            finally:
+                if self._on_call is not None:
+                    self._on_call(label, time.perf_counter() - started)
+
+    async def _send_once(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
+        url = base_url + PATH.format(version=self.config.api_version)
+        started = time.perf_counter()
+        try:
+            response = await self._http.get(
+                url, params={"conversation_ids": ",".join(ids)}, headers={TRACE_HEADER: trace_id}
+            )
+        except httpx.ConnectTimeout:
+            raise _HostUnreachable(
+                f"could not connect to {_host(base_url)} within {self.config.timeout_seconds:g} s",
+                trace_id=trace_id,
+            ) from None
+        except httpx.TimeoutException:
+            raise Timeout(
+                f"{_host(base_url)} did not answer within {self.config.timeout_seconds:g} s",
+                trace_id=trace_id,
+            ) from None
+        except httpx.TransportError as error:
+            raise _HostUnreachable(f"{_host(base_url)}: {_transport_reason(error)}", trace_id=trace_id) from None
+        elapsed_ms = (time.perf_counter() - started) * 1000
         if response.status_code in (502, 503):
             raise _HostUnreachable(f"HTTP {response.status_code} from {_host(base_url)}", trace_id=trace_id)
         answer = read_answer(response, trace_id)
