@@ -123,7 +123,8 @@ class Run:
         for run in range(self.plan.wide_runs):
             timings.append(await self.bench.command(wide_text(f"{run}w"), USERS[run % len(USERS)]))
             await asyncio.sleep(PAUSE_SECONDS)
-        print(f"\nOne command with 300 IDs ({self.plan.wide_runs} runs, one after another; {self.calls_since(before)})")
+        runs = "1 run" if self.plan.wide_runs == 1 else f"{self.plan.wide_runs} runs, one after another"
+        print(f"\nOne command with 300 IDs ({runs}; {self.calls_since(before)})")
         ends = answered(timings)
         for index, timing_ in enumerate(timings):
             shown = timing(timing_.end_to_end, self.floor) if timing_.end_to_end is not None else "no answer"
