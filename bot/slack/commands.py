@@ -55,10 +55,10 @@ ACK_SENT_WAIT_SECONDS = 3.0  # a bound in case the answer is never written (the 
 async def after_ack_sent() -> None:
     """Wait until the ack is on its way to Slack; call it before the first network call after `ack()`.
 
-    Bolt answers Slack's HTTP request only when its dispatch loop next notices that `ack()` was called
-    (it polls every 10 ms). Without this wait a listener's first calls (users.info, Yunxin, a response_url
-    post) would run before the ack is sent, an answer could reach Slack before the "Looking up…" ack, and
-    rendering a large answer could hold the ack back.
+    Once a listener acks, Bolt hands the answer back to the HTTP layer, which writes it a moment later,
+    while the listener's task goes on. Without this wait its first calls (users.info, Yunxin, a
+    response_url post) could leave before the ack, an answer could reach Slack before the "Looking up…"
+    ack, and rendering a large answer could hold the ack back.
     """
     event = ack_sent.get()
     if event is None or event.is_set():
