@@ -47,6 +47,10 @@ PATH = "/im/{version}/conversations/actions/conversation_ids"
 class _HostUnreachable(Unavailable):
     """Connection failed or HTTP 502/503: worth one retry, then the backup host."""
 
+    def __init__(self, base_url: str, reason: str, *, trace_id: str) -> None:
+        super().__init__(f"{_host(base_url)}: {reason}", trace_id=trace_id)
+        self.reason = reason
+
 
 def new_trace_id() -> str:
     return str(uuid.uuid4())
@@ -239,7 +243,7 @@ class YunxinClient:
             del self._inflight[shared.key]
 
     async def _call(self, ids: Sequence[str], traces: list[str]) -> CallAnswer:
-        last_error: YunxinError | None = None
+        last_error: _HostUnreachable | None = None
         rate_limit_retried = False
         hosts = self.config.base_urls
         for index, base_url in enumerate(hosts):
@@ -265,7 +269,7 @@ class YunxinClient:
                 return answer
         assert last_error is not None
         names = " or ".join(_host(url) for url in hosts)
-        detail = f"could not reach {names}: {last_error.detail}" if len(hosts) > 1 else last_error.detail
+        detail = f"could not reach {names} ({last_error.reason})" if len(hosts) > 1 else last_error.detail
         raise Unavailable(detail, trace_id=last_error.trace_id)
 
     async def _send(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
@@ -296,8 +300,7 @@ class YunxinClient:
             )
         except httpx.ConnectTimeout:
             raise _HostUnreachable(
-                f"could not connect to {_host(base_url)} within {self.config.timeout_seconds:g} s",
-                trace_id=trace_id,
+                base_url, f"no connection within {self.config.timeout_seconds:g} s", trace_id=trace_id
             ) from None
         except httpx.TimeoutException:
             raise Timeout(
@@ -305,10 +308,10 @@ class YunxinClient:
                 trace_id=trace_id,
             ) from None
         except httpx.TransportError as error:
-            raise _HostUnreachable(f"{_host(base_url)}: {_transport_reason(error)}", trace_id=trace_id) from None
+            raise _HostUnreachable(base_url, _transport_reason(error), trace_id=trace_id) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         if response.status_code in (502, 503):
-            raise _HostUnreachable(f"HTTP {response.status_code} from {_host(base_url)}", trace_id=trace_id)
+            raise _HostUnreachable(base_url, f"HTTP {response.status_code}", trace_id=trace_id)
         answer = read_answer(response, trace_id)
         log.debug(
             "yunxin call ok",
