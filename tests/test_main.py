@@ -8,7 +8,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 from bot.yunxin.client import TRACE_HEADER
 from bot.yunxin.sandbox import create_sandbox_app
+from tests.loopback import ServeAsgi
 
 REPO = Path(__file__).resolve().parents[1]
 BOB = "sandbox_alice|1|sandbox_bob"
@@ -26,8 +26,6 @@ RUN_LIMIT_SECONDS = 30.0
 
 _ENV_PREFIXES = ("SLACK_", "YUNXIN_", "ALLOWED_")
 _ENV_NAMES = ("ACCESS_CONTACT", "REDACT_MESSAGE_TEXT", "MAX_IDS_PER_COMMAND", "LOG_LEVEL", "PORT")
-
-ServeAsgi = Callable[[Any], AbstractAsyncContextManager[str]]
 
 
 @dataclass

@@ -22,7 +22,6 @@ from tests.faults.harness import (
     Bot,
     Fault,
     ScriptedYunxin,
-    ServeAsgi,
     clean_environment,
     envelope,
     html_page,
@@ -32,6 +31,7 @@ from tests.faults.harness import (
     shown_trace_ids,
     workspace,
 )
+from tests.loopback import ServeAsgi
 
 Labels = frozenset[tuple[str, str]]
 

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,11 +102,16 @@ class _QuietServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve_on_loopback(app: ASGIApp, *, startup_limit: float = 10.0) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn in the current event loop on a free loopback port; yield its base URL."""
+async def serve_on_loopback(
+    app: ASGIApp, *, sock: socket.socket | None = None, startup_limit: float = 10.0
+) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn in the current event loop on a free loopback port; yield its base URL.
+
+    With `sock` (bound to a loopback port, not yet listening), serve on that port instead: a test can
+    hand out the URL first, have connections refused, and bring a server up there later."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
     server = _QuietServer(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=None if sock is None else [sock]))
     try:
         async with asyncio.timeout(startup_limit):
             while not server.started:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.slack.standin import SlackStandIn
+from tests.loopback import ServeAsgi
 
-from .harness import ScriptedYunxin, ServeAsgi, clean_environment, workspace
+from .harness import ScriptedYunxin, clean_environment, workspace
 
 
 @pytest.fixture(autouse=True)

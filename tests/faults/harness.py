@@ -12,7 +12,6 @@ import contextlib
 import inspect
 import os
 import re
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -21,18 +20,16 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET, Settings
 from bot.slack.standin import Delivery, SlackStandIn, send_slash_command
 from bot.slack.web import create_asgi_app
 from bot.yunxin.client import TRACE_HEADER
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
-
-ServeAsgi = Callable[[Any], contextlib.AbstractAsyncContextManager[str]]
+from tests.loopback import ServeAsgi
 
 SIGNING_SECRET = "faults-signing-secret-3b9d"
 BOT_TOKEN = "xoxb-faults-bot-token-71c2"
@@ -186,34 +183,6 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
         pass
     finally:
         sink.close()
-
-
-class LateHost:
-    """A loopback port that refuses connections ("connection refused") until `up(app)` serves on it."""
-
-    def __init__(self) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))  # bound, not listening: connecting is refused at once
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-
-    @contextlib.asynccontextmanager
-    async def up(self, app: ASGIApp) -> AsyncIterator[None]:
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        task = asyncio.create_task(server.serve(sockets=[self._socket]))
-        try:
-            async with asyncio.timeout(REPLY_WAIT_SECONDS):
-                while not server.started:
-                    if task.done():
-                        task.result()  # raises why the server stopped
-                        raise RuntimeError("uvicorn stopped before it started")
-                    await asyncio.sleep(0.01)
-            yield
-        finally:
-            server.should_exit = True
-            await task
-
-    def close(self) -> None:
-        self._socket.close()
 
 
 # --- the bot ------------------------------------------------------------------------------------------

@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.slack.standin import SlackStandIn
+from tests.loopback import ServeAsgi
 
 from .harness import (
     BOB,
     QUIET_SECONDS,
     Bot,
     ScriptedYunxin,
-    ServeAsgi,
     eventually,
     running_bot,
     settings_for,

@@ -11,8 +11,9 @@ import bisect
 
 from bot.slack.standin import SlackStandIn
 from bot.yunxin.budget import CallBudget
+from tests.loopback import ServeAsgi
 
-from .harness import BOB, ScriptedYunxin, ServeAsgi, eventually, running_bot, settings_for, shown
+from .harness import BOB, ScriptedYunxin, eventually, running_bot, settings_for, shown
 
 BURST_COMMANDS = 20
 

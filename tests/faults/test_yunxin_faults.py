@@ -6,13 +6,14 @@ shows the trace ID of the failed call (the one logged too), and the bot stays he
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from bot.slack.standin import SlackStandIn
+from tests.loopback import LateHost, ServeAsgi
 
 from .harness import (
     BOB,
@@ -20,9 +21,7 @@ from .harness import (
     Bot,
     DroppingProxy,
     Fault,
-    LateHost,
     ScriptedYunxin,
-    ServeAsgi,
     envelope,
     html_page,
     http_status,
@@ -120,20 +119,6 @@ async def test_a_connection_dropped_after_the_request_is_retried_once_then_answe
         assert await bot.healthy()
         proxy.drop = None
         assert await answers_a_good_command(bot)
-
-
-@pytest.fixture
-def late_hosts() -> Iterator[Callable[[], LateHost]]:
-    """`late_hosts()` gives a host that refuses connections until it is brought up; closed after the test."""
-    hosts: list[LateHost] = []
-
-    def make() -> LateHost:
-        hosts.append(LateHost())
-        return hosts[-1]
-
-    yield make
-    for host in hosts:
-        host.close()
 
 
 async def test_the_primary_host_down_the_backup_answers(

@@ -22,11 +22,11 @@ from tests.faults.harness import (
     REPLY_WAIT_SECONDS,
     Bot,
     ScriptedYunxin,
-    ServeAsgi,
     eventually,
     running_bot,
     settings_for,
 )
+from tests.loopback import ServeAsgi
 
 from .strategies import command_texts
 

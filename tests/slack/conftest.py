@@ -35,6 +35,7 @@ from bot.slack.standin import (
 from bot.slack.web import create_asgi_app
 from bot.yunxin.client import TRACE_HEADER
 from bot.yunxin.sandbox import create_sandbox_app
+from tests.loopback import ServeAsgi
 
 SIGNING_SECRET = "test-signing-secret-5f0c2a"
 BOT_TOKEN = "xoxb-test-bot-token-8d1e"
@@ -291,7 +292,7 @@ def workspace() -> SlackStandIn:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    serve_asgi: Callable[[Any], contextlib.AbstractAsyncContextManager[str]],
+    serve_asgi: ServeAsgi,
     slack: SlackStandIn,
     *,
     yunxin: RecordingYunxin | None = None,
@@ -327,7 +328,7 @@ BotFactory = Callable[..., contextlib.AbstractAsyncContextManager[Bot]]
 
 
 @pytest.fixture
-def start_bot(serve_asgi: Any, slack: SlackStandIn) -> BotFactory:
+def start_bot(serve_asgi: ServeAsgi, slack: SlackStandIn) -> BotFactory:
     """`async with start_bot(yunxin=..., redact_message_text=True) as bot:` (settings as keywords)."""
 
     def start(**overrides: Any) -> contextlib.AbstractAsyncContextManager[Bot]:

@@ -29,8 +29,9 @@ from bot.slack.blocks import SANDBOX_LABEL
 from bot.slack.standin import block_actions_payload
 from bot.slack.standin_socket import CONNECTIONS_OPEN, SocketAck, SocketConnection, SocketModeStandIn
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
+from tests.loopback import ServeAsgi
 
-from ..test_main import RUN_LIMIT_SECONDS, ServeAsgi, cli_env, credentials
+from ..test_main import RUN_LIMIT_SECONDS, cli_env, credentials
 from .conftest import (
     BOT_TOKEN,
     CHANNEL,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Literal
+from typing import Literal
 
 import pytest
 from pydantic import SecretStr
@@ -14,8 +13,7 @@ from bot.yunxin.client import YunxinClient
 from bot.yunxin.errors import CredentialsRejected, Unavailable
 from bot.yunxin.models import Found
 from bot.yunxin.sandbox import NOT_FOUND_CODE, SAMPLE_IDS, SandboxApp, create_sandbox_app
-
-ServeAsgi = Callable[[Any], contextlib.AbstractAsyncContextManager[str]]
+from tests.loopback import ServeAsgi
 
 BOB = "sandbox_alice|1|sandbox_bob"
 SUPER_TEAM = "sandbox_alice|3|9900000001"

@@ -15,8 +15,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from bot.yunxin.transport import AiohttpTransport, as_httpx_error, environment_proxy
-
-ServeAsgi = Callable[[Any], contextlib.AbstractAsyncContextManager[str]]
+from tests.loopback import ServeAsgi
 
 
 class Recorder:
