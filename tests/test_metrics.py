@@ -7,9 +7,8 @@ import logging
 import math
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,14 +21,12 @@ from tests.faults.harness import (
     Bot,
     Fault,
     ScriptedYunxin,
-    clean_environment,
     envelope,
     html_page,
     running_bot,
     settings_for,
     shown,
     shown_trace_ids,
-    workspace,
 )
 from tests.loopback import ServeAsgi
 
@@ -167,28 +164,6 @@ def test_an_empty_registry_and_bare_metrics_still_parse() -> None:
 
 
 # --- through the app ------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    clean_environment(monkeypatch, tmp_path)
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackStandIn]:
-    async with workspace() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture
-def yunxin() -> ScriptedYunxin:
-    return ScriptedYunxin()
-
-
-@pytest.fixture
-async def yunxin_url(serve_asgi: ServeAsgi, yunxin: ScriptedYunxin) -> AsyncIterator[str]:
-    async with serve_asgi(yunxin) as url:
-        yield url
 
 
 @pytest.fixture

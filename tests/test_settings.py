@@ -26,13 +26,6 @@ ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 VARIABLES = [name.upper() for name in Settings.model_fields]
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)  # no .env of the checkout is found from here
-
-
 def load(**env: str) -> Settings:
     return load_settings(_env_file=None) if not env else _load_with(env)
 

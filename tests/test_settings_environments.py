@@ -3,7 +3,6 @@ single-app options it leaves unset, with one-line errors naming the variable to 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,6 @@ from bot.settings import SANDBOX_BASE_URL, Settings, SettingsError, load_setting
 from bot.yunxin.service import Lookups, UnknownEnvironment
 
 SECRET = "Zq7-environment-secret-value"
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("YUNXIN_", "SLACK_", "ALLOWED_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 def two_environments(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,7 @@
 Yunxin that is a real HTTP server (scripted faults first, the sandbox's answers after), so every call goes
 through the bot's own transport as in production.
 
-Shared by the fault suite and the metrics tests.
+Shared by the fault suite, the fuzz tests and the metrics tests (their fixtures are in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from pydantic import SecretStr
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -255,18 +252,6 @@ async def running_bot(serve_asgi: ServeAsgi, slack: SlackStandIn, settings: Sett
     """The HTTP app with its real Yunxin transport, served on loopback for the block."""
     async with serve_asgi(create_asgi_app(settings, drain_seconds=2.0)) as url, httpx.AsyncClient() as http:
         yield Bot(url, slack, http)
-
-
-_ENV_PREFIXES = ("SLACK_", "YUNXIN_", "ALLOWED_")
-_ENV_NAMES = ("ACCESS_CONTACT", "REDACT_MESSAGE_TEXT", "MAX_IDS_PER_COMMAND", "LOG_LEVEL", "PORT")
-
-
-def clean_environment(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> None:
-    """Neither a developer's environment nor a .env in the checkout may change what a test runs."""
-    for name in list(os.environ):
-        if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES:
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(workdir)
 
 
 def workspace() -> SlackStandIn:

@@ -7,29 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.slack.standin import SlackStandIn
-from tests.loopback import ServeAsgi
-
-from .harness import (
-    BOB,
-    QUIET_SECONDS,
-    Bot,
-    ScriptedYunxin,
-    eventually,
-    running_bot,
-    settings_for,
-    shown,
-)
-
-
-@pytest.fixture
-async def bot(serve_asgi: ServeAsgi, slack: SlackStandIn, yunxin_url: str) -> AsyncIterator[Bot]:
-    async with running_bot(serve_asgi, slack, settings_for(slack, yunxin_url)) as running:
-        yield running
+from .harness import BOB, QUIET_SECONDS, Bot, ScriptedYunxin, eventually, shown
 
 
 async def good_command_answered(bot: Bot) -> bool:

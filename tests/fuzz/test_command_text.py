@@ -15,18 +15,9 @@ from bot.settings import Settings
 from bot.slack.access import AccessPolicy, build_rules
 from bot.slack.commands import Deps, handle_conversation_command, parse_command_text
 from bot.slack.limits import problems
-from bot.slack.standin import SlackStandIn
 from bot.yunxin.ids import split_text
 from bot.yunxin.service import Lookups
-from tests.faults.harness import (
-    REPLY_WAIT_SECONDS,
-    Bot,
-    ScriptedYunxin,
-    eventually,
-    running_bot,
-    settings_for,
-)
-from tests.loopback import ServeAsgi
+from tests.faults.harness import REPLY_WAIT_SECONDS, Bot, eventually
 
 from .strategies import command_texts
 
@@ -93,13 +84,6 @@ async def test_the_handler_answers_any_text_within_slack_limits(deps: Deps, text
 
 
 # --- through the app ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def bot(serve_asgi: ServeAsgi, slack: SlackStandIn) -> AsyncIterator[Bot]:
-    yunxin = ScriptedYunxin()
-    async with serve_asgi(yunxin) as yunxin_url, running_bot(serve_asgi, slack, settings_for(slack, yunxin_url)) as app:
-        yield app
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -55,18 +54,6 @@ OUTSIDER = "U0OUTSIDER"
 
 # A hang guard for waits on replies, not a deadline the app is held to.
 REPLY_WAIT_SECONDS = 10.0
-
-_ENV_PREFIXES = ("SLACK_", "YUNXIN_", "ALLOWED_")
-_ENV_NAMES = ("ACCESS_CONTACT", "REDACT_MESSAGE_TEXT", "MAX_IDS_PER_COMMAND", "LOG_LEVEL", "PORT")
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    """Neither a developer's environment nor a .env in the checkout may change what a test runs."""
-    for name in list(os.environ):
-        if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES:
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
 
 
 def make_settings(slack: SlackStandIn, **overrides: Any) -> Settings:
