@@ -25,10 +25,10 @@ from tests.faults.harness import (
     html_page,
     running_bot,
     settings_for,
-    shown,
     shown_trace_ids,
 )
 from tests.loopback import ServeAsgi
+from tests.messages import shown
 
 Labels = frozenset[tuple[str, str]]
 

@@ -27,6 +27,7 @@ from bot.slack.web import create_asgi_app
 from bot.yunxin.client import TRACE_HEADER
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.loopback import ServeAsgi
+from tests.messages import shown
 
 SIGNING_SECRET = "faults-signing-secret-3b9d"
 BOT_TOKEN = "xoxb-faults-bot-token-71c2"
@@ -274,25 +275,6 @@ async def eventually(condition: Callable[[], object]) -> None:
 
 
 # --- reading answers ----------------------------------------------------------------------------------
-
-
-def shown(message: dict[str, Any]) -> str:
-    """Every text a reader could see in a message: the fallback and each text in its blocks."""
-    texts = [str(message.get("text", ""))]
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "text" and isinstance(item, str):
-                    texts.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(message.get("blocks", []))
-    return "\n".join(texts)
 
 
 def shown_trace_ids(message: dict[str, Any]) -> list[str]:

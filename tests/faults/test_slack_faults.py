@@ -10,7 +10,9 @@ import logging
 
 import pytest
 
-from .harness import BOB, QUIET_SECONDS, Bot, ScriptedYunxin, eventually, shown
+from tests.messages import shown
+
+from .harness import BOB, QUIET_SECONDS, Bot, ScriptedYunxin, eventually
 
 
 async def good_command_answered(bot: Bot) -> bool:

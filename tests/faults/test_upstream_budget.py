@@ -12,8 +12,9 @@ import bisect
 from bot.slack.standin import SlackStandIn
 from bot.yunxin.budget import CallBudget
 from tests.loopback import ServeAsgi
+from tests.messages import shown
 
-from .harness import BOB, ScriptedYunxin, eventually, running_bot, settings_for, shown
+from .harness import BOB, ScriptedYunxin, eventually, running_bot, settings_for
 
 BURST_COMMANDS = 20
 

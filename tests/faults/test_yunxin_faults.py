@@ -14,6 +14,7 @@ import pytest
 
 from bot.slack.standin import SlackStandIn
 from tests.loopback import LateHost, ServeAsgi
+from tests.messages import shown
 
 from .harness import (
     BOB,
@@ -27,7 +28,6 @@ from .harness import (
     http_status,
     running_bot,
     settings_for,
-    shown,
     shown_trace_ids,
 )
 

@@ -215,33 +215,10 @@ async def settle(bot: Bot) -> None:
     assert (await bot.command("help")).delivery.status == 200
 
 
-def shown(message: dict[str, Any]) -> str:
-    """Everything a reader could see in a message: its fallback text and every text in its blocks."""
-    texts = [str(message.get("text", ""))]
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "text" and isinstance(item, str):
-                    texts.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(message.get("blocks", []))
-    return "\n".join(texts)
-
-
-def all_shown(messages: list[dict[str, Any]]) -> str:
-    return "\n".join(shown(message) for message in messages)
-
-
 def button_value(message: dict[str, Any], action_id: str) -> str:
     for block in message.get("blocks", []):
         for element in block.get("elements", []) if block["type"] == "actions" else []:
-            if element.get("action_id") == action_id:
+            if element["action_id"] == action_id:
                 return str(element["value"])
     raise AssertionError(f"no {action_id} button in the message")
 

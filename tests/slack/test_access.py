@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.access import AccessCheckFailed, AccessPolicy, Caller, TtlCache, build_rules
 from bot.slack.standin import SlackStandIn
+from tests.messages import shown
 
 from .conftest import (
     BOT_TOKEN,
@@ -30,7 +31,6 @@ from .conftest import (
     BotFactory,
     not_slack,
     running_bot,
-    shown,
 )
 
 BOB = "sandbox_alice|1|sandbox_bob"

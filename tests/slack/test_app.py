@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.app import StartupError, start_runtime, verify_app_token, verify_slack_token, web_client
 from bot.slack.standin import SlackStandIn, send_slash_command
 from bot.slack.standin_socket import APP_TOKEN, SocketModeStandIn
+from tests.messages import shown
 
 from .conftest import (
     BOT_TOKEN,
@@ -33,7 +34,6 @@ from .conftest import (
     TEAM,
     make_settings,
     not_slack,
-    shown,
 )
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from bot.slack.limits import problems
 from bot.yunxin.errors import ADVICE, RateLimited, RequestRejected, Timeout, Unavailable, YunxinError
 from bot.yunxin.ids import InvalidId, parse_id
 from bot.yunxin.models import ChunkFailure, Conversation, FailedConversation, LastMessage, LookupResult
+from tests.messages import texts
 
 SHARED_BY = "U0SHARER1"
 # The only <...> tokens the bot writes itself.
@@ -50,20 +50,8 @@ HOSTILE_PIECES = [
 ]
 
 
-def texts(value: Any) -> Iterator[str]:
-    """Every string a message shows: texts of blocks, fields, elements, buttons, and the fallback."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "text" and isinstance(item, str):
-                yield item
-            else:
-                yield from texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from texts(item)
-
-
 def shown(messages: list[dict[str, Any]]) -> str:
+    """Every text anywhere in these messages, the fallback and blocks included (nothing may hide elsewhere)."""
     return "\n".join(text for message in messages for text in texts(message))
 
 

@@ -16,6 +16,7 @@ from bot.slack.blocks import REDACTED, SANDBOX_LABEL
 from bot.slack.commands import parse_command_text
 from bot.slack.limits import problems
 from bot.yunxin.sandbox import SAMPLE_CONVERSATIONS, SAMPLE_IDS
+from tests.messages import all_shown, shown
 
 from .conftest import (
     BOT_TOKEN,
@@ -27,10 +28,8 @@ from .conftest import (
     Bot,
     BotFactory,
     RecordingYunxin,
-    all_shown,
     button_value,
     settle,
-    shown,
 )
 
 BOB = "sandbox_alice|1|sandbox_bob"

@@ -13,8 +13,9 @@ from bot.slack.limits import problems, view_problems
 from bot.slack.shortcuts import SHORTCUT_CALLBACK, find_ids
 from bot.slack.standin import block_actions_payload, message_action_payload, send_block_action, send_message_shortcut
 from bot.yunxin.sandbox import SAMPLE_IDS
+from tests.messages import all_shown, shown
 
-from .conftest import CHANNEL, GUEST, MEMBER, SIGNING_SECRET, TEAM, Bot, BotFactory, Sent, all_shown, shown
+from .conftest import CHANNEL, GUEST, MEMBER, SIGNING_SECRET, TEAM, Bot, BotFactory, Sent, button_value
 
 BOB, TEAM_CHAT, UNKNOWN = SAMPLE_IDS[0], SAMPLE_IDS[1], SAMPLE_IDS[-1]
 
@@ -182,19 +183,11 @@ async def test_details_with_an_expired_trigger_says_so_instead_of_failing_silent
 # --- Refresh ------------------------------------------------------------------------------------
 
 
-def button(message: dict[str, Any], action_id: str) -> str:
-    for block in message["blocks"]:
-        for element in block.get("elements", []) if block["type"] == "actions" else []:
-            if element["action_id"] == action_id:
-                return str(element["value"])
-    raise AssertionError(f"no {action_id} button")
-
-
 async def test_refresh_looks_up_again_and_replaces_the_answer_in_place(bot: Bot) -> None:
     answer = await (await bot.command(f"{BOB} {UNKNOWN}")).reply()
     calls_before = len(bot.yunxin.calls)
 
-    refreshed = await (await click(bot, REFRESH_ACTION, button(answer, REFRESH_ACTION))).reply()
+    refreshed = await (await click(bot, REFRESH_ACTION, button_value(answer, REFRESH_ACTION))).reply()
 
     assert refreshed["replace_original"] is True
     assert refreshed.get("response_type", "ephemeral") == "ephemeral"
@@ -205,7 +198,7 @@ async def test_refresh_looks_up_again_and_replaces_the_answer_in_place(bot: Bot)
 
 async def test_refreshing_a_shared_answer_keeps_it_in_the_channel(bot: Bot) -> None:
     answer = await (await bot.command(BOB)).reply()
-    sent = await click(bot, REFRESH_ACTION, button(answer, REFRESH_ACTION), is_ephemeral=False)
+    sent = await click(bot, REFRESH_ACTION, button_value(answer, REFRESH_ACTION), is_ephemeral=False)
     refreshed = await sent.reply()
     assert refreshed["response_type"] == "in_channel" and refreshed["replace_original"] is True
 
@@ -213,7 +206,7 @@ async def test_refreshing_a_shared_answer_keeps_it_in_the_channel(bot: Bot) -> N
 async def test_a_guest_cannot_refresh(bot: Bot) -> None:
     answer = await (await bot.command(BOB)).reply()
     calls_before = len(bot.yunxin.calls)
-    refusal = await (await click(bot, REFRESH_ACTION, button(answer, REFRESH_ACTION), user=GUEST)).reply()
+    refusal = await (await click(bot, REFRESH_ACTION, button_value(answer, REFRESH_ACTION), user=GUEST)).reply()
     assert "guest" in shown(refusal) and refusal.get("replace_original") is not True
     assert len(bot.yunxin.calls) == calls_before
 
@@ -234,7 +227,7 @@ async def test_env_picks_the_environment_and_every_answer_names_it(start_bot: Bo
         assert "environment `blue`" in shown(default)
         answer = await (await bot.command(f"--env blue {BOB}")).reply()
         assert "environment `blue`" in shown(answer)
-        assert LookupRequest.decode(button(answer, REFRESH_ACTION)).environment == "blue"
+        assert LookupRequest.decode(button_value(answer, REFRESH_ACTION)).environment == "blue"
         refused = await (await bot.command(f"--env green {BOB}")).reply()
         assert "green environment" in shown(refused)
         unknown = await (await bot.command(f"--env purple {BOB}")).reply()

@@ -30,6 +30,7 @@ from bot.slack.standin import block_actions_payload
 from bot.slack.standin_socket import CONNECTIONS_OPEN, SocketAck, SocketConnection, SocketModeStandIn
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.loopback import ServeAsgi
+from tests.messages import shown
 
 from ..test_main import RUN_LIMIT_SECONDS, cli_env, credentials
 from .conftest import (
@@ -43,7 +44,6 @@ from .conftest import (
     RecordingYunxin,
     button_value,
     make_settings,
-    shown,
 )
 
 APP_TOKEN = "xapp-1-A0STANDIN-1-test-app-token-3c9b"

@@ -13,6 +13,7 @@ import pytest
 
 from bot.slack.actions import SHARE_ACTION, LookupRequest
 from bot.slack.standin import SlackStandIn, block_actions_payload, send_block_action, slash_command_form
+from tests.messages import shown
 
 from .conftest import (
     CHANNEL,
@@ -22,7 +23,6 @@ from .conftest import (
     RecordingYunxin,
     running_bot,
     settle,
-    shown,
 )
 
 BOB = "sandbox_alice|1|sandbox_bob"
