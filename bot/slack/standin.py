@@ -624,18 +624,22 @@ def _interaction_envelope(
 def block_actions_payload(
     *,
     action_id: str,
-    value: str,
     user_id: str,
     team_id: str,
     channel_id: str,
     response_url: str,
+    value: str | None = None,
+    selected_option: JsonObject | None = None,
     block_id: str = "actions",
     enterprise_id: str | None = None,
     is_ephemeral: bool = True,
     trigger_id: str | None = None,
 ) -> JsonObject:
-    """What Slack sends when someone clicks a button (an ephemeral message's payload has no `message`).
-    Pass `trigger_id=slack.new_trigger_id()` when the click should be able to open a modal."""
+    """What Slack sends when someone clicks a button (its `value`) or chooses an option of a menu
+    (`selected_option`); an ephemeral message's payload has no `message`. Pass
+    `trigger_id=slack.new_trigger_id()` when the click should be able to open a modal."""
+    if (value is None) == (selected_option is None):
+        raise ValueError("a click is on a button (value) or on a menu (selected_option): give one of the two")
     payload = _interaction_envelope(
         "block_actions",
         user_id=user_id,
@@ -653,16 +657,12 @@ def block_actions_payload(
         "is_ephemeral": is_ephemeral,
     }
     payload["state"] = {"values": {}}
-    payload["actions"] = [
-        {
-            "type": "button",
-            "action_id": action_id,
-            "block_id": block_id,
-            "text": {"type": "plain_text", "text": action_id, "emoji": True},
-            "value": value,
-            "action_ts": action_ts,
-        }
-    ]
+    element: JsonObject = (
+        {"type": "button", "text": {"type": "plain_text", "text": action_id, "emoji": True}, "value": value}
+        if selected_option is None
+        else {"type": "static_select", "selected_option": selected_option}
+    )
+    payload["actions"] = [element | {"action_id": action_id, "block_id": block_id, "action_ts": action_ts}]
     return payload
 
 

@@ -24,11 +24,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
 from bot.slack.actions import SHARE_ACTION
+from bot.slack.shortcuts import SHORTCUT_CALLBACK
 from bot.slack.standin import (
     Delivery,
     SlackStandIn,
     block_actions_payload,
+    message_action_payload,
     send_block_action,
+    send_message_shortcut,
     send_slash_command,
 )
 from bot.slack.web import create_asgi_app
@@ -190,18 +193,28 @@ class Bot:
         )
         return Sent(delivery, response_url, self.slack)
 
-    async def click_share(self, answer: dict[str, Any], *, user: str = MEMBER, channel: str = CHANNEL) -> Sent:
+    async def click(self, action_id: str, *, user: str = MEMBER, channel: str = CHANNEL, **click: Any) -> Sent:
+        """Click a button (`value=`) or choose an option of a menu (`selected_option=`): see `block_action`."""
         response_url = self.slack.new_response_url()
-        payload = block_actions_payload(
-            action_id=SHARE_ACTION,
-            value=button_value(answer, SHARE_ACTION),
+        payload = block_action(action_id, response_url, user=user, channel=channel, **click)
+        return Sent(await send_block_action(self.events_url, SIGNING_SECRET, payload), response_url, self.slack)
+
+    async def click_share(self, answer: dict[str, Any], *, user: str = MEMBER, channel: str = CHANNEL) -> Sent:
+        return await self.click(SHARE_ACTION, value=button_value(answer, SHARE_ACTION), user=user, channel=channel)
+
+    async def run_shortcut(self, text: str, *, user: str = MEMBER, thread_ts: str | None = None) -> Sent:
+        """Run the message shortcut on a message saying `text` (`thread_ts`: a message in a thread)."""
+        response_url = self.slack.new_response_url()
+        payload = message_action_payload(
+            callback_id=SHORTCUT_CALLBACK,
+            message_text=text,
             user_id=user,
             team_id=TEAM,
-            channel_id=channel,
+            channel_id=CHANNEL,
             response_url=response_url,
+            thread_ts=thread_ts,
         )
-        delivery = await send_block_action(self.events_url, SIGNING_SECRET, payload)
-        return Sent(delivery, response_url, self.slack)
+        return Sent(await send_message_shortcut(self.events_url, SIGNING_SECRET, payload), response_url, self.slack)
 
     def api_methods(self) -> list[str]:
         return [method for _, method, _ in self.slack.api_calls]
@@ -213,6 +226,17 @@ class Bot:
 async def settle(bot: Bot) -> None:
     """A help command calls nothing: once it is answered, what an earlier request set off has had its turn."""
     assert (await bot.command("help")).delivery.status == 200
+
+
+def block_action(
+    action_id: str, response_url: str, *, user: str = MEMBER, channel: str = CHANNEL, **click: Any
+) -> dict[str, Any]:
+    """A click in this workspace as Slack sends it, over HTTP or the socket: `value=` for a button,
+    `selected_option=` for a menu; `trigger_id=slack.new_trigger_id()` lets it open a modal, and
+    `is_ephemeral=False` clicks a message in the channel."""
+    return block_actions_payload(
+        action_id=action_id, user_id=user, team_id=TEAM, channel_id=channel, response_url=response_url, **click
+    )
 
 
 def button_value(message: dict[str, Any], action_id: str) -> str:

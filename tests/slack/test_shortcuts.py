@@ -10,12 +10,11 @@ import pytest
 
 from bot.slack.actions import DETAILS_ACTION, REFRESH_ACTION, LookupRequest
 from bot.slack.limits import problems, view_problems
-from bot.slack.shortcuts import SHORTCUT_CALLBACK, find_ids
-from bot.slack.standin import block_actions_payload, message_action_payload, send_block_action, send_message_shortcut
+from bot.slack.shortcuts import find_ids
 from bot.yunxin.sandbox import SAMPLE_IDS
 from tests.messages import all_shown, shown
 
-from .conftest import CHANNEL, GUEST, MEMBER, SIGNING_SECRET, TEAM, Bot, BotFactory, Sent, button_value
+from .conftest import GUEST, Bot, BotFactory, Sent, button_value
 
 BOB, TEAM_CHAT, UNKNOWN = SAMPLE_IDS[0], SAMPLE_IDS[1], SAMPLE_IDS[-1]
 
@@ -42,23 +41,8 @@ def test_find_ids_picks_conversation_ids_out_of_free_text(text: str, ids: list[s
 # --- the message shortcut -----------------------------------------------------------------------
 
 
-async def run_shortcut(bot: Bot, text: str, *, user: str = MEMBER, thread_ts: str | None = None) -> Sent:
-    response_url = bot.slack.new_response_url()
-    payload = message_action_payload(
-        callback_id=SHORTCUT_CALLBACK,
-        message_text=text,
-        user_id=user,
-        team_id=TEAM,
-        channel_id=CHANNEL,
-        response_url=response_url,
-        thread_ts=thread_ts,
-    )
-    delivery = await send_message_shortcut(bot.events_url, SIGNING_SECRET, payload)
-    return Sent(delivery, response_url, bot.slack)
-
-
 async def test_the_shortcut_answers_the_asker_in_the_thread_with_every_id_quoted(bot: Bot) -> None:
-    sent = await run_shortcut(bot, f"users report `{BOB}` and\n> {UNKNOWN} is broken", thread_ts="1700000000.000100")
+    sent = await bot.run_shortcut(f"users report `{BOB}` and\n> {UNKNOWN} is broken", thread_ts="1700000000.000100")
     assert sent.delivery.status == 200 and not sent.delivery.timed_out
     answer = await sent.reply()
     assert answer.get("response_type", "ephemeral") == "ephemeral"
@@ -68,13 +52,13 @@ async def test_the_shortcut_answers_the_asker_in_the_thread_with_every_id_quoted
 
 
 async def test_the_shortcut_on_a_message_without_ids_says_so_and_looks_nothing_up(bot: Bot) -> None:
-    note = await (await run_shortcut(bot, "the app is down again :(")).reply()
+    note = await (await bot.run_shortcut("the app is down again :(")).reply()
     assert "No Yunxin conversation IDs" in shown(note)
     assert bot.yunxin.calls == []
 
 
 async def test_the_shortcut_applies_the_same_access_checks(bot: Bot) -> None:
-    refusal = await (await run_shortcut(bot, BOB, user=GUEST)).reply()
+    refusal = await (await bot.run_shortcut(BOB, user=GUEST)).reply()
     assert "guest" in shown(refusal)
     assert bot.yunxin.calls == []
 
@@ -90,23 +74,11 @@ def accessory_value(message: dict[str, Any], action_id: str) -> str:
     raise AssertionError(f"no {action_id} accessory in the message")
 
 
-async def click(
-    bot: Bot, action_id: str, value: str, *, user: str = MEMBER, trigger_id: str | None = None, **extra: Any
-) -> Sent:
-    response_url = bot.slack.new_response_url()
-    payload = block_actions_payload(
-        action_id=action_id,
-        value=value,
-        user_id=user,
-        team_id=TEAM,
-        channel_id=CHANNEL,
-        response_url=response_url,
-        trigger_id=trigger_id,
-        **extra,
-    )
-    delivery = await send_block_action(bot.events_url, SIGNING_SECRET, payload)
-    assert delivery.status == 200 and not delivery.timed_out
-    return Sent(delivery, response_url, bot.slack)
+async def click(bot: Bot, action_id: str, value: str, **options: Any) -> Sent:
+    """Click a button, and check that Slack had its ack in time."""
+    sent = await bot.click(action_id, value=value, **options)
+    assert sent.delivery.status == 200 and not sent.delivery.timed_out
+    return sent
 
 
 def view_text(view: dict[str, Any]) -> str:
@@ -144,19 +116,9 @@ async def test_a_long_answer_offers_details_through_a_menu(bot: Bot) -> None:
     answer = await (await bot.command(" ".join(SAMPLE_IDS))).reply()  # more than the detailed layout holds
     [menu] = [e for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"] if "options" in e]
     option = next(o for o in menu["options"] if o["text"]["text"] == TEAM_CHAT)
-    payload = block_actions_payload(
-        action_id=DETAILS_ACTION,
-        value="",
-        user_id=MEMBER,
-        team_id=TEAM,
-        channel_id=CHANNEL,
-        response_url=bot.slack.new_response_url(),
-        trigger_id=bot.slack.new_trigger_id(),
-    )
     # A menu's click carries the chosen option, not a value.
-    payload["actions"][0] = {"type": "static_select", "action_id": DETAILS_ACTION, "selected_option": option}
-    delivery = await send_block_action(bot.events_url, SIGNING_SECRET, payload)
-    assert delivery.status == 200 and not delivery.timed_out
+    sent = await bot.click(DETAILS_ACTION, selected_option=option, trigger_id=bot.slack.new_trigger_id())
+    assert sent.delivery.status == 200 and not sent.delivery.timed_out
     view = await wait_for_view(bot, '"unread_count": 17')
     assert TEAM_CHAT in view_text(view)
 

@@ -26,7 +26,6 @@ from bot.__main__ import EXIT_OK, EXIT_USAGE, main
 from bot.slack.actions import SHARE_ACTION
 from bot.slack.app import Runtime, start_runtime
 from bot.slack.blocks import SANDBOX_LABEL
-from bot.slack.standin import block_actions_payload
 from bot.slack.standin_socket import CONNECTIONS_OPEN, SocketAck, SocketConnection, SocketModeStandIn
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.loopback import ServeAsgi
@@ -42,6 +41,7 @@ from .conftest import (
     SIGNING_SECRET,
     TEAM,
     RecordingYunxin,
+    block_action,
     button_value,
     make_settings,
 )
@@ -81,13 +81,8 @@ class SocketBot:
         return await self.slack.send_slash_command(text=text, user_id=user, channel_id=CHANNEL)
 
     async def click_share(self, answer: dict[str, Any], *, user: str = MEMBER) -> SocketAck:
-        payload = block_actions_payload(
-            action_id=SHARE_ACTION,
-            value=button_value(answer, SHARE_ACTION),
-            user_id=user,
-            team_id=TEAM,
-            channel_id=CHANNEL,
-            response_url=self.slack.new_response_url(),
+        payload = block_action(
+            SHARE_ACTION, self.slack.new_response_url(), user=user, value=button_value(answer, SHARE_ACTION)
         )
         return await self.slack.send_interaction(payload)
 

@@ -394,6 +394,18 @@ async def test_interactions_send_the_payload_form_field(serve_asgi: Any) -> None
     assert payloads[1]["message"]["text"] == "see acc1|1|acc2"
 
 
+def test_a_click_is_on_a_button_or_on_a_menu() -> None:
+    where = {"user_id": "U0", "team_id": "T0", "channel_id": "C0", "response_url": "r"}
+    option = {"text": {"type": "plain_text", "text": "acc1|1|acc2"}, "value": "picked"}
+    (chosen,) = block_actions_payload(action_id="details", selected_option=option, **where)["actions"]
+    assert chosen["type"] == "static_select" and chosen["selected_option"] == option and "value" not in chosen
+    (clicked,) = block_actions_payload(action_id="share", value="acc1|1|acc2", **where)["actions"]
+    assert clicked["type"] == "button" and clicked["value"] == "acc1|1|acc2" and "selected_option" not in clicked
+    for neither_or_both in ({}, {"value": "v", "selected_option": option}):
+        with pytest.raises(ValueError, match="one of the two"):
+            block_actions_payload(action_id="x", **where, **neither_or_both)
+
+
 async def test_an_app_slower_than_3_seconds_times_out(serve_asgi: Any) -> None:
     app = RecordingApp(delay=3.5)
     async with serve_asgi(app.asgi) as base_url:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.slack.actions import SHARE_ACTION, LookupRequest
-from bot.slack.standin import SlackStandIn, block_actions_payload, send_block_action, slash_command_form
+from bot.slack.standin import SlackStandIn, send_block_action, slash_command_form
 from tests.messages import shown
 
 from .conftest import (
@@ -21,6 +21,7 @@ from .conftest import (
     TEAM,
     Bot,
     RecordingYunxin,
+    block_action,
     running_bot,
     settle,
 )
@@ -48,14 +49,7 @@ async def test_requests_slack_did_not_sign_are_answered_401_and_nothing_runs(bot
         bot.events_url, content=urlencode(form), headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     click_url = bot.slack.new_response_url()
-    payload = block_actions_payload(
-        action_id=SHARE_ACTION,
-        value=str(LookupRequest((BOB,)).encode()),
-        user_id=MEMBER,
-        team_id=TEAM,
-        channel_id=CHANNEL,
-        response_url=click_url,
-    )
+    payload = block_action(SHARE_ACTION, click_url, value=str(LookupRequest((BOB,)).encode()))
     forged_click = await send_block_action(bot.events_url, "not-the-signing-secret", payload)
     await settle(bot)
 
