@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -764,38 +765,17 @@ async def _send_interaction(
     signing_secret: str,
     payload: JsonObject,
     *,
-    timestamp: int | None,
-    client: httpx.AsyncClient | None,
+    timestamp: int | None = None,
+    client: httpx.AsyncClient | None = None,
 ) -> Delivery:
+    """Send an interaction payload of this `kind` as the `payload` form field; refuse a payload of another."""
     if payload.get("type") != kind:
         raise ValueError(f"expected an interaction payload of type {kind}, got {payload.get('type')!r}")
     body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode()
     return await deliver(app_url, signing_secret, body, timestamp=timestamp, client=client)
 
 
-async def send_block_action(
-    app_url: str,
-    signing_secret: str,
-    payload: JsonObject,
-    *,
-    timestamp: int | None = None,
-    client: httpx.AsyncClient | None = None,
-) -> Delivery:
-    """Send a `block_actions` payload (see `block_actions_payload`) as the `payload` form field."""
-    return await _send_interaction(
-        "block_actions", app_url, signing_secret, payload, timestamp=timestamp, client=client
-    )
-
-
-async def send_message_shortcut(
-    app_url: str,
-    signing_secret: str,
-    payload: JsonObject,
-    *,
-    timestamp: int | None = None,
-    client: httpx.AsyncClient | None = None,
-) -> Delivery:
-    """Send a `message_action` payload (see `message_action_payload`) as the `payload` form field."""
-    return await _send_interaction(
-        "message_action", app_url, signing_secret, payload, timestamp=timestamp, client=client
-    )
+# `send_block_action(app_url, signing_secret, payload)` sends a click from `block_actions_payload`, and
+# `send_message_shortcut(...)` a shortcut run from `message_action_payload`; each refuses the other's.
+send_block_action = functools.partial(_send_interaction, "block_actions")
+send_message_shortcut = functools.partial(_send_interaction, "message_action")
