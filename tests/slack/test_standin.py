@@ -320,18 +320,16 @@ class RecordingApp:
         return PlainTextResponse("", status_code=200 if valid else 401)
 
 
+async def slash_command(base_url: str, **fields: Any) -> Delivery:
+    """The stand-in's slash command to a test app: `fields` over plain ones (`client=` reuses a client)."""
+    plain = dict(text="acc1|1|acc2", user_id="U0", team_id="T0", channel_id="C0", response_url="http://127.0.0.1:9/r")
+    return await send_slash_command(base_url + "/slack/events", SECRET, **(plain | fields))
+
+
 async def test_slash_command_sends_slacks_fields_signed(serve_asgi: Any) -> None:
     app = RecordingApp()
     async with serve_asgi(app.asgi) as base_url:
-        delivery = await send_slash_command(
-            base_url + "/slack/events",
-            SECRET,
-            text="acc1|1|acc2",
-            user_id="U0ALICE",
-            team_id="T0STANDIN",
-            channel_id="C0GENERAL",
-            response_url="http://127.0.0.1:9/response/x",
-        )
+        delivery = await slash_command(base_url, user_id="U0ALICE", team_id="T0STANDIN", channel_id="C0GENERAL")
     assert (delivery.status, delivery.timed_out) == (200, False)
     [(body, headers)] = app.requests
     assert headers["content-type"] == "application/x-www-form-urlencoded"
@@ -348,22 +346,8 @@ async def test_slash_command_sends_slacks_fields_signed(serve_asgi: Any) -> None
 async def test_slash_command_from_enterprise_grid_and_a_stale_one(serve_asgi: Any) -> None:
     app = RecordingApp()
     async with serve_asgi(app.asgi) as base_url, httpx.AsyncClient() as http:
-
-        async def send(**extra: Any) -> Delivery:
-            return await send_slash_command(
-                base_url + "/slack/events",
-                SECRET,
-                text="x",
-                user_id="U0",
-                team_id="T0",
-                channel_id="C0",
-                response_url="http://127.0.0.1:9/r",
-                client=http,
-                **extra,
-            )
-
-        grid = await send(enterprise_id="E0GRID")
-        stale = await send(timestamp=int(time.time()) - 600)
+        grid = await slash_command(base_url, enterprise_id="E0GRID", client=http)
+        stale = await slash_command(base_url, timestamp=int(time.time()) - 600, client=http)
     assert (grid.status, stale.status) == (200, 401)
     form = parse_qs(app.requests[0][0].decode())
     assert form["enterprise_id"] == ["E0GRID"]
@@ -409,15 +393,7 @@ def test_a_click_is_on_a_button_or_on_a_menu() -> None:
 async def test_an_app_slower_than_3_seconds_times_out(serve_asgi: Any) -> None:
     app = RecordingApp(delay=3.5)
     async with serve_asgi(app.asgi) as base_url:
-        delivery = await send_slash_command(
-            base_url + "/slack/events",
-            SECRET,
-            text="acc1|1|acc2",
-            user_id="U0",
-            team_id="T0",
-            channel_id="C0",
-            response_url="http://127.0.0.1:9/r",
-        )
+        delivery = await slash_command(base_url)
     assert delivery.timed_out is True
     assert delivery.status == 0
     assert len(app.requests) == 1
