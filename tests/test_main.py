@@ -3,79 +3,22 @@ test gives some, against the built-in sandbox or the sandbox served over real HT
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 from bot.yunxin.client import TRACE_HEADER
 from bot.yunxin.sandbox import create_sandbox_app
 from tests.loopback import ServeAsgi
+from tests.processes import PYTHON_M_BOT, RUN_LIMIT_SECONDS, Ran, credentials, run_to_end
 
-REPO = Path(__file__).resolve().parents[1]
 BOB = "sandbox_alice|1|sandbox_bob"
-# A hang guard for one run of the command line, not a deadline it is held to.
-RUN_LIMIT_SECONDS = 30.0
-
-_ENV_PREFIXES = ("SLACK_", "YUNXIN_", "ALLOWED_")
-_ENV_NAMES = ("ACCESS_CONTACT", "REDACT_MESSAGE_TEXT", "MAX_IDS_PER_COMMAND", "LOG_LEVEL", "PORT")
-
-
-@dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> dict[str, Any]:
-        value = json.loads(self.out)
-        assert isinstance(value, dict)
-        return value
-
-    def error_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.startswith("error:")]
-
-
-def cli_env(**variables: str) -> dict[str, str]:
-    """This environment without any of the bot's settings, plus `variables`; the checkout on the import path."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(_ENV_PREFIXES) and name not in _ENV_NAMES
-    }
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.update(variables)
-    return env
 
 
 async def bot_cli(tmp_path: Path, *args: str, **variables: str) -> Ran:
     """Run `python -m bot ARGS` in an empty directory (so no .env is read) and collect what it printed."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=cli_env(**variables),
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        async with asyncio.timeout(RUN_LIMIT_SECONDS):
-            out, err = await process.communicate()
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    assert process.returncode is not None
-    return Ran(process.returncode, out.decode(), err.decode())
+    return await run_to_end([*PYTHON_M_BOT, *args], tmp_path, variables, limit=RUN_LIMIT_SECONDS)
 
 
 # --- query against the built-in sandbox -------------------------------------------------------------
@@ -161,15 +104,6 @@ class TraceRecorder:
             headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
             self.trace_ids.append(headers.get(TRACE_HEADER.lower(), ""))
         await self._app(scope, receive, send)
-
-
-def credentials(base_url: str, secret: str = SANDBOX_APP_SECRET) -> dict[str, str]:
-    return {
-        "YUNXIN_APP_KEY": SANDBOX_APP_KEY,
-        "YUNXIN_APP_SECRET": secret,
-        "YUNXIN_BASE_URL": base_url,
-        "YUNXIN_BACKUP_BASE_URL": "none",
-    }
 
 
 async def test_query_answers_from_a_yunxin_served_over_http(tmp_path: Path, serve_asgi: ServeAsgi) -> None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import shlex
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from bot.slack.app import StartupError, start_runtime, verify_app_token, verify_
 from bot.slack.standin import SlackStandIn, send_slash_command
 from bot.slack.standin_socket import APP_TOKEN, SocketModeStandIn
 from tests.messages import shown
+from tests.processes import REPO, Ran, run_to_end, spawn
 
 from .conftest import (
     BOT_TOKEN,
@@ -36,7 +35,6 @@ from .conftest import (
     not_slack,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 # Hang guards for the subprocess (start-up, a reply, exiting), not deadlines the app is held to.
 PROCESS_WAIT_SECONDS = 20.0
 
@@ -138,56 +136,22 @@ def procfile_web_command() -> list[str]:
     raise AssertionError("the Procfile has no web: line")
 
 
-def process_env(**variables: str) -> dict[str, str]:
-    """This environment without the bot's settings (the autouse fixture removed them), plus `variables`;
-    the checkout first on the import path and the venv's scripts (uvicorn) first on PATH."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.update(variables)
-    return env
-
-
 @dataclass
 class Served:
     process: asyncio.subprocess.Process
     url: str
 
 
-@dataclass
-class Finished:
-    returncode: int
-    output: str
-
-
-async def run_web(tmp_path: Path, **variables: str) -> Finished:
-    """Run the web: command to its end (for start-ups that must fail)."""
-    process = await asyncio.create_subprocess_exec(
-        *procfile_web_command(),
-        env=process_env(**variables),
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        async with asyncio.timeout(PROCESS_WAIT_SECONDS):
-            output, _ = await process.communicate()
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    return Finished(process.returncode or 0, output.decode())
+async def run_web(tmp_path: Path, **variables: str) -> Ran:
+    """Run the web: command to its end (for start-ups that must fail); its stderr goes to `out`."""
+    return await run_to_end(procfile_web_command(), tmp_path, variables, limit=PROCESS_WAIT_SECONDS, merge_output=True)
 
 
 @contextlib.asynccontextmanager
 async def start_web(tmp_path: Path, **variables: str) -> AsyncIterator[Served]:
     """Start the web: command and yield once uvicorn says where it listens; SIGTERM it after."""
-    process = await asyncio.create_subprocess_exec(
-        *procfile_web_command(),
-        env=process_env(**variables),
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    process = await spawn(
+        procfile_web_command(), tmp_path, variables, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
     assert process.stderr is not None
     try:
@@ -238,13 +202,13 @@ async def test_the_procfile_web_command_serves_slack_commands(slack: SlackStandI
     assert served.process.returncode == -signal.SIGTERM
 
 
-def assert_one_clear_line(finished: Finished, variable: str, *secrets: str) -> None:
-    assert finished.returncode != 0
-    assert "Traceback" not in finished.output
-    naming = [line for line in finished.output.splitlines() if variable in line]
-    assert len(naming) == 1, finished.output
+def assert_one_clear_line(finished: Ran, variable: str, *secrets: str) -> None:
+    assert finished.code != 0
+    assert "Traceback" not in finished.out
+    naming = [line for line in finished.out.splitlines() if variable in line]
+    assert len(naming) == 1, finished.out
     for secret in secrets:
-        assert secret not in finished.output
+        assert secret not in finished.out
 
 
 async def test_the_web_command_with_a_refused_token_exits_with_one_line(slack: SlackStandIn, tmp_path: Path) -> None:

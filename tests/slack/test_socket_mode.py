@@ -9,7 +9,6 @@ import contextlib
 import json
 import logging
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +29,8 @@ from bot.slack.standin_socket import CONNECTIONS_OPEN, SocketAck, SocketConnecti
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.loopback import ServeAsgi
 from tests.messages import shown
+from tests.processes import PYTHON_M_BOT, RUN_LIMIT_SECONDS, credentials, spawn
 
-from ..test_main import RUN_LIMIT_SECONDS, cli_env, credentials
 from .conftest import (
     BOT_TOKEN,
     CHANNEL,
@@ -316,16 +315,8 @@ class Worker:
 @contextlib.asynccontextmanager
 async def worker(tmp_path: Path, **variables: str) -> AsyncIterator[Worker]:
     """`python -m bot run` in an empty directory (no .env) with only the settings given; killed if left running."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=cli_env(**variables),
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    process = await spawn(
+        [*PYTHON_M_BOT, "run"], tmp_path, variables, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     running = Worker(process, asyncio.create_task(process.communicate()))
     try:

@@ -1,0 +1,84 @@
+"""The bot's commands run as people run them, each in a subprocess: `python -m bot ...` and the Procfile's
+`web:` line. Each runs in a directory the test gives (an empty one, so no .env is read) with only the
+settings the test gives: the autouse fixture has removed the bot's settings from this environment."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON_M_BOT = (sys.executable, "-m", "bot")
+# A hang guard for one run of the command line, not a deadline it is held to.
+RUN_LIMIT_SECONDS = 30.0
+
+
+@dataclass
+class Ran:
+    """How a command ended and what it printed (`err` is empty when stderr went to `out`)."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> dict[str, Any]:
+        value = json.loads(self.out)
+        assert isinstance(value, dict)
+        return value
+
+    def error_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.startswith("error:")]
+
+
+def subprocess_env(variables: Mapping[str, str]) -> dict[str, str]:
+    """This environment plus `variables`; the checkout first on the import path and this venv's scripts
+    (uvicorn) first on PATH."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env | dict(variables)
+
+
+async def spawn(
+    command: Sequence[str], cwd: Path, variables: Mapping[str, str], **streams: Any
+) -> asyncio.subprocess.Process:
+    """Start `command` in `cwd` with these settings and nothing on stdin; `streams`: stdout=, stderr=."""
+    return await asyncio.create_subprocess_exec(
+        *command, env=subprocess_env(variables), cwd=cwd, stdin=asyncio.subprocess.DEVNULL, **streams
+    )
+
+
+async def run_to_end(
+    command: Sequence[str], cwd: Path, variables: Mapping[str, str], *, limit: float, merge_output: bool = False
+) -> Ran:
+    """Run `command` to its end and collect what it printed (stderr into stdout with `merge_output`); it is
+    killed if it outlives `limit`, a hang guard."""
+    stderr = asyncio.subprocess.STDOUT if merge_output else asyncio.subprocess.PIPE
+    process = await spawn(command, cwd, variables, stdout=asyncio.subprocess.PIPE, stderr=stderr)
+    try:
+        async with asyncio.timeout(limit):
+            out, err = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return Ran(process.returncode, out.decode(), (err or b"").decode())
+
+
+def credentials(base_url: str, secret: str = SANDBOX_APP_SECRET) -> dict[str, str]:
+    """Settings for one Yunxin app at `base_url` with the sandbox's key (and its secret unless given)."""
+    return {
+        "YUNXIN_APP_KEY": SANDBOX_APP_KEY,
+        "YUNXIN_APP_SECRET": secret,
+        "YUNXIN_BASE_URL": base_url,
+        "YUNXIN_BACKUP_BASE_URL": "none",
+    }
