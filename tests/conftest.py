@@ -1,6 +1,6 @@
 """Shared fixtures: a clean environment for every test, serving an ASGI app on a real loopback port, ports
-that refuse connections, and the Slack workspace and scripted Yunxin of the tests that run the whole app
-(tests/faults, tests/fuzz, tests/test_metrics.py; tests/slack has its own workspace)."""
+that refuse connections, and the Slack workspace, scripted Yunxin and bot of the tests that run the whole
+app (tests/faults, tests/fuzz, tests/test_metrics.py; tests/slack has its own workspace and bot)."""
 
 from __future__ import annotations
 
