@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from bot.yunxin.errors import ADVICE, YunxinError
 from bot.yunxin.ids import ConversationType
-from bot.yunxin.models import REDACTED, Conversation, Failed, Found, LookupResult, Malformed, Outcome, Unanswered
+from bot.yunxin.models import REDACTED, Conversation, Failed, Found, LookupResult, Malformed, Outcome, Unanswered, tally
 
 from .actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
 from .limits import (
@@ -554,9 +554,7 @@ def render_lookup(
     if max_messages < 1:
         raise ValueError("max_messages must be at least 1")
     outcomes = result.outcomes()
-    counts = {status: 0 for status in ("found", "failed", "malformed", "unanswered")}
-    for outcome in outcomes:
-        counts[outcome.status] += 1
+    counts = tally(outcomes)
 
     def head(index: int, total: int) -> list[Block]:
         notes = [SANDBOX_LABEL] if result.sandbox else []

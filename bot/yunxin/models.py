@@ -9,6 +9,7 @@ so a details view can show everything Yunxin returned.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -319,7 +320,12 @@ class LookupResult:
         return bool(self.chunk_failures) and not self.found and not self.failed
 
     def counts(self) -> dict[str, int]:
-        tally = {"found": 0, "failed": 0, "malformed": 0, "unanswered": 0}
-        for outcome in self.outcomes():
-            tally[outcome.status] += 1
-        return tally
+        return tally(self.outcomes())
+
+
+def tally(outcomes: Iterable[Outcome]) -> dict[str, int]:
+    """How many outcomes of each status, every status named."""
+    counts = {"found": 0, "failed": 0, "malformed": 0, "unanswered": 0}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+    return counts
