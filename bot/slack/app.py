@@ -293,8 +293,9 @@ async def start_runtime(
     yunxin_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Runtime:
     """Check the Slack token, open the Yunxin clients, build the app. Raises StartupError."""
-    require_signing_secret(settings, socket_mode)  # a local check: say so before calling Slack
-    identity = await verify_slack_token(web_client(settings))
+    token_client = web_client(settings)  # the local checks first: say what is missing before calling Slack
+    require_signing_secret(settings, socket_mode)
+    identity = await verify_slack_token(token_client)
     session = slack_session()
     try:
         return _runtime(settings, identity, web_client(settings, session), socket_mode, yunxin_transports)
