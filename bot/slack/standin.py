@@ -635,10 +635,15 @@ def block_actions_payload(
     enterprise_id: str | None = None,
     is_ephemeral: bool = True,
     trigger_id: str | None = None,
+    view: JsonObject | None = None,
 ) -> JsonObject:
     """What Slack sends when someone clicks a button (its `value`) or chooses an option of a menu
     (`selected_option`); an ephemeral message's payload has no `message`. Pass
-    `trigger_id=slack.new_trigger_id()` when the click should be able to open a modal."""
+    `trigger_id=slack.new_trigger_id()` when the click should be able to open a modal.
+
+    With `view` (a modal as the stand-in holds it, its `id` included) the click is in that modal: Slack
+    then sends the view (with its private_metadata) and neither a channel nor a response_url, so
+    `channel_id` and `response_url` are left out."""
     if (value is None) == (selected_option is None):
         raise ValueError("a click is on a button (value) or on a menu (selected_option): give one of the two")
     payload = _interaction_envelope(
@@ -651,12 +656,17 @@ def block_actions_payload(
         trigger_id=trigger_id,
     )
     action_ts = f"{time.time():.6f}"
-    payload["container"] = {
-        "type": "message",
-        "message_ts": action_ts,
-        "channel_id": channel_id,
-        "is_ephemeral": is_ephemeral,
-    }
+    if view is not None:
+        del payload["channel"], payload["response_url"]
+        payload["container"] = {"type": "view", "view_id": view["id"]}
+        payload["view"] = view | {"state": {"values": {}}}
+    else:
+        payload["container"] = {
+            "type": "message",
+            "message_ts": action_ts,
+            "channel_id": channel_id,
+            "is_ephemeral": is_ephemeral,
+        }
     payload["state"] = {"values": {}}
     element: JsonObject = (
         {"type": "button", "text": {"type": "plain_text", "text": action_id, "emoji": True}, "value": value}

@@ -199,6 +199,13 @@ class Bot:
         payload = block_action(action_id, response_url, user=user, channel=channel, **click)
         return Sent(await send_block_action(self.events_url, SIGNING_SECRET, payload), response_url, self.slack)
 
+    async def click_in_modal(self, view_id: str, action_id: str, *, user: str = MEMBER, **click: Any) -> Delivery:
+        """Click a button (`value=`) or choose an option (`selected_option=`) in the open modal `view_id` as it is
+        now: Slack sends the view with the click, and no channel or response_url to answer on."""
+        view = {"id": view_id, **self.slack.views[view_id]}
+        payload = block_action(action_id, "", user=user, view=view, **click)
+        return await send_block_action(self.events_url, SIGNING_SECRET, payload)
+
     async def click_share(self, answer: dict[str, Any], *, user: str = MEMBER, channel: str = CHANNEL) -> Sent:
         return await self.click(SHARE_ACTION, value=button_value(answer, SHARE_ACTION), user=user, channel=channel)
 
@@ -232,8 +239,8 @@ def block_action(
     action_id: str, response_url: str, *, user: str = MEMBER, channel: str = CHANNEL, **click: Any
 ) -> dict[str, Any]:
     """A click in this workspace as Slack sends it, over HTTP or the socket: `value=` for a button,
-    `selected_option=` for a menu; `trigger_id=slack.new_trigger_id()` lets it open a modal, and
-    `is_ephemeral=False` clicks a message in the channel."""
+    `selected_option=` for a menu; `trigger_id=slack.new_trigger_id()` lets it open a modal,
+    `is_ephemeral=False` clicks a message in the channel, and `view=` clicks inside that modal."""
     return block_actions_payload(
         action_id=action_id, user_id=user, team_id=TEAM, channel_id=channel, response_url=response_url, **click
     )
