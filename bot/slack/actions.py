@@ -1,7 +1,8 @@
-"""Interactive actions of the bot's messages: their IDs, and the lookup a button repeats.
+"""Interactive actions of the bot's messages and modals: their IDs, and the lookup a click repeats.
 
-A button carries the lookup it belongs to in its `value` (at most 2000 characters), so a click
-can be answered without any state kept between the command and the click.
+A button carries the lookup it belongs to in its `value` (at most 2000 characters), and a modal in
+its `private_metadata` (at most 3000), so a click can be answered without any state kept between
+the command and the click.
 """
 
 from __future__ import annotations
@@ -10,11 +11,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .limits import BUTTON_VALUE_MAX
+from .limits import BUTTON_VALUE_MAX, VIEW_PRIVATE_METADATA_MAX
 
 SHARE_ACTION = "share_in_channel"
 REFRESH_ACTION = "refresh_lookup"
 DETAILS_ACTION = "conversation_details"
+# A compact answer's "Details…" button: opens a modal listing the found conversations it carries.
+DETAILS_PICKER_ACTION = "conversation_details_picker"
+# In that modal: a conversation chosen from its menus, and the way back from its details to the list.
+PICKER_CHOICE_ACTION = "conversation_details_choice"
+PICKER_BACK_ACTION = "conversation_details_back"
 
 _VERSION = 1
 
@@ -28,22 +34,44 @@ class LookupRequest:
 
     def encode(self) -> str | None:
         """Compact JSON for a button value; None when it would not fit in one."""
-        payload: dict[str, Any] = {"v": _VERSION, "ids": list(self.ids)}
-        if self.environment is not None:
-            payload["env"] = self.environment
-        value = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        value = _compact_json(self._payload())
         return value if len(value) <= BUTTON_VALUE_MAX else None
+
+    def split(self) -> list[LookupRequest] | None:
+        """The IDs in order, cut into requests (same environment) that each fit one button value;
+        None when some ID does not fit even alone."""
+        parts: list[LookupRequest] = []
+        part: tuple[str, ...] = ()
+        for conversation_id in self.ids:
+            longer = LookupRequest((*part, conversation_id), self.environment)
+            if longer.encode() is not None:
+                part = longer.ids
+                continue
+            alone = LookupRequest((conversation_id,), self.environment)
+            if not part or alone.encode() is None:
+                return None
+            parts.append(LookupRequest(part, self.environment))
+            part = alone.ids
+        if part:
+            parts.append(LookupRequest(part, self.environment))
+        return parts
 
     @classmethod
     def decode(cls, value: str) -> LookupRequest:
         """Read a value made by `encode()`; anything else raises ValueError (it comes from a click)."""
         if not isinstance(value, str) or len(value) > BUTTON_VALUE_MAX:
             raise ValueError("not a lookup request: not a string of at most 2000 characters")
-        try:
-            payload = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise ValueError("not a lookup request: not JSON") from error
-        if not isinstance(payload, dict) or payload.get("v") != _VERSION:
+        return cls._from_payload(_json_object(value))
+
+    def _payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"v": _VERSION, "ids": list(self.ids)}
+        if self.environment is not None:
+            payload["env"] = self.environment
+        return payload
+
+    @classmethod
+    def _from_payload(cls, payload: dict[str, Any]) -> LookupRequest:
+        if payload.get("v") != _VERSION:
             raise ValueError("not a lookup request: unknown format")
         ids = payload.get("ids")
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
@@ -52,3 +80,43 @@ class LookupRequest:
         if environment is not None and not isinstance(environment, str):
             raise ValueError("not a lookup request: env must be a string")
         return cls(tuple(ids), environment)
+
+
+@dataclass(frozen=True, slots=True)
+class ModalState:
+    """What a Details modal keeps in its `private_metadata`: the lookup it lists, and the channel it was
+    opened from. A click inside a modal names no channel, and the access check needs the one the
+    modal belongs to; Slack hands private_metadata back exactly as the bot set it."""
+
+    request: LookupRequest
+    channel_id: str | None = None
+
+    def encode(self) -> str | None:
+        """Compact JSON for private_metadata; None when it would not fit."""
+        value = _compact_json({**self.request._payload(), "channel": self.channel_id})
+        return value if len(value) <= VIEW_PRIVATE_METADATA_MAX else None
+
+    @classmethod
+    def decode(cls, value: str) -> ModalState:
+        """Read what `encode()` made; anything else raises ValueError."""
+        if not isinstance(value, str) or len(value) > VIEW_PRIVATE_METADATA_MAX:
+            raise ValueError("not a modal state: not a string of at most 3000 characters")
+        payload = _json_object(value)
+        channel_id = payload.get("channel")
+        if channel_id is not None and not isinstance(channel_id, str):
+            raise ValueError("not a modal state: channel must be a string")
+        return cls(LookupRequest._from_payload(payload), channel_id or None)
+
+
+def _compact_json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_object(value: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ValueError("not a lookup request: not JSON") from error
+    if not isinstance(payload, dict):
+        raise ValueError("not a lookup request: unknown format")
+    return payload

@@ -25,9 +25,24 @@ from bot.settings import Settings
 from bot.yunxin.service import Lookups
 
 from .access import AccessPolicy, build_rules, slack_error_code, slack_http_status
-from .actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION
+from .actions import (
+    DETAILS_ACTION,
+    DETAILS_PICKER_ACTION,
+    PICKER_BACK_ACTION,
+    PICKER_CHOICE_ACTION,
+    REFRESH_ACTION,
+    SHARE_ACTION,
+)
 from .commands import COMMAND, Deps, handle_conversation_command, handle_share
-from .shortcuts import SHORTCUT_CALLBACK, handle_details, handle_message_shortcut, handle_refresh
+from .shortcuts import (
+    SHORTCUT_CALLBACK,
+    handle_details,
+    handle_details_picker,
+    handle_message_shortcut,
+    handle_picker_back,
+    handle_picker_choice,
+    handle_refresh,
+)
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +276,22 @@ def register_listeners(app: AsyncApp, deps: Deps) -> None:
     @detached
     async def details(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
         await handle_details(deps, ack, body, respond, client)
+
+    @app.action(DETAILS_PICKER_ACTION)
+    @detached
+    async def details_picker(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
+        await handle_details_picker(deps, ack, body, respond, client)
+
+    # Clicks inside the Details modal: no response_url, so everything they answer goes into the modal.
+    @app.action(PICKER_CHOICE_ACTION)
+    @detached
+    async def picker_choice(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await handle_picker_choice(deps, ack, body, client)
+
+    @app.action(PICKER_BACK_ACTION)
+    @detached
+    async def picker_back(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await handle_picker_back(deps, ack, body, client)
 
     @app.shortcut(SHORTCUT_CALLBACK)
     @detached

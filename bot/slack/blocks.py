@@ -22,15 +22,8 @@ from bot.yunxin.errors import ADVICE, YunxinError
 from bot.yunxin.ids import ConversationType
 from bot.yunxin.models import REDACTED, Conversation, Failed, Found, LookupResult, Malformed, Outcome, Unanswered, tally
 
-from .actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
-from .limits import (
-    BLOCKS_JSON_MAX,
-    MESSAGE_BLOCKS_MAX,
-    OPTION_TEXT_MAX,
-    OPTION_VALUE_MAX,
-    SECTION_TEXT_MAX,
-    blocks_json_length,
-)
+from .actions import DETAILS_ACTION, DETAILS_PICKER_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
+from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX, blocks_json_length
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -50,7 +43,9 @@ GROUPS_SHOWN_MAX = 200
 TRACE_SHOWN_MAX = 100
 # Characters of JSON per line of a comma list of IDs: short lines pack messages tightly.
 ID_LIST_LINE_COST = 800
-DETAILS_MENU_MAX = 25  # options of the Details menu: enough to be useful, light enough to fit
+DETAILS_LEFT_OUT = (
+    "Details can't be offered for this many conversations in one answer; look up fewer at a time to open them."
+)
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
@@ -428,14 +423,14 @@ class _Page:
 Head = Callable[[int, int], list[Block]]
 
 
-def _paginate(items: Sequence[_Item], head: Head, tail: list[Block], limit: int) -> list[list[Block]] | None:
-    """Fill messages in order; None when it takes more than `limit`.
+def _paginate(items: Sequence[_Item], head: Head, tail: Sequence[_Blocks], limit: int) -> list[list[Block]] | None:
+    """Fill messages in order, the body's items then the tail's; None when it takes more than `limit`.
 
     Each page reserves the head it would have with `limit` messages in all; the real head (with
     the real count) is never longer.
     """
     pages = [_Page(head(0, limit))]
-    for item in items:
+    for item in [*items, *tail]:
         if pages[-1].add(item):
             continue
         if len(pages) == limit:
@@ -443,15 +438,10 @@ def _paginate(items: Sequence[_Item], head: Head, tail: list[Block], limit: int)
         pages.append(_Page(head(len(pages), limit)))
         if not pages[-1].add(item):
             raise ValueError("an item larger than an empty message")
-    if tail and not pages[-1].add_blocks(tail):
-        if len(pages) == limit:
-            return None
-        pages.append(_Page(head(len(pages), limit)))
-        pages[-1].add_blocks(tail)
     return [page.blocks() for page in pages]
 
 
-def _paginate_cut(items: Sequence[_Item], head: Head, tail: list[Block], limit: int) -> list[list[Block]]:
+def _paginate_cut(items: Sequence[_Item], head: Head, tail: Sequence[_Blocks], limit: int) -> list[list[Block]]:
     """Beyond what `limit` messages can hold: keep the longest start that fits, and say how many IDs are left."""
     total = sum(item.ids for item in items)
 
@@ -482,7 +472,8 @@ def _shown_counts(counts: dict[str, int]) -> list[str]:
     return [status for status in ("found", "failed", "malformed", "unanswered") if status == "found" or counts[status]]
 
 
-def _summary(counts: dict[str, int], environment: str | None) -> str:
+def lookup_summary(counts: dict[str, int], environment: str | None) -> str:
+    """How many IDs of each outcome, and the environment asked, as one line of mrkdwn."""
     text = " · ".join(f"*{counts[status]}* {status}" for status in _shown_counts(counts))
     return f"{text} · environment {_code(environment, 100)}" if environment else text
 
@@ -495,25 +486,31 @@ def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int) -> 
     return f"{prefix}{TITLE}: {tally}"
 
 
-def _details_menu(found_ids: Sequence[str], environment: str | None) -> Block | None:
-    """A menu of found conversations to open Details for, where the answer is too long for buttons."""
-    options = []
-    for conversation_id in found_ids[:DETAILS_MENU_MAX]:
-        value = LookupRequest((conversation_id,), environment).encode()
-        if value is not None and len(value) <= OPTION_VALUE_MAX:
-            options.append({"text": _plain(shorten(conversation_id, OPTION_TEXT_MAX)), "value": value})
-    if not options:
-        return None
-    return {
-        "type": "static_select",
-        "action_id": DETAILS_ACTION,
-        "placeholder": _plain("Details for…"),
-        "options": options,
-    }
+def _picker_rows(parts: Sequence[LookupRequest]) -> list[_Blocks]:
+    """A "Details…" button for each part of the found conversations, each on a row of its own (a row may not
+    repeat an action_id), so the rows can spread over the messages of a long answer."""
+    total = sum(len(part.ids) for part in parts)
+    rows: list[_Blocks] = []
+    first = 1
+    for part in parts:
+        last = first + len(part.ids) - 1
+        label = "Details…" if len(parts) == 1 else f"Details {first}–{last} of {total} found"
+        value = part.encode()
+        if value is None:
+            raise ValueError("a part of the found conversations larger than a button value")
+        rows.append(_Blocks([{"type": "actions", "elements": [_button(label, DETAILS_PICKER_ACTION, value)]}]))
+        first = last + 1
+    return rows
 
 
-def _lookup_tail(request: LookupRequest | None, shared_by: str | None, details_ids: Sequence[str] = ()) -> list[Block]:
-    """The closing blocks: Share and Refresh buttons, and with `details_ids` a Details menu."""
+def _lookup_tail(
+    request: LookupRequest | None,
+    shared_by: str | None,
+    pickers: Sequence[LookupRequest] = (),
+    *,
+    details_left_out: bool = False,
+) -> list[_Blocks]:
+    """The closing blocks: rows of Details… buttons for `pickers`, then Share and Refresh, then notes."""
     if request is None:
         return []
     value = request.encode()
@@ -526,13 +523,21 @@ def _lookup_tail(request: LookupRequest | None, shared_by: str | None, details_i
         if not shared_by:
             elements.append(_button("Share in channel", SHARE_ACTION, value, style="primary"))
         elements.append(_button("Refresh", REFRESH_ACTION, value))
-    menu = _details_menu(details_ids, request.environment) if details_ids else None
-    if menu is not None:
-        elements.append(menu)
-        if len(details_ids) > len(menu["options"]):
-            notes.append(f"The Details menu lists the first {len(menu['options'])} conversations found.")
-    blocks: list[Block] = [{"type": "actions", "elements": elements}] if elements else []
-    return blocks + ([_context(notes)] if notes else [])
+    if details_left_out:
+        notes.append(DETAILS_LEFT_OUT)
+    closing: list[Block] = [{"type": "actions", "elements": elements}] if elements else []
+    closing += [_context(notes)] if notes else []
+    return [*_picker_rows(pickers), *([_Blocks(closing)] if closing else [])]
+
+
+def _compact_tails(request: LookupRequest | None, shared_by: str | None, found_ids: list[str]) -> list[list[_Blocks]]:
+    """The tails a compact answer may end with, best first: with Details… buttons carrying every found
+    conversation, or (when those do not fit) saying Details are left out."""
+    if request is None or not found_ids:
+        return [_lookup_tail(request, shared_by)]
+    parts = LookupRequest(tuple(found_ids), request.environment).split()
+    left_out = _lookup_tail(request, shared_by, details_left_out=True)
+    return [left_out] if parts is None else [_lookup_tail(request, shared_by, parts), left_out]
 
 
 def render_lookup(
@@ -547,9 +552,11 @@ def render_lookup(
     """The answer to one lookup, as at most `max_messages` messages showing every requested ID.
 
     `redact_text` hides the text of last messages (their kind is still shown). With `request`, the
-    last message ends with Refresh and (unless `shared_by` says it is already shared) Share buttons.
-    Up to 400 IDs always fit in 5 messages; only beyond what `max_messages` can hold does the answer
-    end with how many IDs it leaves out.
+    last message ends with Refresh and (unless `shared_by` says it is already shared) Share buttons,
+    and every found conversation can be opened in Details: by its own button in the detailed layout,
+    through "Details…" buttons (each opening a list of the conversations it carries) in the compact
+    ones. Up to 400 IDs always fit in 5 messages; only beyond what `max_messages` can hold does the
+    answer end with how many IDs it leaves out.
     """
     if max_messages < 1:
         raise ValueError("max_messages must be at least 1")
@@ -559,7 +566,7 @@ def render_lookup(
     def head(index: int, total: int) -> list[Block]:
         notes = [SANDBOX_LABEL] if result.sandbox else []
         if index == 0:
-            notes.append(_summary(counts, result.environment))
+            notes.append(lookup_summary(counts, result.environment))
             if shared_by:
                 notes.append(f"Shared by {_mention(shared_by)}")
             if refreshed_at is not None:
@@ -569,24 +576,26 @@ def render_lookup(
         title = TITLE if index == 0 else f"{TITLE} (continued)"
         return [_header(title), _context(notes)] if notes else [_header(title)]
 
-    plain_tail = _lookup_tail(request, shared_by)
-    detailed = len(outcomes) <= DETAILED_OUTCOMES_MAX
-    layouts = (_DETAILED, *_LAYOUTS) if detailed else _LAYOUTS
-    # Detailed sections carry their own Details buttons; otherwise a menu offers them when it fits.
     found_ids = [o.conversation_id for o in outcomes if isinstance(o, Found)]
-    tails = [plain_tail] if detailed or not found_ids else [_lookup_tail(request, shared_by, found_ids), plain_tail]
+    compact_tails = _compact_tails(request, shared_by, found_ids)
+    # Detailed sections carry their own Details buttons. Compact layouts keep the Details… buttons before
+    # any other detail: a conversation that can be opened matters more than a snippet of its last message.
+    attempts = [(density, tail) for tail in compact_tails for density in _LAYOUTS]
+    if len(outcomes) <= DETAILED_OUTCOMES_MAX:
+        attempts.insert(0, (_DETAILED, _lookup_tail(request, shared_by)))
     bodies = next(
         (
             fitted
-            for density in layouts
-            for tail in tails
+            for density, tail in attempts
             if (fitted := _paginate(_body(outcomes, density, redact_text, request), head, tail, max_messages))
             is not None
         ),
         None,
     )
     if bodies is None:
-        bodies = _paginate_cut(_body(outcomes, _LAYOUTS[-1], redact_text, request), head, tails[-1], max_messages)
+        bodies = _paginate_cut(
+            _body(outcomes, _LAYOUTS[-1], redact_text, request), head, compact_tails[-1], max_messages
+        )
     total = len(bodies)
     return [
         _message(_fallback(counts, result.sandbox, index, total), head(index, total) + body)
@@ -638,7 +647,8 @@ def render_help(
         _context(
             [
                 "Answers are visible only to you: *Share in channel* posts them for everyone, *Refresh* looks "
-                "again, *Details* shows every field. On any message, the *Look up in Yunxin* shortcut "
+                "again, *Details* shows every field of a conversation (on a long answer, *Details…* lists the "
+                "conversations found to choose from). On any message, the *Look up in Yunxin* shortcut "
                 "(⋯ → More message shortcuts) finds the IDs quoted in it."
             ]
         )

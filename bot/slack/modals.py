@@ -1,4 +1,5 @@
-"""The Details modal: every field Yunxin returned for one conversation, pretty-printed.
+"""The Details modal: every field Yunxin returned for one conversation, pretty-printed, and the list
+of found conversations a compact answer's "Details…" button opens, to choose one from.
 
 Pure functions from domain data to a `views.open` / `views.update` view. The modal opens at once
 with a loading view (a `trigger_id` lives 3 seconds) and is filled in when the lookup returns.
@@ -7,20 +8,24 @@ with a loading view (a `trigger_id` lives 3 seconds) and is filled in when the l
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from bot.yunxin.models import Failed, Found, Malformed, Outcome
+from bot.yunxin.models import Failed, Found, LookupResult, Malformed, Outcome, tally
 
-from .blocks import SANDBOX_LABEL, error_text, escape_mrkdwn, shorten
-from .limits import SECTION_TEXT_MAX, VIEW_BLOCKS_MAX, VIEW_TITLE_MAX
+from .actions import PICKER_BACK_ACTION, PICKER_CHOICE_ACTION, ModalState
+from .blocks import SANDBOX_LABEL, error_text, escape_mrkdwn, lookup_summary, shorten
+from .limits import OPTION_TEXT_MAX, SECTION_TEXT_MAX, SELECT_OPTIONS_MAX, VIEW_BLOCKS_MAX, VIEW_TITLE_MAX
 
 View = dict[str, Any]
 DETAILS_CALLBACK = "conversation_details_view"
 TITLE = "Conversation details"
 # A code block's fences and the escaping of & < > cost characters; keep each chunk's raw text under this.
 _CHUNK = SECTION_TEXT_MAX - 200
-# Room for the heading, context and the "shortened" note around the JSON chunks.
+# Room for the Back button, the heading, context and the "shortened" note around the JSON chunks.
 _JSON_BLOCKS_MAX = VIEW_BLOCKS_MAX - 5
+# Room for the list's introduction, its two notes and the note of conversations left out of its menus.
+_MENUS_MAX = VIEW_BLOCKS_MAX - 4
 
 
 def _plain(text: str, limit: int = VIEW_TITLE_MAX) -> dict[str, Any]:
@@ -35,13 +40,14 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": shorten(text, SECTION_TEXT_MAX)}]}
 
 
-def _view(blocks: list[dict[str, Any]], metadata: str = "") -> View:
+def _view(blocks: list[dict[str, Any]], state: ModalState | None = None) -> View:
+    """A modal; `state` (the list it came from) is kept for the clicks made in it."""
     return {
         "type": "modal",
         "callback_id": DETAILS_CALLBACK,
         "title": _plain(TITLE),
         "close": _plain("Close"),
-        "private_metadata": shorten(metadata, 3000),
+        "private_metadata": (state.encode() or "") if state is not None else "",
         "blocks": blocks,
     }
 
@@ -56,8 +62,11 @@ def _heading(conversation_id: str, environment: str | None, sandbox: bool) -> li
     return blocks
 
 
-def render_loading_view(conversation_id: str) -> View:
-    return _view([_section(f":hourglass_flowing_sand: Looking up `{escape_mrkdwn(shorten(conversation_id, 200))}`…")])
+def render_loading_view(ids: Sequence[str]) -> View:
+    """Shown while the lookup of `ids` runs."""
+    if len(ids) == 1:
+        return _view([_section(f":hourglass_flowing_sand: Looking up `{escape_mrkdwn(shorten(ids[0], 200))}`…")])
+    return _view([_section(f":hourglass_flowing_sand: Looking up {len(ids)} conversations…")])
 
 
 def _json_chunks(text: str) -> list[str]:
@@ -88,9 +97,18 @@ def _json_blocks(data: Any) -> list[dict[str, Any]]:
     return blocks
 
 
-def render_details_view(outcome: Outcome, *, environment: str | None, sandbox: bool, redact_text: bool) -> View:
-    """Everything known of one conversation: Yunxin's fields as returned, or why it failed."""
-    blocks = _heading(outcome.conversation_id, environment, sandbox)
+def render_details_view(
+    outcome: Outcome,
+    *,
+    environment: str | None,
+    sandbox: bool,
+    redact_text: bool,
+    back_to: ModalState | None = None,
+) -> View:
+    """Everything known of one conversation: Yunxin's fields as returned, or why it failed. With `back_to`
+    (the list it was chosen from) it starts with a button back to that list."""
+    back = [_actions(_back_button())] if back_to is not None else []
+    blocks = back + _heading(outcome.conversation_id, environment, sandbox)
     if isinstance(outcome, Found):
         blocks.extend(_json_blocks(outcome.conversation.as_returned(redact=redact_text)))
     elif isinstance(outcome, Failed):
@@ -102,7 +120,55 @@ def render_details_view(outcome: Outcome, *, environment: str | None, sandbox: b
         blocks.append(_section(error_text(outcome.error, 1000)))
     else:
         blocks.append(_section(":grey_question: Yunxin did not return this ID."))
-    return _view(blocks)
+    return _view(blocks, back_to)
+
+
+def _actions(element: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "actions", "elements": [element]}
+
+
+def _back_button() -> dict[str, Any]:
+    return {"type": "button", "text": _plain("Back to the list"), "action_id": PICKER_BACK_ACTION}
+
+
+def _menu(ids: Sequence[str], first: int, total: int) -> dict[str, Any]:
+    """A menu of conversation IDs; each option's value is the ID (a found ID is valid, so at most 67
+    characters: within an option value's 150), the environment being the modal's."""
+    last = first + len(ids) - 1
+    return {
+        "type": "static_select",
+        "action_id": PICKER_CHOICE_ACTION,
+        "placeholder": _plain(f"Conversations {first}–{last} of {total}", 150),
+        "options": [{"text": _plain(i, OPTION_TEXT_MAX), "value": i} for i in ids],
+    }
+
+
+def _menus(found_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The found IDs in menus of up to 100, one menu a block, as many as a modal holds."""
+    starts = range(0, len(found_ids), SELECT_OPTIONS_MAX)
+    menus = [_actions(_menu(found_ids[s : s + SELECT_OPTIONS_MAX], s + 1, len(found_ids))) for s in starts[:_MENUS_MAX]]
+    if len(starts) > _MENUS_MAX:
+        left = len(found_ids) - _MENUS_MAX * SELECT_OPTIONS_MAX
+        menus.append(_context(f"{left} more conversations found are not listed: too many for one modal."))
+    return menus
+
+
+def render_picker_view(result: LookupResult, state: ModalState) -> View:
+    """The conversations of `result` that were found, in menus to choose one from; `state` (the lookup
+    listed and where it was opened) stays in the view for the choice and the way back."""
+    outcomes = result.outcomes()
+    found_ids = [o.conversation_id for o in outcomes if isinstance(o, Found)]
+    notes = [SANDBOX_LABEL] if result.sandbox else []
+    summary = _context(" · ".join([*notes, lookup_summary(tally(outcomes), result.environment)]))
+    if not found_ids:
+        return _view(
+            [_section(":grey_question: Yunxin returned none of these conversations this time."), summary], state
+        )
+    blocks = [_section("*Choose a conversation* to see every field Yunxin returned for it."), summary]
+    unlisted = len(outcomes) - len(found_ids)
+    if unlisted:
+        blocks.append(_context(f"{unlisted} of these IDs are not listed: Yunxin did not return them this time."))
+    return _view(blocks + _menus(found_ids), state)
 
 
 def render_message_view(message: dict[str, Any]) -> View:

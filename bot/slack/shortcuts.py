@@ -1,4 +1,5 @@
-"""Beyond the slash command: the message shortcut, the Details modal and the Refresh button.
+"""Beyond the slash command: the message shortcut, the Details modal (and the list of conversations a
+long answer opens it from), and the Refresh button.
 
 Each runs the same path as /conversation (ack first, then the caller's checks, then Yunxin) and
 differs only in where the answer goes: the asker's thread, a modal, or the message in place.
@@ -10,6 +11,8 @@ import html
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,8 +22,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.yunxin.ids import match_key
 from bot.yunxin.models import LookupResult
 
-from .access import slack_error_code
-from .actions import LookupRequest
+from .access import Caller, slack_error_code
+from .actions import LookupRequest, ModalState
 from .blocks import render_notice
 from .commands import (
     Ack,
@@ -35,7 +38,7 @@ from .commands import (
     record,
     run_lookup,
 )
-from .modals import render_details_view, render_loading_view, render_message_view
+from .modals import View, render_details_view, render_loading_view, render_message_view, render_picker_view
 
 log = logging.getLogger(__name__)
 
@@ -130,26 +133,29 @@ async def handle_refresh(deps: Deps, ack: Ack, body: dict[str, Any], respond: Re
     )
 
 
-async def handle_details(deps: Deps, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
-    """Details: open a modal at once (trigger_id lives 3 s), fill it in when the lookup returns."""
-    started = time.perf_counter()
-    await ack()
-    request = await button_request(body, ephemeral_notify(respond))
-    if request is None:
-        return
+Show = Callable[[View], Awaitable[bool]]
+Render = Callable[[LookupResult], View]
+
+
+async def _open_modal(client: AsyncWebClient, body: dict[str, Any], respond: Respond, loading: View) -> str | None:
+    """`views.open` with `loading` at once (a trigger_id lives 3 s); the new view's ID, or None once the
+    clicker has been told it could not open."""
     await after_ack_sent()
     try:
-        loading = render_loading_view(request.ids[0])
         opened = await client.views_open(trigger_id=body.get("trigger_id", ""), view=loading)
-        view_id = str(opened["view"]["id"])
+        return str(opened["view"]["id"])
     except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
         code = slack_error_code(error) if isinstance(error, SlackApiError) else None
         code = code or type(error).__name__
         log.warning("views.open failed: %s", code)
         await ephemeral_notify(respond)(render_notice(f"Couldn't open the details (Slack answered {code}); try again."))
-        return
+        return None
 
-    async def show(view: dict[str, Any]) -> bool:
+
+def _shown_in(client: AsyncWebClient, view_id: str) -> Show:
+    """Replace what the modal `view_id` shows; False (logged) when Slack refuses."""
+
+    async def show(view: View) -> bool:
         try:
             await client.views_update(view_id=view_id, view=view)
         except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
@@ -157,24 +163,146 @@ async def handle_details(deps: Deps, ack: Ack, body: dict[str, Any], respond: Re
             return False
         return True
 
+    return show
+
+
+async def _look_up_into_modal(
+    deps: Deps,
+    show: Show,
+    *,
+    event: str,
+    caller: Caller,
+    request: LookupRequest,
+    render: Render,
+    started: float,
+) -> None:
+    """The lookup, through the same checks as every other, its answer (or a refusal, a notice) in the modal."""
+
     async def notify(message: Message) -> bool:
         return await show(render_message_view(message))
 
     async def answer(result: LookupResult) -> bool:
-        view = render_details_view(
+        return await show(render(result))
+
+    await run_lookup(deps, event=event, caller=caller, request=request, notify=notify, answer=answer, started=started)
+
+
+def _details(deps: Deps, back_to: ModalState | None = None) -> Render:
+    """Render the first (the only) conversation of a lookup in full."""
+
+    def render(result: LookupResult) -> View:
+        return render_details_view(
             result.outcomes()[0],
             environment=result.environment,
             sandbox=result.sandbox,
             redact_text=deps.settings.redact_message_text,
+            back_to=back_to,
         )
-        return await show(view)
 
-    await run_lookup(
+    return render
+
+
+async def _look_up_into_new_modal(
+    deps: Deps,
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    client: AsyncWebClient,
+    *,
+    event: str,
+    renderer: Callable[[LookupRequest, Caller], Render],
+) -> None:
+    """A click on a message: open a modal at once (its trigger_id lives 3 s), then fill it in with what
+    `renderer` makes of the lookup the clicked button carries."""
+    started = time.perf_counter()
+    await ack()
+    request = await button_request(body, ephemeral_notify(respond))
+    if request is None:
+        return
+    view_id = await _open_modal(client, body, respond, render_loading_view(request.ids))
+    if view_id is None:
+        return
+    caller = interaction_caller(body)
+    show = _shown_in(client, view_id)
+    render = renderer(request, caller)
+    await _look_up_into_modal(deps, show, event=event, caller=caller, request=request, render=render, started=started)
+
+
+async def handle_details(deps: Deps, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
+    """Details: a modal with every field of the conversation."""
+    await _look_up_into_new_modal(
+        deps, ack, body, respond, client, event="details", renderer=lambda _request, _caller: _details(deps)
+    )
+
+
+def _listing(request: LookupRequest, caller: Caller) -> Render:
+    """Render the list of a lookup's found conversations, keeping what a choice in it needs."""
+    state = ModalState(request, caller.channel_id)
+    return lambda result: render_picker_view(result, state)
+
+
+async def handle_details_picker(
+    deps: Deps, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient
+) -> None:
+    """Details… on a compact answer: a modal listing the found conversations the button carries, to choose
+    one from."""
+    await _look_up_into_new_modal(deps, ack, body, respond, client, event="details_list", renderer=_listing)
+
+
+async def _in_modal(body: dict[str, Any], show: Show) -> tuple[ModalState, Caller] | None:
+    """What a click inside a list modal refers to: the list (kept in the view) and the clicker, in the
+    channel the modal was opened from. A view that is not one of ours shows a notice instead."""
+    await after_ack_sent()
+    try:
+        state = ModalState.decode(str((body.get("view") or {}).get("private_metadata") or ""))
+    except ValueError:
+        await show(render_message_view(render_notice("This list is out of date; run the command again.")))
+        return None
+    return state, replace(interaction_caller(body), channel_id=state.channel_id)
+
+
+async def handle_picker_choice(deps: Deps, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """A conversation chosen in the list: the same modal shows its details, with a way back to the list."""
+    started = time.perf_counter()
+    await ack()
+    show = _shown_in(client, str((body.get("view") or {}).get("id") or ""))
+    opened = await _in_modal(body, show)
+    if opened is None:
+        return
+    state, caller = opened
+    action = (body.get("actions") or [{}])[0]
+    chosen = str((action.get("selected_option") or {}).get("value") or "")
+    if match_key(chosen) not in {match_key(listed) for listed in state.request.ids}:
+        await show(render_message_view(render_notice("That conversation is not in this list; run the command again.")))
+        return
+    await show(render_loading_view([chosen]))
+    await _look_up_into_modal(
         deps,
+        show,
         event="details",
-        caller=interaction_caller(body),
-        request=request,
-        notify=notify,
-        answer=answer,
+        caller=caller,
+        request=LookupRequest((chosen,), state.request.environment),
+        render=_details(deps, back_to=state),
+        started=started,
+    )
+
+
+async def handle_picker_back(deps: Deps, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """Back to the list: look its conversations up again (their state may have changed) and list them."""
+    started = time.perf_counter()
+    await ack()
+    show = _shown_in(client, str((body.get("view") or {}).get("id") or ""))
+    opened = await _in_modal(body, show)
+    if opened is None:
+        return
+    state, caller = opened
+    await show(render_loading_view(state.request.ids))
+    await _look_up_into_modal(
+        deps,
+        show,
+        event="details_list",
+        caller=caller,
+        request=state.request,
+        render=_listing(state.request, caller),
         started=started,
     )

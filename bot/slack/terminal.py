@@ -97,8 +97,6 @@ def _block_lines(block: Mapping[str, Any], width: int) -> list[str]:
 
 
 def _button(element: Mapping[str, Any]) -> str:
-    if element.get("type") == "static_select":
-        return f"[ {_text_of(element.get('placeholder'))} ▾ ]"
     return f"[ {_text_of(element.get('text'))} ]"
 
 

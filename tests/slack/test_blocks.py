@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.slack.actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
+from bot.slack.actions import DETAILS_ACTION, DETAILS_PICKER_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
 from bot.slack.blocks import (
+    DETAILS_LEFT_OUT,
     JUNK_SHOWN_MIN,
     REDACTED,
     SANDBOX_LABEL,
@@ -265,19 +266,57 @@ def test_a_request_too_large_for_a_button_says_so() -> None:
 # ---- many IDs -----------------------------------------------------------------------------
 
 
-def test_a_compact_answer_offers_details_in_a_menu_of_the_first_found_conversations() -> None:
+def picker_parts(messages: list[dict[str, Any]]) -> list[LookupRequest]:
+    """The lookups the answer's "Details…" buttons carry, in order."""
+    return [
+        LookupRequest.decode(element["value"])
+        for message in messages
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == DETAILS_PICKER_ACTION
+    ]
+
+
+def openable_ids(messages: list[dict[str, Any]]) -> list[str]:
+    """Every conversation the answer lets its reader open in Details: by its own button or a Details… list."""
+    own = [
+        LookupRequest.decode(block["accessory"]["value"]).ids[0]
+        for message in messages
+        for block in message["blocks"]
+        if block.get("accessory", {}).get("action_id") == DETAILS_ACTION
+    ]
+    return own + [conversation_id for part in picker_parts(messages) for conversation_id in part.ids]
+
+
+def test_a_compact_answer_offers_details_of_its_found_conversations_through_one_button() -> None:
     ids = [f"owner{i:02d}|1|peer{i:02d}" for i in range(40)]
     result = LookupResult(requested=ids, found=[conversation(i) for i in ids[:30]], environment="cn")
     messages = render_lookup(result, request=LookupRequest(tuple(ids), "cn"))
     assert_valid(messages)
-    [menu] = [e for b in messages[-1]["blocks"] if b["type"] == "actions" for e in b["elements"] if "options" in e]
-    assert menu["action_id"] == DETAILS_ACTION and menu["type"] == "static_select"
-    chosen = [LookupRequest.decode(option["value"]) for option in menu["options"]]
-    assert [request.ids[0] for request in chosen] == ids[:25]
-    assert {request.environment for request in chosen} == {"cn"}
-    assert "first 25 conversations found" in shown(messages[-1:])
+    assert picker_parts(messages) == [LookupRequest(tuple(ids[:30]), "cn")]  # the failed IDs are not offered
+    *_, picker_row, closing = [block for block in messages[-1]["blocks"] if block["type"] == "actions"]
+    assert [(e["action_id"], e["text"]["text"]) for e in picker_row["elements"]] == [
+        (DETAILS_PICKER_ACTION, "Details…")
+    ]
+    assert [e["action_id"] for e in closing["elements"]] == [SHARE_ACTION, REFRESH_ACTION]
     detailed = render_lookup(LookupResult(requested=ids[:2], found=[conversation(ids[0])]), request=LookupRequest(()))
-    assert not any("options" in e for b in detailed[-1]["blocks"] for e in b.get("elements", []))
+    assert picker_parts(detailed) == [] and openable_ids(detailed) == [ids[0]]
+
+
+def test_every_one_of_400_found_conversations_can_be_opened_in_details() -> None:
+    ids = [f"sandbox_user_{i:03d}|1|sandbox_peer_{i:03d}" for i in range(400)]
+    found = [conversation(i, type=1, last_message={"message": {"message_type": 0, "text": "hi " * 90}}) for i in ids]
+    request = LookupRequest(tuple(ids), "prod")
+    assert request.encode() is None  # far too many for the one value Refresh would carry
+    messages = render_lookup(LookupResult(requested=ids, found=found, environment="prod"), request=request)
+    assert_valid(messages)
+    parts = picker_parts(messages)
+    assert len(parts) > 1 and openable_ids(messages) == ids
+    assert {part.environment for part in parts} == {"prod"}
+    labels = [e["text"]["text"] for m in messages for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert labels[0] == f"Details 1–{len(parts[0].ids)} of 400 found" and labels[-1].endswith("–400 of 400 found")
+    assert DETAILS_LEFT_OUT not in shown(messages)
 
 
 def test_300_ids_all_appear_within_five_messages() -> None:
@@ -340,6 +379,15 @@ def test_400_of_the_longest_ids_with_the_worst_values_all_fit(mix: tuple[int, in
     text = shown(messages)
     assert_every_id_shown(result, text)
     assert "more IDs not shown" not in text
+
+
+def test_details_that_cannot_fit_the_answer_are_said_to_be_left_out() -> None:
+    ids = [longest_id(i, 1) for i in range(400)]  # each ID twice, in the list and a button, is too much
+    result = LookupResult(requested=ids, found=[conversation(i) for i in ids])
+    messages = render_lookup(result, request=LookupRequest(tuple(ids)))
+    assert_valid(messages)
+    assert picker_parts(messages) == [] and DETAILS_LEFT_OUT in shown(messages[-1:])
+    assert all(f"`{i}`" in shown(messages) for i in ids)
 
 
 def test_beyond_what_fits_the_answer_says_how_many_ids_are_left_out() -> None:
@@ -499,10 +547,13 @@ def test_any_result_renders_within_limits_escaped_and_complete(
         actions = [block for block in messages[-1]["blocks"] if block["type"] == "actions"][-1]
         expected = [REFRESH_ACTION] if shared_by else [SHARE_ACTION, REFRESH_ACTION]
         assert [e["action_id"] for e in actions["elements"] if e["type"] == "button"] == expected
-    found_ids = {o.conversation_id.lower() for o in result.outcomes() if o.status == "found"}
-    for menu in (e for m in messages for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]):
-        if menu["type"] == "static_select":
-            assert all(LookupRequest.decode(o["value"]).ids[0].lower() in found_ids for o in menu["options"])
+    found_ids = [o.conversation_id for o in result.outcomes() if o.status == "found"]
+    if request is None or not found_ids:
+        assert picker_parts(messages) == []
+    elif LookupRequest(found_ids[:1], request.environment).encode() is not None:
+        # Every found conversation can be opened in Details, or the answer says why not.
+        assert openable_ids(messages) == found_ids or DETAILS_LEFT_OUT in text
+        assert {part.environment for part in picker_parts(messages)} <= {request.environment}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

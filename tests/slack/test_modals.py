@@ -1,21 +1,31 @@
-"""The Details modal as pure rendering: everything shown, escaped, within a modal's limits."""
+"""The Details modal and the list it is chosen from, as pure rendering: everything shown, escaped, within a
+modal's limits."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.limits import VIEW_BLOCKS_MAX, view_problems
-from bot.slack.modals import render_details_view, render_loading_view
+import pytest
+
+from bot.slack.actions import PICKER_BACK_ACTION, PICKER_CHOICE_ACTION, LookupRequest, ModalState
+from bot.slack.limits import SELECT_OPTIONS_MAX, VIEW_BLOCKS_MAX, view_problems
+from bot.slack.modals import render_details_view, render_loading_view, render_picker_view
 from bot.yunxin.errors import RateLimited
-from bot.yunxin.models import Conversation, Failed, FailedConversation, Found, Malformed, Unanswered
+from bot.yunxin.models import Conversation, Failed, FailedConversation, Found, LookupResult, Malformed, Unanswered
 
 ID = "alice|1|bob"
 
 
 def text_of(view: dict[str, Any]) -> str:
     return "\n".join(
-        block["text"]["text"] if "text" in block else block["elements"][0]["text"] for block in view["blocks"]
+        block["text"]["text"] if "text" in block else block["elements"][0]["text"]
+        for block in view["blocks"]
+        if block["type"] != "actions"
     )
+
+
+def menus(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"] if e["type"] == "static_select"]
 
 
 def found(**fields: Any) -> Found:
@@ -79,5 +89,64 @@ def test_ids_that_were_not_found_say_why() -> None:
 
 
 def test_the_loading_view_is_valid_and_escapes_the_id() -> None:
-    view = render_loading_view("<!channel>|1|x")
+    view = render_loading_view(["<!channel>|1|x"])
     assert view_problems(view) == [] and "&lt;!channel&gt;" in text_of(view)
+    assert "Looking up 2 conversations" in text_of(render_loading_view(["a|1|b", "a|1|c"]))
+
+
+# ---- the list of found conversations --------------------------------------------------------------
+
+
+def many_found(count: int, *, environment: str | None = None, sandbox: bool = False) -> LookupResult:
+    ids = [f"owner{i:04d}|1|peer{i:04d}" for i in range(count)]
+    found = [Conversation.model_validate({"conversation_id": i}) for i in ids]
+    return LookupResult(requested=ids, found=found, environment=environment, sandbox=sandbox)
+
+
+STATE = ModalState(LookupRequest(("owner0000|1|peer0000",), "prod"), "C0CHANNEL")
+
+
+@pytest.mark.parametrize("count", [1, 300, 1000])
+def test_the_list_offers_every_found_conversation_in_menus_within_a_modal(count: int) -> None:
+    result = many_found(count, environment="prod", sandbox=True)
+    view = render_picker_view(result, STATE)
+    assert view_problems(view) == [] and len(view["blocks"]) <= VIEW_BLOCKS_MAX
+    assert all(
+        len(menu["options"]) <= SELECT_OPTIONS_MAX and menu["action_id"] == PICKER_CHOICE_ACTION for menu in menus(view)
+    )
+    assert [option["value"] for menu in menus(view) for option in menu["options"]] == result.requested
+    assert menus(view)[-1]["placeholder"]["text"].endswith(f"of {count}")
+    text = text_of(view)
+    assert f"*{count}* found · environment `prod`" in text and "SANDBOX" in text and "not listed" not in text
+    assert ModalState.decode(view["private_metadata"]) == STATE  # for the choice made in it, and the way back
+
+
+def test_the_list_says_how_many_ids_it_leaves_out() -> None:
+    result = many_found(5)
+    result.failed = [FailedConversation(conversation_id="a|1|gone", error_code=110404, error_msg="gone")]
+    result.requested.append("a|1|gone")
+    view = render_picker_view(result, STATE)
+    assert "1 of these IDs are not listed" in text_of(view) and "*1* failed" in text_of(view)
+    none = render_picker_view(LookupResult(requested=["a|1|gone"], failed=result.failed), STATE)
+    assert view_problems(none) == [] and menus(none) == [] and "none of these conversations" in text_of(none)
+
+
+def test_a_list_beyond_a_modal_says_how_many_are_not_listed() -> None:
+    view = render_picker_view(many_found(10_000), STATE)
+    assert view_problems(view) == [] and len(view["blocks"]) <= VIEW_BLOCKS_MAX
+    listed = sum(len(menu["options"]) for menu in menus(view))
+    assert listed > 9000
+    assert f"{10_000 - listed} more conversations found are not listed" in text_of(view)
+
+
+def test_details_chosen_from_a_list_lead_back_to_it() -> None:
+    state = ModalState(LookupRequest(("alice|1|bob", "alice|1|carol"), "prod"), "C0CHANNEL")
+    view = render_details_view(
+        found(server_extension="x" * 400_000), environment="prod", sandbox=False, redact_text=False, back_to=state
+    )
+    assert view_problems(view) == [] and len(view["blocks"]) <= VIEW_BLOCKS_MAX
+    [back] = view["blocks"][0]["elements"]
+    assert back["action_id"] == PICKER_BACK_ACTION and back["text"]["text"] == "Back to the list"
+    assert ModalState.decode(view["private_metadata"]) == state
+    alone = render_details_view(found(), environment=None, sandbox=False, redact_text=False)
+    assert alone["private_metadata"] == "" and all(b["type"] != "actions" for b in alone["blocks"])
