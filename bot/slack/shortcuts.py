@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -249,27 +249,36 @@ async def handle_details_picker(
     await _look_up_into_new_modal(deps, ack, body, respond, client, event="details_list", renderer=_listing)
 
 
-async def _in_modal(body: dict[str, Any], show: Show) -> tuple[ModalState, Caller] | None:
-    """What a click inside a list modal refers to: the list (kept in the view) and the clicker, in the
-    channel the modal was opened from. A view that is not one of ours shows a notice instead."""
+@dataclass(frozen=True, slots=True)
+class _ModalClick:
+    """A click inside a list modal, acked: where to show the answer, the list, and who clicked."""
+
+    show: Show
+    state: ModalState
+    caller: Caller
+
+
+async def _modal_click(ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> _ModalClick | None:
+    """Ack a click inside a list modal and read what it refers to: the list (kept in the view) and the
+    clicker, in the channel the modal was opened from. A view that is not one of ours shows a notice."""
+    await ack()
+    show = _shown_in(client, str((body.get("view") or {}).get("id") or ""))
     await after_ack_sent()
     try:
         state = ModalState.decode(str((body.get("view") or {}).get("private_metadata") or ""))
     except ValueError:
         await show(render_message_view(render_notice("This list is out of date; run the command again.")))
         return None
-    return state, replace(interaction_caller(body), channel_id=state.channel_id)
+    return _ModalClick(show, state, replace(interaction_caller(body), channel_id=state.channel_id))
 
 
 async def handle_picker_choice(deps: Deps, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
     """A conversation chosen in the list: the same modal shows its details, with a way back to the list."""
     started = time.perf_counter()
-    await ack()
-    show = _shown_in(client, str((body.get("view") or {}).get("id") or ""))
-    opened = await _in_modal(body, show)
-    if opened is None:
+    click = await _modal_click(ack, body, client)
+    if click is None:
         return
-    state, caller = opened
+    show, state = click.show, click.state
     action = (body.get("actions") or [{}])[0]
     chosen = str((action.get("selected_option") or {}).get("value") or "")
     if match_key(chosen) not in {match_key(listed) for listed in state.request.ids}:
@@ -280,7 +289,7 @@ async def handle_picker_choice(deps: Deps, ack: Ack, body: dict[str, Any], clien
         deps,
         show,
         event="details",
-        caller=caller,
+        caller=click.caller,
         request=LookupRequest((chosen,), state.request.environment),
         render=_details(deps, back_to=state),
         started=started,
@@ -290,19 +299,17 @@ async def handle_picker_choice(deps: Deps, ack: Ack, body: dict[str, Any], clien
 async def handle_picker_back(deps: Deps, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
     """Back to the list: look its conversations up again (their state may have changed) and list them."""
     started = time.perf_counter()
-    await ack()
-    show = _shown_in(client, str((body.get("view") or {}).get("id") or ""))
-    opened = await _in_modal(body, show)
-    if opened is None:
+    click = await _modal_click(ack, body, client)
+    if click is None:
         return
-    state, caller = opened
-    await show(render_loading_view(state.request.ids))
+    request = click.state.request
+    await click.show(render_loading_view(request.ids))
     await _look_up_into_modal(
         deps,
-        show,
+        click.show,
         event="details_list",
-        caller=caller,
-        request=state.request,
-        render=_listing(state.request, caller),
+        caller=click.caller,
+        request=request,
+        render=_listing(request, click.caller),
         started=started,
     )
