@@ -482,8 +482,8 @@ def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int) -> 
     prefix = "SANDBOX DATA — " if sandbox else ""
     if index > 0:
         return f"{prefix}{TITLE}, part {index + 1} of {total}"
-    tally = ", ".join(f"{counts[status]} {status}" for status in _shown_counts(counts))
-    return f"{prefix}{TITLE}: {tally}"
+    counted = ", ".join(f"{counts[status]} {status}" for status in _shown_counts(counts))
+    return f"{prefix}{TITLE}: {counted}"
 
 
 def _picker_rows(parts: Sequence[LookupRequest]) -> list[_Blocks]:

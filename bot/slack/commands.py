@@ -160,12 +160,10 @@ def interaction_caller(body: dict[str, Any]) -> Caller:
 
 
 async def button_request(body: dict[str, Any], notify: Notify) -> LookupRequest | None:
-    """The lookup a clicked button (or a chosen menu option) carries; a stale or foreign value gets a
-    notice instead."""
+    """The lookup a clicked button carries; a stale or foreign value gets a notice instead."""
     action = (body.get("actions") or [{}])[0]
-    value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
     try:
-        return LookupRequest.decode(str(value))
+        return LookupRequest.decode(str(action.get("value") or ""))
     except ValueError:
         await notify(render_notice("This button is out of date; run the command again."))
         return None
