@@ -583,19 +583,25 @@ def render_lookup(
     attempts = [(density, tail) for tail in compact_tails for density in _LAYOUTS]
     if len(outcomes) <= DETAILED_OUTCOMES_MAX:
         attempts.insert(0, (_DETAILED, _lookup_tail(request, shared_by)))
+    # Each layout's body is built once, however many tails are tried with it (paging reads items, never
+    # changes them).
+    body_of: dict[_Density, list[_Item]] = {}
+
+    def body(density: _Density) -> list[_Item]:
+        if density not in body_of:
+            body_of[density] = _body(outcomes, density, redact_text, request)
+        return body_of[density]
+
     bodies = next(
         (
             fitted
             for density, tail in attempts
-            if (fitted := _paginate(_body(outcomes, density, redact_text, request), head, tail, max_messages))
-            is not None
+            if (fitted := _paginate(body(density), head, tail, max_messages)) is not None
         ),
         None,
     )
     if bodies is None:
-        bodies = _paginate_cut(
-            _body(outcomes, _LAYOUTS[-1], redact_text, request), head, compact_tails[-1], max_messages
-        )
+        bodies = _paginate_cut(body(_LAYOUTS[-1]), head, compact_tails[-1], max_messages)
     total = len(bodies)
     return [
         _message(_fallback(counts, result.sandbox, index, total), head(index, total) + body)
