@@ -112,12 +112,12 @@ async def _socket_mode(settings: Settings) -> int:
 async def _query(settings: Settings, ids: Sequence[str], *, as_json: bool, environment: str | None) -> int:
     from bot.slack.blocks import render_lookup
     from bot.slack.terminal import to_terminal
-    from bot.yunxin.ids import split_text
+    from bot.yunxin.ids import parse_ids, split_text
     from bot.yunxin.service import Lookups, UnknownEnvironment
 
     lookups = Lookups.from_settings(settings)
     try:
-        result = await lookups.lookup([piece for item in ids for piece in split_text(item)], environment)
+        result = await lookups.lookup(parse_ids(piece for item in ids for piece in split_text(item)), environment)
     except UnknownEnvironment as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import SANDBOX_BASE_URL, Settings, SettingsError, load_settings
+from bot.yunxin.ids import parse_ids
 from bot.yunxin.service import Lookups, UnknownEnvironment
 
 SECRET = "Zq7-environment-secret-value"
@@ -111,10 +112,10 @@ async def test_lookups_serve_each_environment_and_refuse_unknown_ones(monkeypatc
     monkeypatch.setenv("YUNXIN_DEFAULT_ENVIRONMENT", "green")
     lookups = Lookups.from_settings(load_settings(_env_file=None))
     try:
-        assert (await lookups.lookup(["sandbox_alice|1|sandbox_bob"])).environment == "green"
-        blue = await lookups.lookup(["sandbox_alice|1|sandbox_bob"], "blue")
+        assert (await lookups.lookup(parse_ids(["sandbox_alice|1|sandbox_bob"]))).environment == "green"
+        blue = await lookups.lookup(parse_ids(["sandbox_alice|1|sandbox_bob"]), "blue")
         assert blue.environment == "blue" and blue.sandbox and len(blue.found) == 1
         with pytest.raises(UnknownEnvironment, match="known: blue, green"):
-            await lookups.lookup(["sandbox_alice|1|sandbox_bob"], "prod")
+            await lookups.lookup(parse_ids(["sandbox_alice|1|sandbox_bob"]), "prod")
     finally:
         await lookups.aclose()

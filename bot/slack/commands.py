@@ -353,7 +353,7 @@ async def _checked_lookup(
         await notify(render_refusal(decision.reason, deps.settings.access_contact))
         return "refused", None
     try:
-        result = await deps.lookups.lookup(request.ids, request.environment)
+        result = await deps.lookups.lookup(parse_ids(request.ids), request.environment)
     except UnknownEnvironment as error:
         await notify(help_message(deps, f"{error}."))
         return "invalid", None

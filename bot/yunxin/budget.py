@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 class CallBudget:
@@ -19,7 +19,13 @@ class CallBudget:
     at most `2 * rate` calls, which keeps the default rate (50) within Yunxin's standard 100 calls/s.
     """
 
-    def __init__(self, rate: float, burst: int | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        rate: float,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         if rate <= 0:
             raise ValueError("rate must be positive")
         if burst is not None and burst < 1:
@@ -27,6 +33,7 @@ class CallBudget:
         self._interval = 1.0 / rate
         self._burst = burst if burst is not None else max(1, int(rate))
         self._clock = clock
+        self._sleep = sleep
         self._next_free = 0.0  # theoretical arrival time of the next call
 
     @property
@@ -47,4 +54,4 @@ class CallBudget:
     async def acquire(self) -> None:
         wait = self.reserve()
         if wait > 0:
-            await asyncio.sleep(wait)
+            await self._sleep(wait)

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +33,7 @@ from .errors import (
     YunxinError,
     classify_code,
 )
-from .ids import ConversationId, InvalidId, parse_ids
+from .ids import ConversationId, InvalidId
 from .models import ChunkFailure, Conversation, FailedConversation, LookupResult
 from .transport import AiohttpTransport
 
@@ -137,13 +137,10 @@ class YunxinClient:
         budget: CallBudget | None = None,
         rate_limit_backoff_seconds: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.perf_counter,
         on_call: Callable[[str, float], None] | None = None,
     ) -> None:
-        if transport is None and config.sandbox:
-            from .sandbox import sandbox_transport
-
-            transport = sandbox_transport()
-        elif transport is None:
+        if transport is None:
             transport = AiohttpTransport(max_connections=max(10, concurrency * 2))
         self.config = config
         self._deadline_seconds = deadline_seconds
@@ -151,6 +148,7 @@ class YunxinClient:
         self._budget = budget
         self._rate_limit_backoff = rate_limit_backoff_seconds
         self._sleep = sleep
+        self._clock = clock  # times each call for `on_call`
         self._on_call = on_call  # (result label, seconds) for each HTTP attempt: metrics
         self._inflight: dict[tuple[str, ...], _SharedCall] = {}
         self._http = httpx.AsyncClient(
@@ -172,8 +170,8 @@ class YunxinClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def get_conversations(self, ids: Iterable[str]) -> LookupResult:
-        parsed = parse_ids(ids)
+    async def get_conversations(self, parsed: Sequence[ConversationId | InvalidId]) -> LookupResult:
+        """Look up IDs parsed by `parse_ids` (at the edge, where they were read); invalid ones are reported."""
         valid = [item for item in parsed if isinstance(item, ConversationId)]
         result = LookupResult(
             requested=[str(item) if isinstance(item, ConversationId) else item.raw for item in parsed],
@@ -277,7 +275,7 @@ class YunxinClient:
             if self._budget is not None:
                 await self._budget.acquire()
             # Timed from here: the metrics report the call, not its wait for a slot or for the budget.
-            started = time.perf_counter()
+            started = self._clock()
             label = "200"
             try:
                 return await self._send_once(base_url, ids, trace_id)
@@ -289,11 +287,11 @@ class YunxinClient:
                 raise
             finally:
                 if self._on_call is not None:
-                    self._on_call(label, time.perf_counter() - started)
+                    self._on_call(label, self._clock() - started)
 
     async def _send_once(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
         url = base_url + PATH.format(version=self.config.api_version)
-        started = time.perf_counter()
+        started = self._clock()
         try:
             response = await self._http.get(
                 url, params={"conversation_ids": ",".join(ids)}, headers={TRACE_HEADER: trace_id}
@@ -309,7 +307,7 @@ class YunxinClient:
             ) from None
         except httpx.TransportError as error:
             raise _HostUnreachable(base_url, _transport_reason(error), trace_id=trace_id) from None
-        elapsed_ms = (time.perf_counter() - started) * 1000
+        elapsed_ms = (self._clock() - started) * 1000
         if response.status_code in (502, 503):
             raise _HostUnreachable(base_url, f"HTTP {response.status_code}", trace_id=trace_id)
         answer = read_answer(response, trace_id)

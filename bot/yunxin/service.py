@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import httpx
 
@@ -10,7 +10,9 @@ from bot.settings import Settings, YunxinAppConfig
 
 from .budget import CallBudget
 from .client import YunxinClient
+from .ids import ConversationId, InvalidId
 from .models import LookupResult
+from .sandbox import sandbox_transport
 
 
 class UnknownEnvironment(LookupError):
@@ -40,7 +42,8 @@ class Lookups:
         def make(config: YunxinAppConfig) -> YunxinClient:
             return YunxinClient(
                 config,
-                transport=(transports or {}).get(config.name),
+                # The sandbox answers in-process unless a test gives it a transport of its own.
+                transport=(transports or {}).get(config.name) or (sandbox_transport() if config.sandbox else None),
                 deadline_seconds=settings.yunxin_deadline_seconds,
                 concurrency=settings.yunxin_concurrency,
                 budget=CallBudget(settings.yunxin_max_calls_per_second),
@@ -64,7 +67,7 @@ class Lookups:
             raise UnknownEnvironment(name, self._clients)
         return client
 
-    async def lookup(self, ids: Iterable[str], environment: str | None = None) -> LookupResult:
+    async def lookup(self, ids: Sequence[ConversationId | InvalidId], environment: str | None = None) -> LookupResult:
         return await self._client(environment).get_conversations(ids)
 
     async def aclose(self) -> None:

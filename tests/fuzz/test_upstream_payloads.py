@@ -11,29 +11,20 @@ from typing import Any
 import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
 
-from bot.settings import YunxinAppConfig
 from bot.slack.actions import LookupRequest
 from bot.slack.blocks import render_lookup
 from bot.slack.limits import problems
 from bot.yunxin.client import CallAnswer, YunxinClient, read_answer
 from bot.yunxin.errors import YunxinError
+from bot.yunxin.ids import parse_ids
+from tests.factories import yunxin_app
 
 from .strategies import answers_for, conversation_ids, json_values
 
 TRACE_ID = "fuzz-trace-0001"
 STATUSES = [200] * 6 + [400, 404, 414, 416, 500, 502, 503, 504]
-CONFIG = YunxinAppConfig(
-    name="fuzz",
-    app_key="fuzz-app-key",
-    app_secret=SecretStr("fuzz-app-secret"),
-    base_url="http://yunxin.invalid",
-    backup_base_url=None,
-    api_version="v2",
-    timeout_seconds=5.0,
-    sandbox=False,
-)
+CONFIG = yunxin_app(name="fuzz")
 
 bodies = st.one_of(json_values.map(lambda value: json.dumps(value).encode()), st.binary(max_size=300))
 
@@ -79,7 +70,7 @@ async def test_any_answers_through_the_client_render_within_slack_limits(
 
     transport = httpx.MockTransport(yunxin)
     async with YunxinClient(CONFIG, transport=transport, rate_limit_backoff_seconds=0) as client:
-        result = await client.get_conversations(ids)
+        result = await client.get_conversations(parse_ids(ids))
     messages = render_lookup(result, redact_text=redact, request=LookupRequest(tuple(ids)), shared_by=shared_by)
     assert 1 <= len(messages) <= 5
     for message in messages:

@@ -75,14 +75,13 @@ def test_burst_must_be_at_least_one(burst: int) -> None:
         CallBudget(rate=10, burst=burst)
 
 
-async def test_acquire_waits_the_reserved_time(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_acquire_waits_the_reserved_time() -> None:
     slept: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr("bot.yunxin.budget.asyncio.sleep", fake_sleep)
-    budget = CallBudget(rate=4, burst=1, clock=FakeClock())
+    budget = CallBudget(rate=4, burst=1, clock=FakeClock(), sleep=fake_sleep)
     await budget.acquire()
     await budget.acquire()
     assert slept == pytest.approx([0.25])

@@ -4,29 +4,20 @@ metrics hook reports is the call itself, not the wait for the budget."""
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from bot.settings import YunxinAppConfig
 from bot.yunxin.client import YunxinClient
+from bot.yunxin.ids import parse_ids
+from tests.factories import yunxin_app
 
 BOB = "alice|1|bob"
 
 
 def config(backup: str | None = None) -> YunxinAppConfig:
-    return YunxinAppConfig(
-        name="budget-test",
-        app_key="budget-app-key",
-        app_secret=SecretStr("budget-app-secret"),
-        base_url="http://primary.yunxin.invalid",
-        backup_base_url=backup,
-        api_version="v2",
-        timeout_seconds=5.0,
-        sandbox=False,
-    )
+    return yunxin_app(name="budget-test", backup_base_url=backup)
 
 
 class Clock:
@@ -55,10 +46,8 @@ def ok(request: httpx.Request) -> httpx.Response:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr("bot.yunxin.client.time", SimpleNamespace(perf_counter=fake.perf_counter))
-    return fake
+def clock() -> Clock:
+    return Clock()
 
 
 async def test_the_reported_duration_is_the_call_not_the_wait_for_the_budget(clock: Clock) -> None:
@@ -70,9 +59,15 @@ async def test_the_reported_duration_is_the_call_not_the_wait_for_the_budget(clo
         return ok(request)
 
     transport = httpx.MockTransport(answer)
-    client = YunxinClient(config(), transport=transport, budget=budget, on_call=lambda *r: seen.append(r))  # type: ignore[arg-type]
+    client = YunxinClient(
+        config(),
+        transport=transport,
+        budget=budget,
+        clock=clock.perf_counter,
+        on_call=lambda *r: seen.append(r),  # type: ignore[arg-type]
+    )
     async with client:
-        await client.get_conversations([BOB])
+        await client.get_conversations(parse_ids([BOB]))
     assert seen == [("200", pytest.approx(0.25))]
 
 
@@ -87,7 +82,7 @@ async def test_every_attempt_spends_from_the_budget_retries_and_failover_include
     async with YunxinClient(
         config(backup="http://backup.yunxin.invalid"), transport=transport, budget=budget
     ) as client:  # type: ignore[arg-type]
-        result = await client.get_conversations([BOB])
+        result = await client.get_conversations(parse_ids([BOB]))
     assert result.chunk_failures == []
     assert budget.spent == 3
 
@@ -102,7 +97,7 @@ async def test_identical_lookups_in_flight_spend_once(clock: Clock) -> None:
         return ok(request)
 
     async with YunxinClient(config(), transport=httpx.MockTransport(answer), budget=budget) as client:  # type: ignore[arg-type]
-        lookups = asyncio.gather(*(client.get_conversations([BOB]) for _ in range(10)))
+        lookups = asyncio.gather(*(client.get_conversations(parse_ids([BOB])) for _ in range(10)))
         # All ten lookups join in one turn of the loop; the shared call starts in the next one.
         await called.wait()
         release.set()
@@ -121,6 +116,6 @@ async def test_a_call_abandoned_at_the_lookups_deadline_is_counted_as_timed_out(
     transport = httpx.MockTransport(never)
     client = YunxinClient(config(), transport=transport, deadline_seconds=0.05, on_call=lambda *r: seen.append(r))
     async with client:
-        result = await client.get_conversations([BOB])
+        result = await client.get_conversations(parse_ids([BOB]))
     assert result.chunk_failures[0].error.kind == "timeout"
     assert [label for label, _ in seen] == ["timeout"]

@@ -29,7 +29,9 @@ from bot.yunxin.errors import (
     Unavailable,
     YunxinError,
 )
+from bot.yunxin.ids import parse_ids
 from bot.yunxin.models import Failed, Found, LookupResult, Unanswered
+from tests.factories import yunxin_app
 
 APP_KEY = "test-app-key"
 SECRET = "Zq7-UNMISTAKABLE-app-secret-41f9"  # distinctive, so a leak anywhere is found
@@ -209,17 +211,13 @@ def ids_of(count: int, prefix: str = "u") -> list[str]:
 
 def app_config(**changes: Any) -> YunxinAppConfig:
     values: dict[str, Any] = {
-        "name": "test",
         "app_key": APP_KEY,
-        "app_secret": SecretStr(SECRET),
+        "app_secret": SECRET,
         "base_url": f"https://{PRIMARY}",
         "backup_base_url": f"https://{BACKUP}",
-        "api_version": "v2",
-        "timeout_seconds": 5.0,
-        "sandbox": False,
+        **changes,
     }
-    values.update(changes)
-    return YunxinAppConfig(**values)
+    return yunxin_app(**values)
 
 
 class Sleeps:
@@ -276,7 +274,7 @@ async def test_ids_are_sent_in_calls_of_at_most_100(
     client: YunxinClient, fake: FakeYunxin, count: int, chunk_sizes: list[int]
 ) -> None:
     ids = ids_of(count)
-    result = await client.get_conversations(ids)
+    result = await client.get_conversations(parse_ids(ids))
     assert sorted(len(call.ids) for call in fake.calls) == sorted(chunk_sizes)
     sent = [i for call in fake.calls for i in call.ids]
     assert sorted(sent) == sorted(ids)  # each ID exactly once
@@ -287,26 +285,26 @@ async def test_ids_are_sent_in_calls_of_at_most_100(
 
 
 async def test_the_id_list_travels_url_encoded_in_one_parameter(client: YunxinClient, fake: FakeYunxin) -> None:
-    await client.get_conversations(["alice|1|bob", "carol|2|123"])
+    await client.get_conversations(parse_ids(["alice|1|bob", "carol|2|123"]))
     (call,) = fake.calls
     assert call.request.url.query == b"conversation_ids=alice%7C1%7Cbob%2Ccarol%7C2%7C123"
 
 
 async def test_malformed_ids_are_reported_and_never_sent(client: YunxinClient, fake: FakeYunxin) -> None:
-    result = await client.get_conversations(["alice|1|bob", "bad id", "carol|9|x", "ALICE|1|BOB"])
+    result = await client.get_conversations(parse_ids(["alice|1|bob", "bad id", "carol|9|x", "ALICE|1|BOB"]))
     assert [call.ids for call in fake.calls] == [["alice|1|bob"]]
     assert [o.status for o in result.outcomes()] == ["found", "malformed", "malformed"]
 
 
 async def test_only_malformed_ids_make_no_call(client: YunxinClient, fake: FakeYunxin) -> None:
-    result = await client.get_conversations(["nonsense", "a|5|b"])
+    result = await client.get_conversations(parse_ids(["nonsense", "a|5|b"]))
     assert fake.calls == []
     assert [o.status for o in result.outcomes()] == ["malformed", "malformed"]
     assert result.all_failed is False
 
 
 async def test_an_empty_lookup_makes_no_call(client: YunxinClient, fake: FakeYunxin) -> None:
-    result = await client.get_conversations([])
+    result = await client.get_conversations(parse_ids([]))
     assert fake.calls == []
     assert result.outcomes() == []
 
@@ -317,7 +315,7 @@ async def test_an_empty_lookup_makes_no_call(client: YunxinClient, fake: FakeYun
 @pytest.mark.parametrize("shape", ["v2", "v2.1"])
 async def test_both_response_shapes(make_client: Callable[..., YunxinClient], fake: FakeYunxin, shape: str) -> None:
     fake.shape = shape  # type: ignore[assignment]
-    result = await make_client().get_conversations(["Alice|1|Bob", "carol|2|123"])
+    result = await make_client().get_conversations(parse_ids(["Alice|1|Bob", "carol|2|123"]))
     outcomes = result.outcomes()
     assert [o.status for o in outcomes] == ["found", "found"]
     first = outcomes[0]
@@ -333,14 +331,14 @@ async def test_both_response_shapes(make_client: Callable[..., YunxinClient], fa
 
 async def test_api_version_v21_uses_its_path(make_client: Callable[..., YunxinClient], fake: FakeYunxin) -> None:
     fake.version = "v2.1"
-    result = await make_client(app_config(api_version="v2.1")).get_conversations(["a|1|b"])
+    result = await make_client(app_config(api_version="v2.1")).get_conversations(parse_ids(["a|1|b"]))
     assert fake.calls[0].request.url.path == "/im/v2.1/conversations/actions/conversation_ids"
     assert found_ids(result) == ["a|1|b"]
 
 
 async def test_ids_yunxin_could_not_return_are_failed(client: YunxinClient, fake: FakeYunxin) -> None:
     fake.missing = {"a|1|gone"}
-    result = await client.get_conversations(["a|1|b", "A|1|GONE"])
+    result = await client.get_conversations(parse_ids(["a|1|b", "A|1|GONE"]))
     found, failed = result.outcomes()
     assert isinstance(found, Found)
     assert isinstance(failed, Failed)
@@ -349,7 +347,7 @@ async def test_ids_yunxin_could_not_return_are_failed(client: YunxinClient, fake
 
 async def test_an_id_left_out_of_both_lists_is_unanswered_without_error(client: YunxinClient, fake: FakeYunxin) -> None:
     fake.script.append(reply_json({"code": 200, "msg": "ok", "data": {"success_list": [], "failed_list": []}}))
-    result = await client.get_conversations(["a|1|b"])
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
     (outcome,) = result.outcomes()
     assert isinstance(outcome, Unanswered)
     assert outcome.error is None
@@ -357,7 +355,7 @@ async def test_an_id_left_out_of_both_lists_is_unanswered_without_error(client: 
 
 async def test_a_success_without_data_is_not_an_error(client: YunxinClient, fake: FakeYunxin) -> None:
     fake.script.append(reply_json({"code": 200, "msg": "ok"}))
-    result = await client.get_conversations(["a|1|b"])
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
     assert result.chunk_failures == []
     assert [o.status for o in result.outcomes()] == ["unanswered"]
 
@@ -365,12 +363,12 @@ async def test_a_success_without_data_is_not_an_error(client: YunxinClient, fake
 async def test_the_code_may_arrive_as_text(client: YunxinClient, fake: FakeYunxin) -> None:
     data = {"success_list": [{"conversation_id": "a|1|b"}]}
     fake.script.append(reply_json({"code": "200", "msg": "ok", "data": data}))
-    result = await client.get_conversations(["a|1|b"])
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
     assert found_ids(result) == ["a|1|b"]
 
 
 async def test_requests_are_signed_with_the_configured_secret(client: YunxinClient, fake: FakeYunxin) -> None:
-    await client.get_conversations(["a|1|b"])
+    await client.get_conversations(parse_ids(["a|1|b"]))
     (call,) = fake.calls
     headers = call.request.headers
     assert headers["AppKey"] == APP_KEY
@@ -379,7 +377,7 @@ async def test_requests_are_signed_with_the_configured_secret(client: YunxinClie
 
 async def test_a_wrong_secret_is_rejected_by_the_fake(make_client: Callable[..., YunxinClient]) -> None:
     client = make_client(app_config(app_secret=SecretStr("not-the-secret")))
-    result = await client.get_conversations(["a|1|b"])
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
     assert [type(e) for e in result.errors] == [CredentialsRejected]
 
 
@@ -434,7 +432,7 @@ async def test_every_error_kind_carries_the_trace_id_sent_and_never_the_secret(
     caplog.set_level(logging.DEBUG)
     client = make_client()
 
-    result = await client.get_conversations(["a|1|b", "c|2|3"])
+    result = await client.get_conversations(parse_ids(["a|1|b", "c|2|3"]))
 
     assert len(fake.calls) == scenario.calls
     (error,) = result.errors
@@ -464,7 +462,7 @@ async def test_rate_limited_is_retried_exactly_once_after_a_pause(
     client: YunxinClient, fake: FakeYunxin, sleeps: Sleeps
 ) -> None:
     fake.script.extend([reply_code(416, "freq")] * 3)
-    result = await client.get_conversations(["a|1|b"])
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
     assert [type(e) for e in result.errors] == [RateLimited]
     assert len(fake.calls) == 2
     assert sleeps.waits == [1.0]
@@ -472,7 +470,7 @@ async def test_rate_limited_is_retried_exactly_once_after_a_pause(
 
 async def test_rate_limited_then_success(client: YunxinClient, fake: FakeYunxin, sleeps: Sleeps) -> None:
     fake.script.append(reply_code(416, "freq"))
-    result = await client.get_conversations(["a|1|b"])
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
     assert found_ids(result) == ["a|1|b"]
     assert result.errors == []
     assert len(fake.calls) == 2
@@ -482,7 +480,7 @@ async def test_rate_limited_then_success(client: YunxinClient, fake: FakeYunxin,
 @pytest.mark.parametrize("status", [502, 503])
 async def test_502_or_503_is_retried_once_then_succeeds(client: YunxinClient, fake: FakeYunxin, status: int) -> None:
     fake.script.append(reply_text("<html>bad gateway</html>", status))
-    result = await client.get_conversations(["a|1|b"])
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
     assert found_ids(result) == ["a|1|b"]
     assert [call.host for call in fake.calls] == [PRIMARY, PRIMARY]
     assert result.trace_ids == [fake.calls[-1].trace_id]
@@ -493,7 +491,7 @@ async def test_connection_refused_on_the_primary_fails_over_to_the_backup(
 ) -> None:
     fake.hosts_down = {PRIMARY}
     caplog.set_level(logging.DEBUG)
-    result = await client.get_conversations(["a|1|b"])
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
     assert found_ids(result) == ["a|1|b"]
     assert [call.host for call in fake.calls] == [PRIMARY, PRIMARY, BACKUP]
     assert result.trace_ids == [fake.calls[-1].trace_id]
@@ -505,7 +503,7 @@ async def test_without_a_backup_a_refused_connection_is_retried_once_on_the_prim
     make_client: Callable[..., YunxinClient], fake: FakeYunxin
 ) -> None:
     fake.hosts_down = {PRIMARY}
-    result = await make_client(app_config(backup_base_url=None)).get_conversations(["a|1|b"])
+    result = await make_client(app_config(backup_base_url=None)).get_conversations(parse_ids(["a|1|b"]))
     assert [call.host for call in fake.calls] == [PRIMARY, PRIMARY]
     (error,) = result.errors
     assert isinstance(error, Unavailable)
@@ -514,7 +512,7 @@ async def test_without_a_backup_a_refused_connection_is_retried_once_on_the_prim
 
 async def test_timeout_and_rejections_are_not_retried_on_the_backup(client: YunxinClient, fake: FakeYunxin) -> None:
     fake.script.append(reply_raise(httpx.ReadTimeout))
-    result = await client.get_conversations(["a|1|b"])
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
     assert [call.host for call in fake.calls] == [PRIMARY]
     assert [type(e) for e in result.errors] == [Timeout]
 
@@ -525,7 +523,7 @@ async def test_the_deadline_ends_a_call_that_never_answers(
     hung = ids_of(1, "hung")
     fake.rule = lambda call: reply_never() if call.ids == hung else None
     client = make_client(deadline_seconds=0.05)
-    result = await client.get_conversations(ids_of(100) + hung)  # the hung ID is a call of its own
+    result = await client.get_conversations(parse_ids(ids_of(100) + hung))  # the hung ID is a call of its own
     (failure,) = result.chunk_failures
     assert failure.ids == tuple(hung)
     assert isinstance(failure.error, Timeout)
@@ -540,10 +538,10 @@ async def test_a_call_abandoned_at_the_deadline_does_not_keep_running(
 ) -> None:
     fake.rule = lambda call: reply_never() if len(fake.calls) == 1 else None
     client = make_client(deadline_seconds=0.05, concurrency=1)
-    first = await client.get_conversations(["a|1|b"])
+    first = await client.get_conversations(parse_ids(["a|1|b"]))
     assert [type(e) for e in first.errors] == [Timeout]
     # The abandoned call must free its place: the same lookup again makes a fresh call and succeeds.
-    second = await client.get_conversations(["a|1|b"])
+    second = await client.get_conversations(parse_ids(["a|1|b"]))
     assert found_ids(second) == ["a|1|b"]
     assert len(fake.calls) == 2
 
@@ -552,7 +550,7 @@ async def test_one_failing_chunk_spoils_only_its_own_ids(client: YunxinClient, f
     ids = ids_of(250)
     doomed = ids[150]
     fake.rule = lambda call: reply_code(503, "busy") if doomed in call.ids else None
-    result = await client.get_conversations(ids)
+    result = await client.get_conversations(parse_ids(ids))
     (failure,) = result.chunk_failures
     assert doomed in failure.ids
     assert len(failure.ids) == 100
@@ -573,7 +571,7 @@ async def test_an_unexpected_bug_in_one_call_is_contained(client: YunxinClient, 
         raise RuntimeError("a bug")
 
     fake.rule = lambda call: explode if "u0|1|peer0" in call.ids else None
-    result = await client.get_conversations(ids_of(101))
+    result = await client.get_conversations(parse_ids(ids_of(101)))
     (failure,) = result.chunk_failures
     assert type(failure.error) is YunxinError
     assert "unexpected error" in failure.error.detail
@@ -595,9 +593,9 @@ async def test_identical_concurrent_lookups_share_one_upstream_call(client: Yunx
     fake.rule = lambda call: slow
 
     lookups = asyncio.gather(
-        client.get_conversations(["a|1|b", "c|2|3"]),
-        client.get_conversations(["C|2|3", "A|1|B"]),  # the same conversations, asked differently
-        client.get_conversations(["a|1|b", "c|2|3"]),
+        client.get_conversations(parse_ids(["a|1|b", "c|2|3"])),
+        client.get_conversations(parse_ids(["C|2|3", "A|1|B"])),  # the same conversations, asked differently
+        client.get_conversations(parse_ids(["a|1|b", "c|2|3"])),
     )
     first_call = asyncio.ensure_future(called.wait())
     # Hold the upstream answer until it is asked for (or the lookups end without asking).
@@ -615,7 +613,9 @@ async def test_every_lookup_sharing_a_call_that_never_answers_gets_its_trace_id(
 ) -> None:
     fake.rule = lambda call: reply_never()
     client = make_client(deadline_seconds=0.05)
-    results = await asyncio.gather(client.get_conversations(["a|1|b"]), client.get_conversations(["A|1|B"]))
+    results = await asyncio.gather(
+        client.get_conversations(parse_ids(["a|1|b"])), client.get_conversations(parse_ids(["A|1|B"]))
+    )
     (call,) = fake.calls
     for result in results:
         (error,) = result.errors
@@ -624,13 +624,13 @@ async def test_every_lookup_sharing_a_call_that_never_answers_gets_its_trace_id(
 
 
 async def test_a_later_identical_lookup_makes_a_fresh_call(client: YunxinClient, fake: FakeYunxin) -> None:
-    await client.get_conversations(["a|1|b"])
-    await client.get_conversations(["a|1|b"])
+    await client.get_conversations(parse_ids(["a|1|b"]))
+    await client.get_conversations(parse_ids(["a|1|b"]))
     assert len(fake.calls) == 2
 
 
 async def test_different_lookups_are_not_shared(client: YunxinClient, fake: FakeYunxin) -> None:
-    await asyncio.gather(client.get_conversations(["a|1|b"]), client.get_conversations(["a|1|c"]))
+    await asyncio.gather(client.get_conversations(parse_ids(["a|1|b"])), client.get_conversations(parse_ids(["a|1|c"])))
     assert sorted(call.ids[0] for call in fake.calls) == ["a|1|b", "a|1|c"]
 
 
@@ -642,7 +642,7 @@ async def test_the_secret_is_absent_from_reprs_and_logs_of_a_full_lookup(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     fake.hosts_down = {PRIMARY}
-    result = await client.get_conversations(ids_of(120))
+    result = await client.get_conversations(parse_ids(ids_of(120)))
     assert len(found_ids(result)) == 120
     assert caplog.records  # the failover warning, at least: the check below looks at something
     texts = [repr(client), repr(client.config), str(client.config), repr(result), json.dumps(result.trace_ids)]

@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Literal
 
 import pytest
-from pydantic import SecretStr
 
 from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET, YunxinAppConfig
 from bot.yunxin.client import YunxinClient
 from bot.yunxin.errors import CredentialsRejected, Unavailable
+from bot.yunxin.ids import parse_ids
 from bot.yunxin.models import Found
 from bot.yunxin.sandbox import NOT_FOUND_CODE, SAMPLE_IDS, SandboxApp, create_sandbox_app
+from tests.factories import yunxin_app
 from tests.loopback import ServeAsgi
 
 BOB = "sandbox_alice|1|sandbox_bob"
@@ -26,15 +27,13 @@ def app_config(
     secret: str = SANDBOX_APP_SECRET,
     version: Literal["v2", "v2.1"] = "v2",
 ) -> YunxinAppConfig:
-    return YunxinAppConfig(
+    return yunxin_app(
         name="http-test",
         app_key=SANDBOX_APP_KEY,
-        app_secret=SecretStr(secret),
+        app_secret=secret,
         base_url=base_url,
         backup_base_url=backup,
         api_version=version,
-        timeout_seconds=5.0,
-        sandbox=False,
     )
 
 
@@ -62,7 +61,7 @@ async def test_ids_are_split_into_calls_the_server_accepts(
     sandbox: SandboxApp, sandbox_url: str, count: int, calls: list[int]
 ) -> None:
     async with YunxinClient(app_config(sandbox_url)) as client:
-        result = await client.get_conversations(many_ids(count))
+        result = await client.get_conversations(parse_ids(many_ids(count)))
     # The sandbox refuses more than 100 IDs per call, so no chunk failure proves the split.
     assert result.chunk_failures == []
     assert sorted(sandbox.ids_per_call) == calls
@@ -75,7 +74,7 @@ async def test_ids_are_split_into_calls_the_server_accepts(
 
 async def test_v2_answers_are_read_through_real_http(sandbox_url: str) -> None:
     async with YunxinClient(app_config(sandbox_url, version="v2")) as client:
-        result = await client.get_conversations(["Sandbox_Alice|1|Sandbox_Bob"])
+        result = await client.get_conversations(parse_ids(["Sandbox_Alice|1|Sandbox_Bob"]))
     (outcome,) = result.outcomes()
     assert isinstance(outcome, Found)  # matched although Yunxin answered in lowercase
     assert outcome.conversation.conversation_id == BOB
@@ -87,7 +86,7 @@ async def test_v2_answers_are_read_through_real_http(sandbox_url: str) -> None:
 
 async def test_v2_1_answers_keep_int64_ids_exact(sandbox_url: str) -> None:
     async with YunxinClient(app_config(sandbox_url, version="v2.1")) as client:
-        result = await client.get_conversations([SUPER_TEAM])
+        result = await client.get_conversations(parse_ids([SUPER_TEAM]))
     (conversation,) = result.found
     assert conversation.last_message is not None
     assert conversation.last_message.message_server_id == 2**53 + 1
@@ -96,14 +95,14 @@ async def test_v2_1_answers_keep_int64_ids_exact(sandbox_url: str) -> None:
 
 async def test_every_sample_id_comes_back_over_http(sandbox_url: str) -> None:
     async with YunxinClient(app_config(sandbox_url)) as client:
-        result = await client.get_conversations(SAMPLE_IDS)
+        result = await client.get_conversations(parse_ids(SAMPLE_IDS))
     assert [o.status for o in result.outcomes()] == ["found"] * (len(SAMPLE_IDS) - 1) + ["failed"]
 
 
 async def test_a_wrong_secret_is_reported_with_a_trace_id_and_never_shown(sandbox_url: str) -> None:
     secret = "wrong-secret-7f3a9c"
     async with YunxinClient(app_config(sandbox_url, secret=secret)) as client:
-        result = await client.get_conversations([BOB])
+        result = await client.get_conversations(parse_ids([BOB]))
         shown_client = repr(client)
     assert result.all_failed
     (error,) = result.errors
@@ -119,7 +118,7 @@ async def test_a_refused_primary_fails_over_to_the_backup(
     sandbox: SandboxApp, sandbox_url: str, refused_url: Callable[[], str]
 ) -> None:
     async with YunxinClient(app_config(refused_url(), backup=sandbox_url)) as client:
-        result = await client.get_conversations([BOB])
+        result = await client.get_conversations(parse_ids([BOB]))
     assert result.chunk_failures == []
     assert [c.conversation_id for c in result.found] == [BOB]
     assert sandbox.calls == 1
@@ -128,7 +127,7 @@ async def test_a_refused_primary_fails_over_to_the_backup(
 async def test_both_hosts_down_is_unavailable(refused_url: Callable[[], str]) -> None:
     primary, backup = refused_url(), refused_url()
     async with YunxinClient(app_config(primary, backup=backup)) as client:
-        result = await client.get_conversations([BOB])
+        result = await client.get_conversations(parse_ids([BOB]))
     assert result.all_failed
     (error,) = result.errors
     assert isinstance(error, Unavailable)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -284,14 +283,13 @@ async def test_calls_count_every_request(app: SandboxApp) -> None:
     assert app.ids_per_call == [1]  # only signed calls get as far as reading the IDs
 
 
-async def test_latency_delays_each_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_latency_delays_each_answer() -> None:
     delays: list[float] = []
 
     async def record(seconds: float) -> None:
         delays.append(seconds)
 
-    monkeypatch.setattr(asyncio, "sleep", record)  # the sandbox awaits asyncio.sleep
-    app = create_sandbox_app(latency_seconds=0.25, clock=lambda: NOW)
+    app = create_sandbox_app(latency_seconds=0.25, clock=lambda: NOW, sleep=record)
     await query(app, [BOB])
     await send(app, "/nowhere")
     assert delays == [0.25, 0.25]

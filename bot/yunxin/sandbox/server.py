@@ -6,7 +6,7 @@ at most 100 IDs per call, lowercased accounts, unknown IDs in `failed_list`, and
 echoed back. It is a plain ASGI app, so it runs in-process behind `httpx.ASGITransport` (the bot's
 sandbox mode) or on a real port under uvicorn (tests, the benchmark).
 
-Every account, team and message below is invented sandbox data; none of it comes from a real app.
+Its sample data is in `samples.py`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 import hmac
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -26,7 +26,8 @@ from starlette.types import Receive, Scope, Send
 
 from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 
-from .auth import MAX_NONCE_LENGTH, checksum
+from ..auth import MAX_NONCE_LENGTH, checksum
+from .samples import SAMPLE_CONVERSATIONS
 
 MAX_IDS_PER_CALL = 100
 CHECKSUM_LIFETIME_SECONDS = 300
@@ -40,268 +41,6 @@ PATHS = {
 
 # What Java's Long.parseLong accepts: a fractional or empty CurTime is "not long".
 _LONG = re.compile(r"-?[0-9]{1,19}")
-
-# ---------------------------------------------------------------------------------------------
-# Sandbox data. Keyed by conversation ID (lowercase, as Yunxin stores accounts). Each record is
-# returned as it is, except `last_message`: it is kept in one neutral form (the v2.1 flat field
-# names, without the conversation's own fields) and rendered in the shape of the version asked.
-# A revoked last message is None: Yunxin then answers an empty `last_message`.
-# ---------------------------------------------------------------------------------------------
-
-_LONG_TEXT = "Sandbox runbook for the nightly export (long text sample).\n" + "\n".join(
-    f"Step {step}: check the export queue of shard {step:02d}, compare row counts with the replica, "
-    f"and post the result in the incident channel before moving on."
-    for step in range(1, 31)
-)
-
-SAMPLE_CONVERSATIONS: dict[str, dict[str, Any]] = {
-    "sandbox_alice|1|sandbox_bob": {
-        "sender_id": "sandbox_alice",
-        "receiver_id": "sandbox_bob",
-        "type": 1,
-        "stick_top": True,
-        "group_ids": [1, 4],
-        "server_extension": '{"label":"vip","priority":1}',
-        "message_state": 0,
-        "unread_count": 2,
-        "sort_order": 1772442903000,
-        "create_time": 1768204800000,
-        "update_time": 1772442903000,
-        "last_read_time": 1772442867000,
-        "last_message": {
-            "message_server_id": 31250000000001,
-            "message_client_id": "5b0f8a3c9d2e4f61a7b8c9d0e1f2a3b4",
-            "sender_id": "sandbox_bob",
-            "sender_client_type": 16,
-            "message_type": 0,
-            "sub_type": 0,
-            "create_time": 1772442903000,
-            "text": "Hi Alice, the release notes for 4.2 are ready for review.",
-            "extension": '{"source":"web"}',
-        },
-    },
-    "sandbox_bob|1|sandbox_alice": {
-        "sender_id": "sandbox_bob",
-        "receiver_id": "sandbox_alice",
-        "type": 1,
-        "stick_top": False,
-        "group_ids": [],
-        "server_extension": "",
-        "message_state": 0,
-        "unread_count": 0,
-        "sort_order": 1772442903000,
-        "create_time": 1768204800000,
-        "update_time": 1772442903000,
-        "last_read_time": 1772442903000,
-        "last_message": {
-            "message_server_id": 31250000000001,
-            "message_client_id": "5b0f8a3c9d2e4f61a7b8c9d0e1f2a3b4",
-            "sender_id": "sandbox_bob",
-            "sender_client_type": 16,
-            "message_type": 0,
-            "sub_type": 0,
-            "create_time": 1772442903000,
-            "text": "Hi Alice, the release notes for 4.2 are ready for review.",
-            "extension": '{"source":"web"}',
-        },
-    },
-    "sandbox_alice|2|8800000001": {
-        "sender_id": "sandbox_alice",
-        "receiver_id": "8800000001",
-        "type": 2,
-        "stick_top": False,
-        "group_ids": [2],
-        "server_extension": '{"team_name":"Sandbox R&D"}',
-        "message_state": 0,
-        "unread_count": 17,
-        "sort_order": 1772442867000,
-        "create_time": 1768204800000,
-        "update_time": 1772442867000,
-        "last_read_time": 1772402741000,
-        "last_message": {
-            "message_server_id": 31250000000417,
-            "message_client_id": "c1d2e3f4a5b6478899aabbccddeeff00",
-            "sender_id": "sandbox_ops",
-            "sender_client_type": 4,
-            "message_type": 0,
-            "sub_type": 0,
-            "create_time": 1772442867000,
-            "text": "Deploy done <!channel> - ping <@U123> if R&D sees errors > 1% or <b>any</b> 5xx",
-            "extension": "",
-        },
-    },
-    "sandbox_alice|3|9900000001": {
-        "sender_id": "sandbox_alice",
-        "receiver_id": "9900000001",
-        "type": 3,
-        "stick_top": True,
-        "group_ids": [2, 3],
-        "server_extension": '{"team_name":"Sandbox all hands","muted":false}',
-        "message_state": 0,
-        "unread_count": 250,
-        "sort_order": 1772402741000,
-        "create_time": 1768204800000,
-        "update_time": 1772402741000,
-        "last_read_time": 1771602130000,
-        "last_message": {
-            # Above 2**53: a float would change it, so it proves integers stay exact.
-            "message_server_id": 9007199254740993,
-            "message_client_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-            "sender_id": "sandbox_frank",
-            "sender_client_type": 2,
-            "message_type": 0,
-            "sub_type": 0,
-            "create_time": 1772402741000,
-            "text": "今晚 22:00 维护窗口 / maintenance window tonight at 22:00 CST",
-            "extension": '{"announcement":true}',
-        },
-    },
-    "sandbox_alice|1|sandbox_carol": {
-        "sender_id": "sandbox_alice",
-        "receiver_id": "sandbox_carol",
-        "type": 1,
-        "stick_top": False,
-        "group_ids": [],
-        "server_extension": "",
-        "message_state": 1,
-        "unread_count": 0,
-        "sort_order": 1771602130000,
-        "create_time": 1768204800000,
-        "update_time": 1771602130000,
-        "last_read_time": 1771602130000,
-        "last_message": None,
-        "revoke_notification": {
-            "server_id": 31250000000777,
-            "attach": "",
-            "revoke_id": "sandbox_carol",
-            "custom_info": '{"reason":"sent to the wrong person"}',
-            "revoke_type": 1,
-        },
-    },
-    "sandbox_alice|1|sandbox_dave": {
-        "sender_id": "sandbox_alice",
-        "receiver_id": "sandbox_dave",
-        "type": 1,
-        "stick_top": False,
-        "group_ids": [4],
-        "server_extension": "",
-        "message_state": 0,
-        "unread_count": 1,
-        "sort_order": 1772402741000,
-        "create_time": 1771602130000,
-        "update_time": 1772402741000,
-        "last_read_time": 1771602130000,
-        "last_message": {
-            "message_server_id": 31250000000902,
-            "message_client_id": "9a8b7c6d5e4f40312233445566778899",
-            "sender_id": "sandbox_dave",
-            "sender_client_type": 1,
-            "message_type": 1,
-            "sub_type": 0,
-            "create_time": 1772402741000,
-            "attachment": {
-                "name": "whiteboard.jpg",
-                "md5": "3f2a9c1e5b7d4e8f9a0b1c2d3e4f5a6b",
-                "url": "https://nim-sandbox.invalid/sandbox/whiteboard.jpg",
-                "ext": "jpg",
-                "w": 1280,
-                "h": 960,
-                "size": 183422,
-            },
-            "extension": "",
-        },
-    },
-    "sandbox_alice|2|8800000002": {
-        "sender_id": "sandbox_alice",
-        "receiver_id": "8800000002",
-        "type": 2,
-        "stick_top": False,
-        "group_ids": [],
-        "server_extension": '{"team_name":"Sandbox orders"}',
-        "message_state": 0,
-        "unread_count": 3,
-        "sort_order": 1771602130000,
-        "create_time": 1768204800000,
-        "update_time": 1771602130000,
-        "last_read_time": 1768204800000,
-        "last_message": {
-            "message_server_id": 31250000001024,
-            "message_client_id": "aa11bb22cc33dd44ee55ff6600778899",
-            "sender_id": "sandbox_orderbot",
-            "sender_client_type": 4,
-            "message_type": 100,
-            "sub_type": 7,
-            "create_time": 1771602130000,
-            "text": "[order card]",
-            "attachment": '{"type":"order_card","order_id":"SBX-20260220-0042","amount":"129.00","currency":"CNY"}',
-            "extension": '{"card_version":2}',
-        },
-    },
-    "sandbox_alice|1|sandbox_erin": {
-        "sender_id": "sandbox_alice",
-        "receiver_id": "sandbox_erin",
-        "type": 1,
-        "stick_top": False,
-        "group_ids": [1],
-        "server_extension": "",
-        "message_state": 0,
-        "unread_count": 0,
-        "sort_order": 1772402741000,
-        "create_time": 1768204800000,
-        "update_time": 1772402741000,
-        "last_read_time": 1772402741000,
-        "last_message": {
-            "message_server_id": 31250000001200,
-            "message_client_id": "e7e7e7e7d6d6d6d6c5c5c5c5b4b4b4b4",
-            "sender_id": "sandbox_alice",
-            "sender_client_type": 64,
-            "message_type": 0,
-            "sub_type": 0,
-            "create_time": 1772402741000,
-            "text": _LONG_TEXT,
-            "extension": "",
-        },
-    },
-    "sandbox_ops|3|9900000001": {
-        "sender_id": "sandbox_ops",
-        "receiver_id": "9900000001",
-        "type": 3,
-        "stick_top": False,
-        "group_ids": [],
-        "server_extension": '{"team_name":"Sandbox all hands"}',
-        "message_state": 0,
-        "unread_count": 0,
-        "sort_order": 1772402741000,
-        "create_time": 1768204800000,
-        "update_time": 1772402741000,
-        "last_read_time": 1772402741000,
-        "last_message": {
-            "message_server_id": 9007199254740993,
-            "message_client_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-            "sender_id": "sandbox_frank",
-            "sender_client_type": 2,
-            "message_type": 10,
-            "sub_type": 0,
-            "create_time": 1772402741000,
-            "text": "sandbox_frank pinned a message",
-            "extension": "",
-        },
-    },
-}
-
-# For help text and the demo: one of each type, the revoked one, an image, a custom message,
-# the long text, the one that needs escaping, and an ID that does not exist.
-SAMPLE_IDS: list[str] = [
-    "sandbox_alice|1|sandbox_bob",
-    "sandbox_alice|2|8800000001",
-    "sandbox_alice|3|9900000001",
-    "sandbox_alice|1|sandbox_carol",
-    "sandbox_alice|1|sandbox_dave",
-    "sandbox_alice|2|8800000002",
-    "sandbox_alice|1|sandbox_erin",
-    "sandbox_alice|1|sandbox_nobody",
-]
-
 
 # ---------------------------------------------------------------------------------------------
 # Rendering a record in the shape of each API version
@@ -416,12 +155,14 @@ class SandboxApp:
         conversations: Mapping[str, Mapping[str, Any]],
         latency_seconds: float,
         clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._app_key = app_key
         self._app_secret = app_secret
         self._conversations = {key.lower(): record for key, record in conversations.items()}
         self._latency_seconds = latency_seconds
         self._clock = clock
+        self._sleep = sleep
         self.calls = 0
         self.ids_per_call: list[int] = []
 
@@ -445,7 +186,7 @@ class SandboxApp:
         if trace_id:
             response.headers[TRACE_HEADER] = trace_id
         if self._latency_seconds > 0:
-            await asyncio.sleep(self._latency_seconds)
+            await self._sleep(self._latency_seconds)
         await response(scope, receive, send)
 
     def _answer(self, request: Request) -> JSONResponse:
@@ -521,15 +262,17 @@ def create_sandbox_app(
     conversations: Mapping[str, Mapping[str, Any]] | None = None,
     latency_seconds: float = 0.0,
     clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> SandboxApp:
     """The emulator; `conversations` replaces the sample data (same record format), `latency_seconds`
-    delays every answer, `clock` is what CurTime is checked against."""
+    delays every answer (through `sleep`), `clock` is what CurTime is checked against."""
     return SandboxApp(
         app_key=app_key,
         app_secret=app_secret,
         conversations=SAMPLE_CONVERSATIONS if conversations is None else conversations,
         latency_seconds=latency_seconds,
         clock=clock,
+        sleep=sleep,
     )
 
 
