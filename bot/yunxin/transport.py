@@ -32,6 +32,13 @@ def _timeouts(request: httpx.Request) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, sock_connect=given.get("connect"), sock_read=given.get("read"))
 
 
+def _raw_headers(request: httpx.Request) -> list[tuple[str, str]]:
+    """The request's headers with their names as written (`AppKey`, `CurTime`, `X-custom-traceid`), as the
+    API page and Yunxin's Java SDK send them: `multi_items()` would lowercase every name. HTTP does not care,
+    but a proxy or gateway in front of Yunxin might, and the request is then byte for byte the SDK's."""
+    return [(name.decode("ascii"), value.decode("utf-8", "replace")) for name, value in request.headers.raw]
+
+
 def environment_proxy(url: httpx.URL) -> str | None:
     """The proxy that HTTPS_PROXY / HTTP_PROXY name for `url`, unless NO_PROXY exempts its host."""
     if urllib.request.proxy_bypass(url.host):
@@ -79,7 +86,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             async with session.request(
                 request.method,
                 URL(str(request.url), encoded=True),  # httpx has encoded the query; keep it byte for byte
-                headers=list(request.headers.multi_items()),
+                headers=_raw_headers(request),
                 data=body or None,
                 timeout=_timeouts(request),
                 allow_redirects=False,
