@@ -27,8 +27,9 @@ import aiohttp
 import httpx
 
 from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
-from bot.slack.blocks import TITLE
-from bot.slack.standin import ACK_SECONDS, SLACK_USER_AGENT, SlackStandIn, serve_on_loopback, sign, slash_command_form
+from bot.slack.render.lookup import TITLE
+from bot.standins.loopback import serve_on_loopback
+from bot.standins.slack import ACK_SECONDS, SLACK_USER_AGENT, SlackStandIn, sign, slash_command_form
 from bot.yunxin.sandbox import SandboxApp, create_sandbox_app
 
 REPO = str(Path(__file__).resolve().parent.parent)

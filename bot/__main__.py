@@ -110,8 +110,8 @@ async def _socket_mode(settings: Settings) -> int:
 
 
 async def _query(settings: Settings, ids: Sequence[str], *, as_json: bool, environment: str | None) -> int:
-    from bot.slack.blocks import render_lookup
-    from bot.slack.terminal import to_terminal
+    from bot.slack.render.lookup import render_lookup
+    from bot.slack.render.terminal import to_terminal
     from bot.yunxin.ids import parse_ids, split_text
     from bot.yunxin.service import Lookups, UnknownEnvironment
 

@@ -16,9 +16,10 @@ import time
 from pydantic import SecretStr
 
 from bot.settings import Settings
-from bot.slack.standin import SlackStandIn, send_slash_command, serve_on_loopback
-from bot.slack.terminal import to_terminal
+from bot.slack.render.terminal import to_terminal
 from bot.slack.web import create_asgi_app
+from bot.standins.loopback import serve_on_loopback
+from bot.standins.slack import SlackStandIn, send_slash_command
 from bot.yunxin.sandbox import SAMPLE_IDS
 
 DEMO_USER = "U0DEMOUSER"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from bot.slack.standin import SlackStandIn, serve_on_loopback
+from bot.standins.loopback import serve_on_loopback
+from bot.standins.slack import SlackStandIn
 
 from .faults.harness import Bot, ScriptedYunxin, running_bot, settings_for, workspace
 from .loopback import LateHost, ServeAsgi

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from bot.slack.standin import serve_on_loopback
+from bot.standins.loopback import serve_on_loopback
 
 # `async with serve_asgi(app) as base_url:` (the fixture hands out `serve_on_loopback`).
 ServeAsgi = Callable[[Any], contextlib.AbstractAsyncContextManager[str]]

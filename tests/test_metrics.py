@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.metrics import Counter, Histogram, Metrics
-from bot.slack.standin import SlackStandIn
+from bot.standins.slack import SlackStandIn
 from tests.faults.harness import (
     BOB,
     HANG,

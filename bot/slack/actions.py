@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from .limits import BUTTON_VALUE_MAX, VIEW_PRIVATE_METADATA_MAX
+from bot.yunxin.ids import ConversationId, InvalidId, parse_ids
+
+from .render.limits import BUTTON_VALUE_MAX, VIEW_PRIVATE_METADATA_MAX
 
 SHARE_ACTION = "share_in_channel"
 REFRESH_ACTION = "refresh_lookup"
@@ -25,12 +28,22 @@ PICKER_BACK_ACTION = "conversation_details_back"
 _VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
+class StaleRequest(ValueError):
+    """A click that carries no lookup of ours (a button from an older version, a list changed since); the
+    message is what the person reads."""
+
+
+@dataclass(frozen=True)
 class LookupRequest:
-    """The IDs of one lookup, and the Yunxin environment it asked (None: the default one)."""
+    """The IDs of one lookup as they were asked, and the Yunxin environment (None: the default one)."""
 
     ids: tuple[str, ...]
     environment: str | None = None
+
+    @cached_property
+    def parsed(self) -> list[ConversationId | InvalidId]:
+        """The IDs parsed, once: checked, deduplicated, in order; what the Yunxin client takes."""
+        return parse_ids(self.ids)
 
     def encode(self) -> str | None:
         """Compact JSON for a button value; None when it would not fit in one."""

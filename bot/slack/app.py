@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -17,32 +15,15 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook import WebhookResponse
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.yunxin.service import Lookups
 
 from .access import AccessPolicy, build_rules, slack_error_code, slack_http_status
-from .actions import (
-    DETAILS_ACTION,
-    DETAILS_PICKER_ACTION,
-    PICKER_BACK_ACTION,
-    PICKER_CHOICE_ACTION,
-    REFRESH_ACTION,
-    SHARE_ACTION,
-)
-from .commands import COMMAND, Deps, handle_conversation_command, handle_share
-from .shortcuts import (
-    SHORTCUT_CALLBACK,
-    handle_details,
-    handle_details_picker,
-    handle_message_shortcut,
-    handle_picker_back,
-    handle_picker_choice,
-    handle_refresh,
-)
+from .listeners import register_listeners
+from .pipeline import Deps
+from .replies import SessionRespond
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +63,6 @@ def slack_session() -> aiohttp.ClientSession:
     a session, and so a new connection (a TLS handshake), per call. A shared session's own timeout is
     the one slack_sdk uses."""
     return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_SECONDS))
-
-
-class SessionRespond:
-    """`respond()` for one response_url, posting through the app's shared session. It takes Bolt's
-    keyword arguments (text, blocks, response_type, replace_original, thread_ts, ...) and, as Bolt does,
-    leaves out the ones that are None or empty."""
-
-    def __init__(self, response_url: str, session: aiohttp.ClientSession) -> None:
-        self.response_url = response_url
-        self._session = session
-
-    async def __call__(self, text: str = "", **fields: Any) -> WebhookResponse:
-        message = {"text": text, **{name: value for name, value in fields.items() if value is not None and value != []}}
-        return await AsyncWebhookClient(url=self.response_url, session=self._session).send_dict(message)
 
 
 async def verify_slack_token(client: AsyncWebClient) -> SlackIdentity:
@@ -204,99 +171,6 @@ def replies_through(session: aiohttp.ClientSession) -> Callable[..., Awaitable[N
         await next_()
 
     return shared_session_respond
-
-
-Listener = Callable[..., Awaitable[None]]
-
-
-def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]]) -> Listener:
-    """Run `listener` in a task of its own and return as soon as it has called `ack()` (or ended).
-
-    Without this, Bolt runs listeners in the background and notices their ack by polling every 10 ms,
-    which every answer then waits for. An error before the ack reaches Bolt as it would have; later
-    ones are logged. Bolt reads the listener's parameter names through `functools.wraps`.
-    """
-
-    @functools.wraps(listener)
-    async def run(*, ack: Any, **kwargs: Any) -> None:
-        acked = asyncio.Event()
-
-        async def ack_and_tell(*args: Any, **values: Any) -> None:
-            try:
-                await ack(*args, **values)
-            finally:
-                acked.set()
-
-        work = asyncio.ensure_future(listener(ack=ack_and_tell, **kwargs))
-        ack_seen = asyncio.ensure_future(acked.wait())
-        try:
-            await asyncio.wait({work, ack_seen}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            ack_seen.cancel()
-        if work.done():
-            work.result()
-            return
-        running.add(work)
-        work.add_done_callback(_forget_and_log(running))
-
-    return run
-
-
-def _forget_and_log(running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
-    def done(task: asyncio.Task[None]) -> None:
-        running.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a listener failed after its ack", exc_info=task.exception())
-
-    return done
-
-
-def register_listeners(app: AsyncApp, deps: Deps) -> None:
-    running: set[asyncio.Task[None]] = set()  # listeners still working after their ack
-
-    def detached(listener: Listener) -> Listener:
-        return acked_then_detached(listener, running)
-
-    @app.command(COMMAND)
-    @detached
-    async def conversation_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
-        await handle_conversation_command(deps, ack, command, respond)
-
-    @app.action(SHARE_ACTION)
-    @detached
-    async def share_in_channel(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        await handle_share(deps, ack, body, respond)
-
-    @app.action(REFRESH_ACTION)
-    @detached
-    async def refresh(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        await handle_refresh(deps, ack, body, respond)
-
-    @app.action(DETAILS_ACTION)
-    @detached
-    async def details(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
-        await handle_details(deps, ack, body, respond, client)
-
-    @app.action(DETAILS_PICKER_ACTION)
-    @detached
-    async def details_picker(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient) -> None:
-        await handle_details_picker(deps, ack, body, respond, client)
-
-    # Clicks inside the Details modal: no response_url, so everything they answer goes into the modal.
-    @app.action(PICKER_CHOICE_ACTION)
-    @detached
-    async def picker_choice(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await handle_picker_choice(deps, ack, body, client)
-
-    @app.action(PICKER_BACK_ACTION)
-    @detached
-    async def picker_back(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await handle_picker_back(deps, ack, body, client)
-
-    @app.shortcut(SHORTCUT_CALLBACK)
-    @detached
-    async def look_up_in_message(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        await handle_message_shortcut(deps, ack, body, respond)
 
 
 @dataclass

@@ -7,7 +7,6 @@ GET  /metrics       Prometheus text format
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator, Mapping
@@ -26,8 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 
+from .ack import AckWatch
 from .app import Runtime, StartupError, start_runtime
-from .commands import ack_sent
 
 log = logging.getLogger(__name__)
 
@@ -87,22 +86,11 @@ def create_asgi_app(
 
     async def slack_events(request: Request) -> Response:
         handler: AsyncSlackRequestHandler = state["handler"]  # type: ignore[assignment]
-        sent = asyncio.Event()
-        token = ack_sent.set(sent)  # listeners started by this request see it (see after_ack_sent)
-        try:
+        watch = AckWatch()
+        with watch.handling():  # listeners started by this request wait for its answer (see ack.py)
             response = await handler.handle(request)
-        except BaseException:
-            sent.set()
-            raise
-        finally:
-            ack_sent.reset(token)
-
-        # Starlette runs a response's background task once the response has been written; an async one
-        # in the event loop (a plain function would go to a worker thread, where Event.set is unsafe).
-        async def mark_sent() -> None:
-            sent.set()
-
-        response.background = BackgroundTask(mark_sent)
+        # Starlette runs a response's background task once the response has been written.
+        response.background = BackgroundTask(watch.written)
         return response
 
     async def healthz(_: Request) -> Response:

@@ -22,8 +22,8 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.types import Receive, Scope, Send
 
 from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET, Settings
-from bot.slack.standin import Delivery, SlackStandIn, send_slash_command
 from bot.slack.web import create_asgi_app
+from bot.standins.slack import Delivery, SlackStandIn, send_slash_command
 from bot.yunxin.client import TRACE_HEADER
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.loopback import ServeAsgi

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 
-from bot.slack.standin import SlackStandIn
+from bot.standins.slack import SlackStandIn
 from bot.yunxin.budget import CallBudget
 from tests.loopback import ServeAsgi
 from tests.messages import shown

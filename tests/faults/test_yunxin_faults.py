@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack.standin import SlackStandIn
+from bot.standins.slack import SlackStandIn
 from tests.loopback import LateHost, ServeAsgi
 from tests.messages import shown
 

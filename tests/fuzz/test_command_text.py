@@ -13,8 +13,10 @@ from hypothesis import HealthCheck, given, settings
 
 from bot.settings import Settings
 from bot.slack.access import AccessPolicy, build_rules
-from bot.slack.commands import Deps, handle_conversation_command, parse_command_text
-from bot.slack.limits import problems
+from bot.slack.listeners.command import conversation_command
+from bot.slack.listeners.payloads import parse_command_text
+from bot.slack.pipeline import Deps
+from bot.slack.render.limits import problems
 from bot.yunxin.ids import split_text
 from bot.yunxin.service import Lookups
 from tests.faults.harness import REPLY_WAIT_SECONDS, Bot, eventually
@@ -73,7 +75,7 @@ async def deps() -> AsyncIterator[Deps]:
 async def test_the_handler_answers_any_text_within_slack_limits(deps: Deps, text: str) -> None:
     slack = Recorder()
     command = {"text": text, "user_id": USER, "team_id": TEAM, "channel_id": "C0FUZZ", "command": "/conversation"}
-    await handle_conversation_command(deps, slack.ack, command, slack.respond)
+    await conversation_command(deps, slack.ack, command, slack.respond)
     (ack,) = slack.acks
     assert problems(ack) == []
     assert len(slack.replies) <= MAX_MESSAGES

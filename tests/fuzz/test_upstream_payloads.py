@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.slack.actions import LookupRequest
-from bot.slack.blocks import render_lookup
-from bot.slack.limits import problems
+from bot.slack.render.limits import problems
+from bot.slack.render.lookup import render_lookup
 from bot.yunxin.client import CallAnswer, YunxinClient, read_answer
 from bot.yunxin.errors import YunxinError
 from bot.yunxin.ids import parse_ids

@@ -24,8 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.settings import Settings
 from bot.slack.actions import SHARE_ACTION
-from bot.slack.shortcuts import SHORTCUT_CALLBACK
-from bot.slack.standin import (
+from bot.slack.listeners.shortcut import SHORTCUT_CALLBACK
+from bot.slack.web import create_asgi_app
+from bot.standins.slack import (
     Delivery,
     SlackStandIn,
     block_actions_payload,
@@ -34,7 +35,6 @@ from bot.slack.standin import (
     send_message_shortcut,
     send_slash_command,
 )
-from bot.slack.web import create_asgi_app
 from bot.yunxin.client import TRACE_HEADER
 from bot.yunxin.sandbox import create_sandbox_app
 from tests.loopback import ServeAsgi

@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.access import AccessCheckFailed, AccessPolicy, Caller, TtlCache, build_rules
-from bot.slack.standin import SlackStandIn
+from bot.standins.slack import SlackStandIn
 from tests.messages import shown
 
 from .conftest import (

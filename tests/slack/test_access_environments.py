@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.access import AccessPolicy, Caller, build_rules
-from bot.slack.standin import SlackStandIn
+from bot.standins.slack import SlackStandIn
 
 TOKEN = "xoxb-access-environments"
 TEAM = "T0STANDIN"

@@ -19,10 +19,10 @@ from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.app import StartupError, start_runtime, verify_app_token, verify_slack_token, web_client
-from bot.slack.standin import SlackStandIn, send_slash_command
-from bot.slack.standin_socket import APP_TOKEN, SocketModeStandIn
+from bot.standins.slack import SlackStandIn, send_slash_command
 from tests.messages import shown
 from tests.processes import REPO, Ran, run_to_end, spawn
+from tests.standins.socket_mode import APP_TOKEN, SocketModeStandIn
 
 from .conftest import (
     BOT_TOKEN,

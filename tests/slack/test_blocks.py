@@ -10,24 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.slack.actions import DETAILS_ACTION, DETAILS_PICKER_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
-from bot.slack.blocks import (
-    DETAILS_LEFT_OUT,
-    JUNK_SHOWN_MIN,
-    REDACTED,
-    SANDBOX_LABEL,
-    escape_mrkdwn,
-    render_error,
-    render_help,
-    render_lookup,
-    render_notice,
-    render_refusal,
-    render_unexpected,
-    shorten,
-)
-from bot.slack.limits import problems
+from bot.slack.render.kit import SANDBOX_LABEL, escape_mrkdwn, shorten
+from bot.slack.render.limits import problems
+from bot.slack.render.lookup import DETAILS_LEFT_OUT, render_lookup
+from bot.slack.render.lookup_body import JUNK_SHOWN_MIN
+from bot.slack.render.notices import render_error, render_help, render_notice, render_refusal, render_unexpected
 from bot.yunxin.errors import ADVICE, RateLimited, RequestRejected, Timeout, Unavailable, YunxinError
 from bot.yunxin.ids import InvalidId, parse_id
-from bot.yunxin.models import ChunkFailure, Conversation, FailedConversation, LastMessage, LookupResult
+from bot.yunxin.models import REDACTED, ChunkFailure, Conversation, FailedConversation, LastMessage, LookupResult
 from tests.messages import texts
 
 SHARED_BY = "U0SHARER1"

@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from bot.slack.actions import SHARE_ACTION, LookupRequest
-from bot.slack.blocks import REDACTED, SANDBOX_LABEL
-from bot.slack.commands import parse_command_text
-from bot.slack.limits import problems
+from bot.slack.listeners.payloads import parse_command_text
+from bot.slack.render.kit import SANDBOX_LABEL
+from bot.slack.render.limits import problems
+from bot.yunxin.models import REDACTED
 from bot.yunxin.sandbox import SAMPLE_CONVERSATIONS, SAMPLE_IDS
 from tests.messages import all_shown, shown
 

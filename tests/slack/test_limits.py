@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack.limits import BLOCKS_JSON_MAX, blocks_json_length, problems
+from bot.slack.render.limits import BLOCKS_JSON_MAX, blocks_json_length, problems
 
 
 def section(text: str = "hello", **extra: Any) -> dict[str, Any]:

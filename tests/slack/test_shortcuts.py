@@ -19,9 +19,9 @@ from bot.slack.actions import (
     LookupRequest,
     ModalState,
 )
-from bot.slack.limits import VIEW_BLOCKS_MAX, problems, view_problems
-from bot.slack.shortcuts import find_ids
-from bot.slack.standin import send_block_action
+from bot.slack.listeners.shortcut import find_ids
+from bot.slack.render.limits import VIEW_BLOCKS_MAX, problems, view_problems
+from bot.standins.slack import send_block_action
 from bot.yunxin.sandbox import SAMPLE_IDS
 from tests.messages import all_shown, shown
 

@@ -24,12 +24,12 @@ from starlette.types import Receive, Scope, Send
 from bot.__main__ import EXIT_OK, EXIT_USAGE, main
 from bot.slack.actions import SHARE_ACTION
 from bot.slack.app import Runtime, start_runtime
-from bot.slack.blocks import SANDBOX_LABEL
-from bot.slack.standin_socket import CONNECTIONS_OPEN, SocketAck, SocketConnection, SocketModeStandIn
+from bot.slack.render.kit import SANDBOX_LABEL
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.loopback import ServeAsgi
 from tests.messages import shown
 from tests.processes import PYTHON_M_BOT, RUN_LIMIT_SECONDS, credentials, spawn
+from tests.standins.socket_mode import CONNECTIONS_OPEN, SocketAck, SocketConnection, SocketModeStandIn
 
 from .conftest import (
     BOT_TOKEN,

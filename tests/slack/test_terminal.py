@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.slack.actions import LookupRequest
-from bot.slack.blocks import render_help, render_lookup
-from bot.slack.terminal import readable, to_terminal
+from bot.slack.render.lookup import render_lookup
+from bot.slack.render.notices import render_help
+from bot.slack.render.terminal import readable, to_terminal
 from bot.yunxin.errors import Unavailable
 from bot.yunxin.ids import InvalidId
 from bot.yunxin.models import ChunkFailure, Conversation, FailedConversation, LookupResult

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.slack.actions import SHARE_ACTION, LookupRequest
-from bot.slack.standin import SlackStandIn, send_block_action, slash_command_form
+from bot.standins.slack import SlackStandIn, send_block_action, slash_command_form
 from tests.messages import shown
 
 from .conftest import (

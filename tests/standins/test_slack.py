@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.slack.standin import (
+from bot.standins.slack import (
     RESPONSE_URL_LIFETIME_SECONDS,
     Delivery,
     SlackStandIn,

@@ -13,9 +13,10 @@ from typing import Any
 
 from bot.yunxin.models import Failed, Found, LookupResult, Malformed, Outcome, tally
 
-from .actions import PICKER_BACK_ACTION, PICKER_CHOICE_ACTION, ModalState
-from .blocks import SANDBOX_LABEL, error_text, escape_mrkdwn, lookup_summary, shorten
+from ..actions import PICKER_BACK_ACTION, PICKER_CHOICE_ACTION, ModalState
+from .kit import SANDBOX_LABEL, context, escape_mrkdwn, plain, section, shorten
 from .limits import OPTION_TEXT_MAX, SECTION_TEXT_MAX, SELECT_OPTIONS_MAX, VIEW_BLOCKS_MAX, VIEW_TITLE_MAX
+from .yunxin_text import error_text, lookup_summary
 
 View = dict[str, Any]
 DETAILS_CALLBACK = "conversation_details_view"
@@ -29,15 +30,15 @@ _MENUS_MAX = VIEW_BLOCKS_MAX - 4
 
 
 def _plain(text: str, limit: int = VIEW_TITLE_MAX) -> dict[str, Any]:
-    return {"type": "plain_text", "text": shorten(text, limit), "emoji": True}
+    return plain(shorten(text, limit))
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": shorten(text, SECTION_TEXT_MAX)}}
+    return section(shorten(text, SECTION_TEXT_MAX))
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": shorten(text, SECTION_TEXT_MAX)}]}
+    return context([shorten(text, SECTION_TEXT_MAX)])
 
 
 def _view(blocks: list[dict[str, Any]], state: ModalState | None = None) -> View:

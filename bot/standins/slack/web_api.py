@@ -15,60 +15,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import hashlib
 import hmac
 import json
 import secrets
-import socket
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
-import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
-from bot.slack.limits import problems, view_problems
+from bot.slack.render.limits import problems, view_problems
 
-# Slack shows the user `operation_timeout` when the app has not answered within this.
-ACK_SECONDS = 3.0
-RESPONSE_URL_MAX_POSTS = 5
-RESPONSE_URL_LIFETIME_SECONDS = 30 * 60
-SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
-# The deprecated verification token Slack still puts in every request; apps must not rely on it.
-VERIFICATION_TOKEN = "standin-verification-token"
-API_APP_ID = "A0STANDIN"
-TEAM_DOMAIN = "standin"
-
-JsonObject = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ReceivedPost:
-    """A message a `response_url` accepted, with its arrival time on the stand-in's clock."""
-
-    at: float
-    body: JsonObject
-
-
-@dataclass(frozen=True, slots=True)
-class RefusedPost:
-    """A post a `response_url` refused, and why (`problems` lists the Block Kit limits broken)."""
-
-    at: float
-    status: int
-    error: str
-    problems: list[str]
-    body: str
+from ..loopback import serve_on_loopback
+from .wire import (
+    ACK_SECONDS,
+    RESPONSE_URL_LIFETIME_SECONDS,
+    RESPONSE_URL_MAX_POSTS,
+    TEAM_DOMAIN,
+    JsonObject,
+    ReceivedPost,
+    Refusal,
+    RefusedPost,
+    api_error,
+    api_params,
+    bearer_token,
+    json_object,
+    trigger_id_value,
+)
 
 
 @dataclass(slots=True)
@@ -84,47 +64,6 @@ class _Fault:
     status: int
     retry_after: int | None
     remaining: int | None  # None: every call fails until replaced
-
-
-class _Refusal(Exception):
-    def __init__(self, status: int, error: str, found: Sequence[str] = ()) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.problems = list(found)
-
-
-class _QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling (Ctrl-C) to the program it runs inside."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@contextlib.asynccontextmanager
-async def serve_on_loopback(
-    app: ASGIApp, *, sock: socket.socket | None = None, startup_limit: float = 10.0
-) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn in the current event loop on a free loopback port; yield its base URL.
-
-    With `sock` (bound to a loopback port, not yet listening), serve on that port instead: a test can
-    hand out the URL first, have connections refused, and bring a server up there later."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve(sockets=None if sock is None else [sock]))
-    try:
-        async with asyncio.timeout(startup_limit):
-            while not server.started:
-                if task.done():
-                    task.result()  # raises why the server stopped
-                    raise RuntimeError("uvicorn stopped before it started")
-                await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 class SlackStandIn:
@@ -301,18 +240,18 @@ class SlackStandIn:
     async def _web_api(self, request: Request) -> Response:
         method = request.path_params["method"]
         try:
-            params = await _api_params(request)
-        except _Refusal as refusal:
-            return _api_error(refusal.error)
-        token = _bearer_token(request) or params.pop("token", None)
+            params = await api_params(request)
+        except Refusal as refusal:
+            return api_error(refusal.error)
+        token = bearer_token(request) or params.pop("token", None)
         self.api_calls.append((self._clock(), method, params))
         handler = self._methods.get(method)
         if handler is None:
-            return _api_error("unknown_method")
+            return api_error("unknown_method")
         if not token:
-            return _api_error("not_authed")
+            return api_error("not_authed")
         if not hmac.compare_digest(str(token).encode(), self._bot_token.encode()):
-            return _api_error("invalid_auth")
+            return api_error("invalid_auth")
         fault = self._take_fault(method)
         if fault is not None:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
@@ -381,7 +320,7 @@ class SlackStandIn:
 
     def new_trigger_id(self) -> str:
         """A trigger_id as Slack puts in an interaction: good for one views.open within 3 seconds."""
-        trigger = _trigger_id()
+        trigger = trigger_id_value()
         self._triggers[trigger] = self._clock()
         return trigger
 
@@ -464,7 +403,7 @@ class SlackStandIn:
         body = await request.body()
         try:
             message = self._accept(state, now, body)
-        except _Refusal as refusal:
+        except Refusal as refusal:
             text = body.decode("utf-8", errors="replace")
             state.refused.append(RefusedPost(now, refusal.status, refusal.error, refusal.problems, text))
             return PlainTextResponse(refusal.error, status_code=refusal.status)
@@ -475,20 +414,20 @@ class SlackStandIn:
 
     def _accept(self, state: _ResponseUrl, now: float, body: bytes) -> JsonObject:
         if now - state.created_at > RESPONSE_URL_LIFETIME_SECONDS:
-            raise _Refusal(HTTPStatus.NOT_FOUND, "expired_url")
+            raise Refusal(HTTPStatus.NOT_FOUND, "expired_url")
         if len(state.accepted) >= RESPONSE_URL_MAX_POSTS:
-            raise _Refusal(HTTPStatus.NOT_FOUND, "used_url")
-        message = _json_object(body)
+            raise Refusal(HTTPStatus.NOT_FOUND, "used_url")
+        message = json_object(body)
         if message is None:
-            raise _Refusal(HTTPStatus.BAD_REQUEST, "invalid_payload", ["the body is not a JSON object"])
+            raise Refusal(HTTPStatus.BAD_REQUEST, "invalid_payload", ["the body is not a JSON object"])
         _check_response_fields(message)
         if message.get("delete_original") is True:
             return message
         if not message.get("text") and not message.get("blocks"):
-            raise _Refusal(HTTPStatus.BAD_REQUEST, "no_text")
+            raise Refusal(HTTPStatus.BAD_REQUEST, "no_text")
         found = problems(message)
         if found:
-            raise _Refusal(HTTPStatus.BAD_REQUEST, "invalid_blocks", found)
+            raise Refusal(HTTPStatus.BAD_REQUEST, "invalid_blocks", found)
         return message
 
 
@@ -502,290 +441,4 @@ def _check_response_fields(message: JsonObject) -> None:
     if message.get("response_type", "ephemeral") not in ("ephemeral", "in_channel"):
         wrong.append("response_type must be ephemeral or in_channel")
     if wrong:
-        raise _Refusal(HTTPStatus.BAD_REQUEST, "invalid_payload", wrong)
-
-
-def _json_object(body: bytes) -> JsonObject | None:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _api_error(error: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": error})
-
-
-def _bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-async def _api_params(request: Request) -> JsonObject:
-    """A Web API call's arguments: the query string, then a form or JSON body (as slack_sdk sends them)."""
-    params: JsonObject = dict(request.query_params)
-    body = await request.body()
-    if not body:
-        return params
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
-        value = _json_object(body)
-        if value is None:
-            raise _Refusal(HTTPStatus.OK, "invalid_json")
-        params.update(value)
-    elif content_type == "application/x-www-form-urlencoded":
-        params.update(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
-    else:
-        raise _Refusal(HTTPStatus.OK, "invalid_post_type")
-    return params
-
-
-# --- Slack's side of requests to the app ---------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """How the app answered one request from Slack. `timed_out`: no answer within 3 s, so the user
-    saw `operation_timeout` (status 0, empty body)."""
-
-    status: int
-    body: str
-    headers: dict[str, str]
-    seconds: float
-    timed_out: bool
-
-
-def sign(signing_secret: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The two headers Slack signs a request with: HMAC-SHA256 over `v0:{timestamp}:{body}`."""
-    base = b"v0:" + str(timestamp).encode() + b":" + body
-    digest = hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
-
-
-def _trigger_id() -> str:
-    return f"{secrets.randbelow(10**10)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
-
-
-def slash_command_form(
-    *,
-    text: str,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
-    command: str = "/conversation",
-    enterprise_id: str | None = None,
-    channel_name: str = "general",
-    user_name: str | None = None,
-) -> dict[str, str]:
-    """The fields Slack POSTs for a slash command, in Slack's order."""
-    form = {"token": VERIFICATION_TOKEN, "team_id": team_id, "team_domain": TEAM_DOMAIN}
-    if enterprise_id is not None:
-        form |= {"enterprise_id": enterprise_id, "enterprise_name": "Stand-in Org"}
-    return form | {
-        "channel_id": channel_id,
-        "channel_name": channel_name,
-        "user_id": user_id,
-        "user_name": user_name or user_id.lower(),
-        "command": command,
-        "text": text,
-        "api_app_id": API_APP_ID,
-        "is_enterprise_install": "false",
-        "response_url": response_url,
-        "trigger_id": _trigger_id(),
-    }
-
-
-def _interaction_envelope(
-    kind: str,
-    *,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
-    enterprise_id: str | None,
-    trigger_id: str | None = None,
-) -> JsonObject:
-    enterprise = None if enterprise_id is None else {"id": enterprise_id, "name": "Stand-in Org"}
-    return {
-        "type": kind,
-        "token": VERIFICATION_TOKEN,
-        "api_app_id": API_APP_ID,
-        "team": {"id": team_id, "domain": TEAM_DOMAIN},
-        "enterprise": enterprise,
-        "is_enterprise_install": False,
-        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
-        "channel": {"id": channel_id, "name": "general"},
-        "response_url": response_url,
-        "trigger_id": trigger_id or _trigger_id(),
-    }
-
-
-def block_actions_payload(
-    *,
-    action_id: str,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
-    value: str | None = None,
-    selected_option: JsonObject | None = None,
-    block_id: str = "actions",
-    enterprise_id: str | None = None,
-    is_ephemeral: bool = True,
-    trigger_id: str | None = None,
-    view: JsonObject | None = None,
-) -> JsonObject:
-    """What Slack sends when someone clicks a button (its `value`) or chooses an option of a menu
-    (`selected_option`); an ephemeral message's payload has no `message`. Pass
-    `trigger_id=slack.new_trigger_id()` when the click should be able to open a modal.
-
-    With `view` (a modal as the stand-in holds it, its `id` included) the click is in that modal: Slack
-    then sends the view (with its private_metadata) and neither a channel nor a response_url, so
-    `channel_id` and `response_url` are left out."""
-    if (value is None) == (selected_option is None):
-        raise ValueError("a click is on a button (value) or on a menu (selected_option): give one of the two")
-    payload = _interaction_envelope(
-        "block_actions",
-        user_id=user_id,
-        team_id=team_id,
-        channel_id=channel_id,
-        response_url=response_url,
-        enterprise_id=enterprise_id,
-        trigger_id=trigger_id,
-    )
-    action_ts = f"{time.time():.6f}"
-    if view is not None:
-        del payload["channel"], payload["response_url"]
-        payload["container"] = {"type": "view", "view_id": view["id"]}
-        payload["view"] = view | {"state": {"values": {}}}
-    else:
-        payload["container"] = {
-            "type": "message",
-            "message_ts": action_ts,
-            "channel_id": channel_id,
-            "is_ephemeral": is_ephemeral,
-        }
-    payload["state"] = {"values": {}}
-    element: JsonObject = (
-        {"type": "button", "text": {"type": "plain_text", "text": action_id, "emoji": True}, "value": value}
-        if selected_option is None
-        else {"type": "static_select", "selected_option": selected_option}
-    )
-    payload["actions"] = [element | {"action_id": action_id, "block_id": block_id, "action_ts": action_ts}]
-    return payload
-
-
-def message_action_payload(
-    *,
-    callback_id: str,
-    message_text: str,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
-    author_id: str = "U0AUTHOR",
-    enterprise_id: str | None = None,
-    thread_ts: str | None = None,
-) -> JsonObject:
-    """What Slack sends when someone runs a message shortcut on a message (`thread_ts`: one in a thread)."""
-    payload = _interaction_envelope(
-        "message_action",
-        user_id=user_id,
-        team_id=team_id,
-        channel_id=channel_id,
-        response_url=response_url,
-        enterprise_id=enterprise_id,
-    )
-    message_ts = f"{time.time():.6f}"
-    payload |= {
-        "callback_id": callback_id,
-        "action_ts": message_ts,
-        "message_ts": message_ts,
-        "message": {"type": "message", "user": author_id, "ts": message_ts, "text": message_text},
-    }
-    if thread_ts is not None:
-        payload["message"]["thread_ts"] = thread_ts
-    return payload
-
-
-async def deliver(
-    app_url: str,
-    signing_secret: str,
-    body: bytes,
-    *,
-    timestamp: int | None = None,
-    client: httpx.AsyncClient | None = None,
-) -> Delivery:
-    """POST a form body to the app as Slack does: signed, and given up on after 3 seconds."""
-    when = int(time.time()) if timestamp is None else timestamp
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "User-Agent": SLACK_USER_AGENT,
-        **sign(signing_secret, when, body),
-    }
-    async with contextlib.AsyncExitStack() as stack:
-        http = client if client is not None else await stack.enter_async_context(httpx.AsyncClient())
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(ACK_SECONDS):
-                # The 3-second deadline above is the only one, as at Slack.
-                response = await http.post(app_url, content=body, headers=headers, timeout=None)
-        except TimeoutError:
-            return Delivery(status=0, body="", headers={}, seconds=time.perf_counter() - started, timed_out=True)
-        return Delivery(
-            status=response.status_code,
-            body=response.text,
-            headers=dict(response.headers),
-            seconds=time.perf_counter() - started,
-            timed_out=False,
-        )
-
-
-async def send_slash_command(
-    app_url: str,
-    signing_secret: str,
-    *,
-    text: str,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
-    command: str = "/conversation",
-    enterprise_id: str | None = None,
-    timestamp: int | None = None,
-    client: httpx.AsyncClient | None = None,
-) -> Delivery:
-    form = slash_command_form(
-        text=text,
-        user_id=user_id,
-        team_id=team_id,
-        channel_id=channel_id,
-        response_url=response_url,
-        command=command,
-        enterprise_id=enterprise_id,
-    )
-    return await deliver(app_url, signing_secret, urlencode(form).encode(), timestamp=timestamp, client=client)
-
-
-async def _send_interaction(
-    kind: str,
-    app_url: str,
-    signing_secret: str,
-    payload: JsonObject,
-    *,
-    timestamp: int | None = None,
-    client: httpx.AsyncClient | None = None,
-) -> Delivery:
-    """Send an interaction payload of this `kind` as the `payload` form field; refuse a payload of another."""
-    if payload.get("type") != kind:
-        raise ValueError(f"expected an interaction payload of type {kind}, got {payload.get('type')!r}")
-    body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode()
-    return await deliver(app_url, signing_secret, body, timestamp=timestamp, client=client)
-
-
-# `send_block_action(app_url, signing_secret, payload)` sends a click from `block_actions_payload`, and
-# `send_message_shortcut(...)` a shortcut run from `message_action_payload`; each refuses the other's.
-send_block_action = functools.partial(_send_interaction, "block_actions")
-send_message_shortcut = functools.partial(_send_interaction, "message_action")
+        raise Refusal(HTTPStatus.BAD_REQUEST, "invalid_payload", wrong)

@@ -29,18 +29,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.slack.limits import problems
-from bot.slack.standin import (
-    ACK_SECONDS,
-    API_APP_ID,
-    JsonObject,
-    SlackStandIn,
-    _api_error,
-    _api_params,
-    _bearer_token,
-    _Refusal,
-    slash_command_form,
-)
+from bot.slack.render.limits import problems
+from bot.standins.slack.signed_requests import slash_command_form
+from bot.standins.slack.web_api import SlackStandIn
+from bot.standins.slack.wire import ACK_SECONDS, API_APP_ID, JsonObject, Refusal, api_error, api_params, bearer_token
 
 APP_TOKEN = "xapp-1-A0STANDIN-1-standin"
 CONNECTIONS_OPEN = "apps.connections.open"
@@ -173,18 +165,18 @@ class SocketModeStandIn(SlackStandIn):
 
     async def _apps_connections_open(self, request: Request) -> Response:
         try:
-            params = await _api_params(request)
-        except _Refusal as refusal:
-            return _api_error(refusal.error)
+            params = await api_params(request)
+        except Refusal as refusal:
+            return api_error(refusal.error)
         params.pop("token", None)  # Slack takes this method's token only from the Authorization header
         self.api_calls.append((self._clock(), CONNECTIONS_OPEN, params))
-        token = _bearer_token(request)
+        token = bearer_token(request)
         if token is None:
-            return _api_error("not_authed")
+            return api_error("not_authed")
         if hmac.compare_digest(token.encode(), self._bot_token.encode()):
-            return _api_error("not_allowed_token_type")
+            return api_error("not_allowed_token_type")
         if not hmac.compare_digest(token.encode(), self._app_token.encode()):
-            return _api_error("invalid_auth")
+            return api_error("invalid_auth")
         if self._socket_base_url is None:
             raise RuntimeError("the Socket Mode server is not running")
         ticket = secrets.token_urlsafe(16)

@@ -1,0 +1,111 @@
+"""Ack first, then detach: Slack gets its answer the moment a listener acks, and the listener's work goes on
+in a task of its own, after the ack has been written.
+
+Slack gives up on a request after 3 seconds. Bolt (with `process_before_response`) answers Slack when a
+listener returns, so `acked_then_detached` returns as soon as the listener has acked. The HTTP layer marks,
+per request, when its answer has actually been written (`AckWatch`); `after_ack_sent()` waits for that
+before the first network call, so nothing a listener sends can overtake its own ack. Socket Mode acks over
+the socket and watches nothing: there `after_ack_sent()` returns at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Ack = Callable[..., Awaitable[None]]
+Listener = Callable[..., Awaitable[None]]
+
+# Set for each HTTP request from Slack while it is handled; the event is set once its answer is written.
+_ack_sent: ContextVar[asyncio.Event | None] = ContextVar("ack_sent", default=None)
+ACK_SENT_WAIT_SECONDS = 3.0  # a bound in case the answer is never written (the client went away)
+
+
+class AckWatch:
+    """One HTTP request's ack: listeners started while it is handled wait until its answer is written.
+
+    `with watch.handling(): response = await handler.handle(request)`, then have the server call
+    `await watch.written()` once the response is out (Starlette: the response's background task)."""
+
+    def __init__(self) -> None:
+        self._sent = asyncio.Event()
+
+    @contextlib.contextmanager
+    def handling(self) -> Iterator[None]:
+        token = _ack_sent.set(self._sent)  # tasks started inside copy this context
+        try:
+            yield
+        except BaseException:
+            self._sent.set()  # no answer will be written: nobody may wait for it
+            raise
+        finally:
+            _ack_sent.reset(token)
+
+    async def written(self) -> None:
+        # Async on purpose: Starlette runs a plain function in a worker thread, where Event.set is unsafe.
+        self._sent.set()
+
+
+async def after_ack_sent() -> None:
+    """Wait until the ack is on its way to Slack; call it before the first network call after `ack()`.
+
+    Without this wait a listener's first calls (users.info, Yunxin, a response_url post) could leave before
+    the ack, an answer could reach Slack before the "Looking up…" ack, and rendering a large answer could
+    hold the ack back.
+    """
+    event = _ack_sent.get()
+    if event is None or event.is_set():
+        return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(ACK_SENT_WAIT_SECONDS):
+            await event.wait()
+
+
+def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]]) -> Listener:
+    """Run `listener` in a task of its own and return as soon as it has called `ack()` (or ended).
+
+    Without this, Bolt runs listeners in the background and notices their ack by polling every 10 ms,
+    which every answer then waits for. An error before the ack reaches Bolt as it would have; later
+    ones are logged. `running` holds the tasks still working after their ack. Bolt reads the listener's
+    parameter names through `functools.wraps`.
+    """
+
+    @functools.wraps(listener)
+    async def run(*, ack: Any, **kwargs: Any) -> None:
+        acked = asyncio.Event()
+
+        async def ack_and_tell(*args: Any, **values: Any) -> None:
+            try:
+                await ack(*args, **values)
+            finally:
+                acked.set()
+
+        work = asyncio.ensure_future(listener(ack=ack_and_tell, **kwargs))
+        ack_seen = asyncio.ensure_future(acked.wait())
+        try:
+            await asyncio.wait({work, ack_seen}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ack_seen.cancel()
+        if work.done():
+            work.result()
+            return
+        running.add(work)
+        work.add_done_callback(_forget_and_log(running))
+
+    return run
+
+
+def _forget_and_log(running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    def done(task: asyncio.Task[None]) -> None:
+        running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a listener failed after its ack", exc_info=task.exception())
+
+    return done

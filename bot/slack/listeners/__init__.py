@@ -1,0 +1,56 @@
+"""Everything the app answers, in one table: each kind of thing Slack sends, the ID it comes with, and the
+listener that reads it and hands it to the pipeline.
+
+Every listener acks at once and goes on detached (`ack.acked_then_detached`). A listener takes `deps`
+first, then the Bolt arguments it needs by name (Bolt reads the names from the function).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, NamedTuple
+
+from slack_bolt.async_app import AsyncApp
+
+from ..ack import acked_then_detached
+from ..actions import (
+    DETAILS_ACTION,
+    DETAILS_PICKER_ACTION,
+    PICKER_BACK_ACTION,
+    PICKER_CHOICE_ACTION,
+    REFRESH_ACTION,
+    SHARE_ACTION,
+)
+from ..pipeline import COMMAND, Deps
+from . import buttons, command, details, shortcut
+from .shortcut import SHORTCUT_CALLBACK
+
+
+class Route(NamedTuple):
+    kind: Literal["command", "action", "shortcut"]
+    key: str  # the command, the action_id or the callback_id Slack sends back
+    listener: Callable[..., Awaitable[None]]
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("command", COMMAND, command.conversation_command),
+    Route("action", SHARE_ACTION, buttons.share_in_channel),
+    Route("action", REFRESH_ACTION, buttons.refresh),
+    Route("action", DETAILS_ACTION, details.details),
+    Route("action", DETAILS_PICKER_ACTION, details.details_list),
+    # Clicks inside the Details modal: no response_url, so everything they answer goes into the modal.
+    Route("action", PICKER_CHOICE_ACTION, details.choose_from_list),
+    Route("action", PICKER_BACK_ACTION, details.back_to_list),
+    Route("shortcut", SHORTCUT_CALLBACK, shortcut.look_up_in_message),
+)
+
+
+def register_listeners(app: AsyncApp, deps: Deps) -> None:
+    running: set[asyncio.Task[None]] = set()  # listeners still working after their ack
+    for route in ROUTES:
+        register: Callable[[str], Callable[..., Any]] = getattr(app, route.kind)
+        # A partial keeps the listener's own parameter names, less `deps`, for Bolt to read.
+        bound = functools.partial(route.listener, deps)
+        register(route.key)(acked_then_detached(bound, running))

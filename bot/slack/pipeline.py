@@ -1,0 +1,288 @@
+"""One lookup asked from Slack, from after the ack to the last reply: access -> lookup -> render -> deliver
+-> record. Every listener hands its lookup here with a `Destination` saying where the answer goes.
+
+It owns the one table from typed errors to what the person reads (`reply_for`), and the outcome names that
+metrics and the audit log count (`Outcome`). Nothing here reads a Slack payload: listeners do that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.yunxin.models import LookupResult
+from bot.yunxin.service import Lookups, UnknownEnvironment
+
+from .access import AccessCheckFailed, AccessPolicy, Caller
+from .ack import after_ack_sent
+from .actions import LookupRequest, StaleRequest
+from .render.kit import Message
+from .render.notices import render_help, render_notice, render_refusal, render_unexpected
+from .replies import Destination
+
+log = logging.getLogger(__name__)
+audit_log = logging.getLogger("bot.audit")
+
+COMMAND = "/conversation"
+# The help's example in sandbox mode: two of the sandbox's sample conversations (a test holds them to it).
+SANDBOX_EXAMPLE_IDS = ("sandbox_alice|1|sandbox_bob", "sandbox_alice|2|8800000001")
+EXAMPLE_IDS = ("alice|1|bob", "alice|2|12345")
+
+
+class Event(StrEnum):
+    """What a person did: the `kind` of the metrics and the `event` of the audit line."""
+
+    COMMAND = "command"
+    SHARE = "share"
+    REFRESH = "refresh"
+    SHORTCUT = "shortcut"
+    DETAILS = "details"
+    DETAILS_LIST = "details_list"
+
+
+class Outcome(StrEnum):
+    """How one request ended, as metrics and the audit log count it."""
+
+    OK = "ok"
+    PARTIAL = "partial"  # some IDs failed, were malformed or were left unanswered
+    UPSTREAM_ERROR = "upstream_error"  # every Yunxin call failed
+    HELP = "help"
+    INVALID = "invalid"  # an unknown environment, a stale button
+    TOO_MANY_IDS = "too_many_ids"
+    NO_IDS = "no_ids"
+    REFUSED = "refused"
+    ACCESS_CHECK_FAILED = "access_check_failed"
+    REPLY_FAILED = "reply_failed"  # looked up, but Slack did not take the answer
+    ERROR = "error"  # a bug: the person got an apology with a reference
+
+
+class InFlight:
+    """Counts lookups under way so shutdown can let them finish (bounded)."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @contextlib.asynccontextmanager
+    async def track(self) -> AsyncIterator[None]:
+        self._count += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    async def drain(self, seconds: float) -> bool:
+        """Wait for running lookups; False when some were still running at the timeout."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
+@dataclass
+class Deps:
+    """What the listeners and the pipeline need, built once per app."""
+
+    settings: Settings
+    lookups: Lookups
+    access: AccessPolicy
+    metrics: Metrics = field(default_factory=Metrics)
+    inflight: InFlight = field(default_factory=InFlight)
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One request from a person: what they did, who they are, and when it arrived."""
+
+    event: Event
+    caller: Caller
+    started: float = field(default_factory=time.perf_counter)
+
+
+# ---- typed errors, and the one table that turns each into a reply ------------------------------
+
+
+class TooManyIds(Exception):
+    def __init__(self, count: int, limit: int, *, quoted: bool = False) -> None:
+        super().__init__(f"{count} IDs, at most {limit}")
+        self.count = count
+        self.limit = limit
+        self.quoted = quoted  # found in a message rather than typed
+
+
+class NoIdsFound(Exception):
+    """The message a shortcut ran on quotes no conversation ID."""
+
+
+class Refused(Exception):
+    """The access check said no; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    outcome: Outcome
+    message: Message
+
+
+def _too_many(deps: Deps, error: TooManyIds) -> Reply:
+    if error.quoted:
+        text = f"That message quotes {error.count} IDs; one lookup takes at most {error.limit}."
+    else:
+        text = (
+            f"That is {error.count} IDs; one command looks up at most {error.limit}. Split them into several commands."
+        )
+    return Reply(Outcome.TOO_MANY_IDS, render_notice(text))
+
+
+def _access_check_failed(deps: Deps, error: AccessCheckFailed) -> Reply:
+    return Reply(Outcome.ACCESS_CHECK_FAILED, render_notice(f"Couldn't check your access: {error}"))
+
+
+def _unexpected(deps: Deps, error: Exception) -> Reply:
+    reference = uuid.uuid4().hex[:12]
+    log.error("unexpected error; reference %s", reference, exc_info=error)  # the reference the person quotes
+    return Reply(Outcome.ERROR, render_unexpected(reference))
+
+
+_REPLIES: dict[type[Exception], Callable[[Deps, Any], Reply]] = {
+    StaleRequest: lambda deps, error: Reply(Outcome.INVALID, render_notice(str(error))),
+    TooManyIds: _too_many,
+    NoIdsFound: lambda deps, error: Reply(
+        Outcome.NO_IDS, render_notice("No Yunxin conversation IDs (owner|type|target) found in that message.")
+    ),
+    Refused: lambda deps, error: Reply(Outcome.REFUSED, render_refusal(str(error), deps.settings.access_contact)),
+    AccessCheckFailed: _access_check_failed,
+    UnknownEnvironment: lambda deps, error: Reply(Outcome.INVALID, help_message(deps, f"{error}.")),
+    Exception: _unexpected,
+}
+
+
+def reply_for(deps: Deps, error: Exception) -> Reply:
+    """What the person reads for `error`, and the outcome it counts as: the nearest entry of `_REPLIES`
+    along the error's class hierarchy (anything unforeseen is an apology with a logged reference)."""
+    kind = next(kind for kind in type(error).__mro__ if kind in _REPLIES)
+    return _REPLIES[kind](deps, error)
+
+
+def help_message(deps: Deps, note: str | None = None) -> Message:
+    sandbox = deps.lookups.config().sandbox
+    return render_help(
+        command=COMMAND,
+        example_ids=SANDBOX_EXAMPLE_IDS if sandbox else EXAMPLE_IDS,
+        sandbox=sandbox,
+        note=note or None,
+        environments=deps.lookups.names,
+        default_environment=deps.lookups.default,
+    )
+
+
+# ---- the lookup -----------------------------------------------------------------------------------
+
+
+async def run_lookup(deps: Deps, ask: Ask, request: LookupRequest, to: Destination) -> None:
+    """Everything after the ack: access, Yunxin, the answer, metrics, audit. Never raises."""
+    async with deps.inflight.track():
+        await after_ack_sent()
+        outcome = Outcome.ERROR
+        result: LookupResult | None = None
+        try:
+            outcome, result = await _checked_lookup(deps, ask, request, to)
+        except Exception as error:
+            outcome = await _reply_with_error(deps, error, to)
+        finally:
+            record(
+                deps,
+                ask,
+                outcome,
+                request.ids,
+                environment=result.environment if result is not None else request.environment,
+                counts=result.counts() if result is not None else {},
+                trace_ids=result.trace_ids if result is not None else [],
+            )
+
+
+async def stop(deps: Deps, ask: Ask, error: Exception, to: Destination, ids: Sequence[str] = ()) -> None:
+    """A request that ends before any lookup (a stale button, no IDs found): its reply, then its record."""
+    outcome = await _reply_with_error(deps, error, to)
+    record(deps, ask, outcome, ids)
+
+
+async def _reply_with_error(deps: Deps, error: Exception, to: Destination) -> Outcome:
+    reply = reply_for(deps, error)
+    if isinstance(error, AccessCheckFailed):
+        log.warning("access check failed: %s", error)
+    with contextlib.suppress(Exception):  # the reply is best effort; the record is not
+        await to.notify(reply.message)
+    return reply.outcome
+
+
+async def _checked_lookup(
+    deps: Deps, ask: Ask, request: LookupRequest, to: Destination
+) -> tuple[Outcome, LookupResult | None]:
+    decision = await deps.access.check(ask.caller, request.environment)
+    if not decision.allowed:
+        raise Refused(decision.reason)
+    result = await deps.lookups.lookup(request.parsed, request.environment)
+    for failure in result.chunk_failures:
+        log.warning(
+            "Yunxin call failed for %d IDs: %s [%s] trace ID %s",
+            len(failure.ids),
+            failure.error,
+            failure.error.kind,
+            failure.error.trace_id,
+        )
+    delivered = await to.answer(result)
+    return (_outcome(result) if delivered else Outcome.REPLY_FAILED), result
+
+
+def _outcome(result: LookupResult) -> Outcome:
+    if result.all_failed:
+        return Outcome.UPSTREAM_ERROR
+    counts = result.counts()
+    # An ID Yunxin left out of its answer is unanswered, not found: the lookup is partial.
+    if counts["failed"] or counts["malformed"] or counts["unanswered"]:
+        return Outcome.PARTIAL
+    return Outcome.OK
+
+
+# ---- record: metrics and the audit line -----------------------------------------------------------
+
+
+def record(deps: Deps, ask: Ask, outcome: Outcome, ids: Sequence[str], **extra: Any) -> None:
+    """Count it in the metrics and write its audit line: every command, share, shortcut and click."""
+    seconds = time.perf_counter() - ask.started
+    deps.metrics.commands.inc(kind=ask.event.value, outcome=outcome.value)
+    deps.metrics.command_seconds.observe(seconds, kind=ask.event.value)
+    caller = ask.caller
+    line: dict[str, Any] = {
+        "event": ask.event.value,
+        "user": caller.user_id,
+        "team": caller.team_id,
+        "enterprise": caller.enterprise_id,
+        "channel": caller.channel_id,
+        "ids": list(ids),
+        "outcome": outcome.value,
+        "latency_ms": round(seconds * 1000, 1),
+        **extra,
+    }
+    audit_log.info(json.dumps(line, ensure_ascii=False, default=str))

@@ -1,0 +1,90 @@
+"""Block Kit primitives every message is built from: escaping and shortening outside text, and plain
+dicts for text objects, blocks and buttons.
+
+Nothing here does I/O or knows Bolt. Every text that comes from Yunxin or from a user goes through
+`safe_text` or `code` (shortened, then escaped: `& < >`), so a stored `<!channel>` can never notify
+anyone; the only `<...>` tokens the bot writes are its own date tokens and mentions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+Block = dict[str, Any]
+Message = dict[str, Any]
+SANDBOX_LABEL = ":warning: SANDBOX DATA — not production"
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape exactly what mrkdwn needs: `&`, `<` and `>`."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, the last one an ellipsis when it was cut."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def safe_text(text: str, limit: int) -> str:
+    """Outside text on one line, shortened, then escaped (so no entity is ever cut in half)."""
+    return escape_mrkdwn(shorten(" ".join(text.split()), limit))
+
+
+def code(text: str, limit: int) -> str:
+    return f"`{escape_mrkdwn(shorten(text, limit))}`"
+
+
+def date_token(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    fallback = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def mention(user_id: str) -> str:
+    """Our own mention of a Slack user; anything that is not a user ID is shown as text."""
+    return f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else escape_mrkdwn(user_id)
+
+
+def mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text)}
+
+
+def context(texts: Iterable[str]) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text) for text in texts]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: str, *, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def message(fallback: str, blocks: list[Block]) -> Message:
+    return {"text": fallback, "blocks": blocks}
+
+
+def sandbox_context(sandbox: bool) -> list[Block]:
+    return [context([SANDBOX_LABEL])] if sandbox else []

@@ -1,0 +1,269 @@
+"""Slack's side of requests to the app: the exact form bodies Slack sends for a slash command or an
+interaction, signed as Slack signs them, and the 3-second ack Slack holds the app to."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import httpx
+
+from .wire import (
+    ACK_SECONDS,
+    API_APP_ID,
+    SLACK_USER_AGENT,
+    TEAM_DOMAIN,
+    VERIFICATION_TOKEN,
+    JsonObject,
+    trigger_id_value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How the app answered one request from Slack. `timed_out`: no answer within 3 s, so the user
+    saw `operation_timeout` (status 0, empty body)."""
+
+    status: int
+    body: str
+    headers: dict[str, str]
+    seconds: float
+    timed_out: bool
+
+
+def sign(signing_secret: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The two headers Slack signs a request with: HMAC-SHA256 over `v0:{timestamp}:{body}`."""
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    digest = hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
+
+
+def slash_command_form(
+    *,
+    text: str,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    command: str = "/conversation",
+    enterprise_id: str | None = None,
+    channel_name: str = "general",
+    user_name: str | None = None,
+) -> dict[str, str]:
+    """The fields Slack POSTs for a slash command, in Slack's order."""
+    form = {"token": VERIFICATION_TOKEN, "team_id": team_id, "team_domain": TEAM_DOMAIN}
+    if enterprise_id is not None:
+        form |= {"enterprise_id": enterprise_id, "enterprise_name": "Stand-in Org"}
+    return form | {
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user_id,
+        "user_name": user_name or user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": API_APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id_value(),
+    }
+
+
+def _interaction_envelope(
+    kind: str,
+    *,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    enterprise_id: str | None,
+    trigger_id: str | None = None,
+) -> JsonObject:
+    enterprise = None if enterprise_id is None else {"id": enterprise_id, "name": "Stand-in Org"}
+    return {
+        "type": kind,
+        "token": VERIFICATION_TOKEN,
+        "api_app_id": API_APP_ID,
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "enterprise": enterprise,
+        "is_enterprise_install": False,
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+        "channel": {"id": channel_id, "name": "general"},
+        "response_url": response_url,
+        "trigger_id": trigger_id or trigger_id_value(),
+    }
+
+
+def block_actions_payload(
+    *,
+    action_id: str,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    value: str | None = None,
+    selected_option: JsonObject | None = None,
+    block_id: str = "actions",
+    enterprise_id: str | None = None,
+    is_ephemeral: bool = True,
+    trigger_id: str | None = None,
+    view: JsonObject | None = None,
+) -> JsonObject:
+    """What Slack sends when someone clicks a button (its `value`) or chooses an option of a menu
+    (`selected_option`); an ephemeral message's payload has no `message`. Pass
+    `trigger_id=slack.new_trigger_id()` when the click should be able to open a modal.
+
+    With `view` (a modal as the stand-in holds it, its `id` included) the click is in that modal: Slack
+    then sends the view (with its private_metadata) and neither a channel nor a response_url, so
+    `channel_id` and `response_url` are left out."""
+    if (value is None) == (selected_option is None):
+        raise ValueError("a click is on a button (value) or on a menu (selected_option): give one of the two")
+    payload = _interaction_envelope(
+        "block_actions",
+        user_id=user_id,
+        team_id=team_id,
+        channel_id=channel_id,
+        response_url=response_url,
+        enterprise_id=enterprise_id,
+        trigger_id=trigger_id,
+    )
+    action_ts = f"{time.time():.6f}"
+    if view is not None:
+        del payload["channel"], payload["response_url"]
+        payload["container"] = {"type": "view", "view_id": view["id"]}
+        payload["view"] = view | {"state": {"values": {}}}
+    else:
+        payload["container"] = {
+            "type": "message",
+            "message_ts": action_ts,
+            "channel_id": channel_id,
+            "is_ephemeral": is_ephemeral,
+        }
+    payload["state"] = {"values": {}}
+    element: JsonObject = (
+        {"type": "button", "text": {"type": "plain_text", "text": action_id, "emoji": True}, "value": value}
+        if selected_option is None
+        else {"type": "static_select", "selected_option": selected_option}
+    )
+    payload["actions"] = [element | {"action_id": action_id, "block_id": block_id, "action_ts": action_ts}]
+    return payload
+
+
+def message_action_payload(
+    *,
+    callback_id: str,
+    message_text: str,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    author_id: str = "U0AUTHOR",
+    enterprise_id: str | None = None,
+    thread_ts: str | None = None,
+) -> JsonObject:
+    """What Slack sends when someone runs a message shortcut on a message (`thread_ts`: one in a thread)."""
+    payload = _interaction_envelope(
+        "message_action",
+        user_id=user_id,
+        team_id=team_id,
+        channel_id=channel_id,
+        response_url=response_url,
+        enterprise_id=enterprise_id,
+    )
+    message_ts = f"{time.time():.6f}"
+    payload |= {
+        "callback_id": callback_id,
+        "action_ts": message_ts,
+        "message_ts": message_ts,
+        "message": {"type": "message", "user": author_id, "ts": message_ts, "text": message_text},
+    }
+    if thread_ts is not None:
+        payload["message"]["thread_ts"] = thread_ts
+    return payload
+
+
+async def deliver(
+    app_url: str,
+    signing_secret: str,
+    body: bytes,
+    *,
+    timestamp: int | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> Delivery:
+    """POST a form body to the app as Slack does: signed, and given up on after 3 seconds."""
+    when = int(time.time()) if timestamp is None else timestamp
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "User-Agent": SLACK_USER_AGENT,
+        **sign(signing_secret, when, body),
+    }
+    async with contextlib.AsyncExitStack() as stack:
+        http = client if client is not None else await stack.enter_async_context(httpx.AsyncClient())
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(ACK_SECONDS):
+                # The 3-second deadline above is the only one, as at Slack.
+                response = await http.post(app_url, content=body, headers=headers, timeout=None)
+        except TimeoutError:
+            return Delivery(status=0, body="", headers={}, seconds=time.perf_counter() - started, timed_out=True)
+        return Delivery(
+            status=response.status_code,
+            body=response.text,
+            headers=dict(response.headers),
+            seconds=time.perf_counter() - started,
+            timed_out=False,
+        )
+
+
+async def send_slash_command(
+    app_url: str,
+    signing_secret: str,
+    *,
+    text: str,
+    user_id: str,
+    team_id: str,
+    channel_id: str,
+    response_url: str,
+    command: str = "/conversation",
+    enterprise_id: str | None = None,
+    timestamp: int | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> Delivery:
+    form = slash_command_form(
+        text=text,
+        user_id=user_id,
+        team_id=team_id,
+        channel_id=channel_id,
+        response_url=response_url,
+        command=command,
+        enterprise_id=enterprise_id,
+    )
+    return await deliver(app_url, signing_secret, urlencode(form).encode(), timestamp=timestamp, client=client)
+
+
+async def _send_interaction(
+    kind: str,
+    app_url: str,
+    signing_secret: str,
+    payload: JsonObject,
+    *,
+    timestamp: int | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> Delivery:
+    """Send an interaction payload of this `kind` as the `payload` form field; refuse a payload of another."""
+    if payload.get("type") != kind:
+        raise ValueError(f"expected an interaction payload of type {kind}, got {payload.get('type')!r}")
+    body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))}).encode()
+    return await deliver(app_url, signing_secret, body, timestamp=timestamp, client=client)
+
+
+# `send_block_action(app_url, signing_secret, payload)` sends a click from `block_actions_payload`, and
+# `send_message_shortcut(...)` a shortcut run from `message_action_payload`; each refuses the other's.
+send_block_action = functools.partial(_send_interaction, "block_actions")
+send_message_shortcut = functools.partial(_send_interaction, "message_action")
