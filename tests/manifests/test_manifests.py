@@ -10,6 +10,8 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
+from bot.slack.listeners.shortcut import SHORTCUT_CALLBACK
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = Path(__file__).with_name("slack-manifest.schema.1.0.0.json")
 MANIFESTS = {"socket": ROOT / "manifests" / "socket-mode.json", "http": ROOT / "manifests" / "http-mode.json"}
@@ -84,7 +86,7 @@ def test_manifest_declares_the_command_shortcut_and_scopes(manifest: dict[str, A
     assert command["should_escape"] is False
     assert "owner|type|target" in command["usage_hint"]
     [shortcut] = features["shortcuts"]
-    assert (shortcut["type"], shortcut["callback_id"]) == ("message", "lookup_conversations_shortcut")
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", SHORTCUT_CALLBACK)
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
         ["commands", "chat:write", "users:read", "usergroups:read"]
     )

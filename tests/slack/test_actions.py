@@ -1,23 +1,49 @@
-"""The lookup a button carries: encoded compactly, decoded strictly."""
+"""Every ID Slack sends back (the command, action IDs, callbacks), pinned; and the lookup a button carries:
+encoded compactly, decoded strictly."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.actions import DETAILS_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
+from bot.slack.actions import LookupRequest
+from bot.slack.listeners import ROUTES
+from bot.slack.render.modals import DETAILS_CALLBACK
+
+MANIFESTS = Path(__file__).parents[2] / "manifests"
+
+# Slack sends these back with every command, click and shortcut, on messages and modals posted long ago:
+# renaming one breaks the buttons already in people's channels. Change this list only with a migration.
+ANSWERED = {
+    ("command", "/conversation"),
+    ("action", "share_in_channel"),
+    ("action", "refresh_lookup"),
+    ("action", "conversation_details"),
+    ("action", "conversation_details_picker"),
+    ("action", "conversation_details_choice"),
+    ("action", "conversation_details_back"),
+    ("shortcut", "lookup_conversations_shortcut"),
+}
 
 
-def test_action_ids_are_stable() -> None:
-    # Slack sends these back on every click: renaming one breaks the buttons of older messages.
-    assert (SHARE_ACTION, REFRESH_ACTION, DETAILS_ACTION) == (
-        "share_in_channel",
-        "refresh_lookup",
-        "conversation_details",
-    )
+def test_every_id_slack_sends_back_is_pinned() -> None:
+    answered = [(route.kind, route.key) for route in ROUTES]
+    assert len(answered) == len(set(answered)), "a route is registered twice"
+    assert set(answered) == ANSWERED
+    assert DETAILS_CALLBACK == "conversation_details_view"
+
+
+@pytest.mark.parametrize("manifest", sorted(MANIFESTS.glob("*.json")), ids=lambda path: path.name)
+def test_the_manifests_declare_what_the_app_answers(manifest: Path) -> None:
+    features = json.loads(manifest.read_text())["features"]
+    commands = {("command", command["command"]) for command in features["slash_commands"]}
+    shortcuts = {("shortcut", shortcut["callback_id"]) for shortcut in features["shortcuts"]}
+    registered = {(route.kind, route.key) for route in ROUTES if route.kind in ("command", "shortcut")}
+    assert commands | shortcuts == registered
 
 
 def test_encode_is_compact_json_and_decodes_back() -> None:
