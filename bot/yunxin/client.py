@@ -3,8 +3,12 @@
 One lookup: check the IDs locally, split the valid ones into calls of at most 100, run the calls
 concurrently under a process-wide bound and call budget, and gather every answer. A call that
 fails is reported for its IDs only; the others' results are kept. Each call retries once on a
-connection error or HTTP 502/503, once after a short pause on 416, and fails over to the backup
-host when the primary cannot be reached. The whole lookup ends by a deadline.
+connection error or HTTP 502/503, and fails over to the backup host when the primary cannot be
+reached. The whole lookup ends by a deadline.
+
+Answers are read as Yunxin's SDKs read them: only an HTTP 200 body is parsed; any other status is
+an error of its own. A JSON `code` is never retried, 416 included: Yunxin blocks an app that keeps
+calling, and a retry only lengthens the block.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +30,6 @@ from .auth import YunxinAuth
 from .budget import CallBudget
 from .errors import (
     MalformedResponse,
-    RateLimited,
     RequestRejected,
     Timeout,
     Unavailable,
@@ -81,15 +84,11 @@ class CallAnswer:
 
 def read_answer(response: httpx.Response, trace_id: str) -> CallAnswer:
     """Read one HTTP response as Yunxin's envelope, or raise the matching YunxinError."""
-    status = response.status_code
-    if status >= 500:
-        raise Unavailable(f"HTTP {status} from {response.request.url.host}", trace_id=trace_id)
+    check_status(response.status_code, response.request.url.host, trace_id)
     try:
         body: Any = response.json()
     except ValueError:
         start = response.text[:40].strip().replace("\n", " ")
-        if status != 200:
-            raise RequestRejected(f"HTTP {status} with a non-JSON body", trace_id=trace_id) from None
         raise MalformedResponse(
             f"HTTP 200 with a body that is not JSON (it starts {start!r})", trace_id=trace_id
         ) from None
@@ -100,12 +99,23 @@ def read_answer(response: httpx.Response, trace_id: str) -> CallAnswer:
         raise MalformedResponse(f"the code field is {code!r}, not a number", trace_id=trace_id)
     code = int(code)
     if code != 200:
-        raise classify_code(code, str(body.get("msg") or ""), trace_id=trace_id)
+        # Older APIs put the message in `desc`; the SDKs read either.
+        raise classify_code(code, str(body.get("msg") or body.get("desc") or ""), trace_id=trace_id)
     data = body.get("data")
     data = data if isinstance(data, dict) else {}
     found = [Conversation.model_validate(item) for item in _items(data.get("success_list"))]
     failed = [FailedConversation.model_validate(item) for item in _items(data.get("failed_list"))]
     return CallAnswer(found, failed, trace_id)
+
+
+def check_status(status: int, host: str, trace_id: str) -> None:
+    """Any HTTP status but 200 is an error, whatever the body says: Yunxin answers its own errors with
+    HTTP 200 and a JSON code, and the SDKs never parse another status's body (a proxy's or a gateway's)."""
+    if status == 200:
+        return
+    if status >= 500:
+        raise Unavailable(f"HTTP {status} from {host}", trace_id=trace_id)
+    raise RequestRejected(f"HTTP {status} from {host}", trace_id=trace_id)
 
 
 def _items(value: Any) -> list[dict[str, Any]]:
@@ -135,8 +145,6 @@ class YunxinClient:
         deadline_seconds: float = 15.0,
         concurrency: int = 4,
         budget: CallBudget | None = None,
-        rate_limit_backoff_seconds: float = 1.0,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.perf_counter,
         on_call: Callable[[str, float], None] | None = None,
     ) -> None:
@@ -146,8 +154,6 @@ class YunxinClient:
         self._deadline_seconds = deadline_seconds
         self._calls = asyncio.Semaphore(concurrency)
         self._budget = budget
-        self._rate_limit_backoff = rate_limit_backoff_seconds
-        self._sleep = sleep
         self._clock = clock  # times each call for `on_call`
         self._on_call = on_call  # (result label, seconds) for each HTTP attempt: metrics
         self._inflight: dict[tuple[str, ...], _SharedCall] = {}
@@ -242,23 +248,13 @@ class YunxinClient:
 
     async def _call(self, ids: Sequence[str], traces: list[str]) -> CallAnswer:
         last_error: _HostUnreachable | None = None
-        rate_limit_retried = False
         hosts = self.config.base_urls
         for index, base_url in enumerate(hosts):
-            attempts = 2  # the first try and one retry on this host
-            while attempts:
-                attempts -= 1
+            for _attempt in range(2):  # the first try and one retry on this host
                 trace_id = new_trace_id()
                 traces.append(trace_id)
                 try:
                     answer = await self._send(base_url, ids, trace_id)
-                except RateLimited:
-                    if rate_limit_retried:
-                        raise
-                    rate_limit_retried = True
-                    attempts += 1
-                    await self._sleep(self._rate_limit_backoff)
-                    continue
                 except _HostUnreachable as error:
                     last_error = error
                     continue

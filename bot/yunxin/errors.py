@@ -5,8 +5,9 @@ terminal: it never contains the AppSecret, a CheckSum or a raw response body.
 
     YunxinError
     ├── CredentialsRejected   414 about checksum / appkey / CurTime
-    ├── RequestRejected       any other non-200 code (403, 404, 414 parameter error, 419, ...)
-    ├── RateLimited           416 frequency control
+    ├── RequestRejected       any other non-200 code (403, 404, 414 parameter error, 419, ...), or an HTTP
+    │                         status other than 200 below 500 (its body is never read)
+    ├── RateLimited           416 frequency control (never retried: a retry lengthens Yunxin's block)
     ├── Unavailable           HTTP 5xx, codes 500/503/514, connection refused or reset
     ├── Timeout               no answer within the timeout or the lookup's deadline
     └── MalformedResponse     HTML, non-JSON, or JSON without the expected envelope

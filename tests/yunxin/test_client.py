@@ -220,33 +220,17 @@ def app_config(**changes: Any) -> YunxinAppConfig:
     return yunxin_app(**values)
 
 
-class Sleeps:
-    """A no-op sleep that remembers what it was asked to wait."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
 @pytest.fixture
 def fake() -> FakeYunxin:
     return FakeYunxin()
 
 
 @pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-async def make_client(fake: FakeYunxin, sleeps: Sleeps) -> AsyncIterator[Callable[..., YunxinClient]]:
+async def make_client(fake: FakeYunxin) -> AsyncIterator[Callable[..., YunxinClient]]:
     """Build clients on the fake; close them after the test and check the fake saw no violation."""
     made: list[YunxinClient] = []
 
     def make(config: YunxinAppConfig | None = None, **options: Any) -> YunxinClient:
-        options.setdefault("sleep", sleeps)
         client = YunxinClient(config or app_config(), transport=fake.transport(), **options)
         made.append(client)
         return client
@@ -398,13 +382,25 @@ SCENARIOS: dict[str, Scenario] = {
     "414 CurTime expired": Scenario([reply_code(414, "CurTime is expired")], CredentialsRejected, 1, "CurTime"),
     "414 other": Scenario([reply_code(414, "parameter error")], RequestRejected, 1, "parameter error"),
     "403": Scenario([reply_code(403, "forbidden")], RequestRejected, 1, "code 403"),
-    "416 twice": Scenario([reply_code(416, "freq")] * 2, RateLimited, 2, "code 416"),
+    "416": Scenario([reply_code(416, "freq")], RateLimited, 1, "code 416"),
+    "414 in desc": Scenario([reply_json({"code": 414, "desc": "checksum"})], CredentialsRejected, 1, "checksum"),
     "503 code": Scenario([reply_code(503, "busy")], Unavailable, 1, "code 503"),
     "514 code": Scenario([reply_code(514, "unavailable")], Unavailable, 1, "code 514"),
     "500 code": Scenario([reply_code(500, "server error")], Unavailable, 1, "code 500"),
     "HTTP 500 HTML": Scenario([reply_text("<html>oops</html>", 500)], Unavailable, 1, "HTTP 500"),
     "HTTP 200 HTML": Scenario([reply_text("<html><body>login</body></html>", 200)], MalformedResponse, 1, "not JSON"),
     "HTTP 404 HTML": Scenario([reply_text("<html>no such path</html>", 404)], RequestRejected, 1, "HTTP 404"),
+    # A status other than 200 is an error whatever its body says, as the SDKs read it: the body is not read.
+    "HTTP 400 with a success body": Scenario(
+        [reply_json({"code": 200, "data": {"success_list": [{"conversation_id": "a|1|b"}]}}, 400)],
+        RequestRejected,
+        1,
+        f"HTTP 400 from {PRIMARY}",
+    ),
+    "HTTP 429 with a JSON code": Scenario([reply_json({"code": 416}, 429)], RequestRejected, 1, "HTTP 429"),
+    "HTTP 201": Scenario([reply_json({"code": 200, "data": {}}, 201)], RequestRejected, 1, "HTTP 201"),
+    "HTTP 500 with a success body": Scenario([reply_json({"code": 200, "data": {}}, 500)], Unavailable, 1, "HTTP 500"),
+    "HTTP 504 JSON": Scenario([reply_json({"code": 504, "msg": "gateway timeout"}, 504)], Unavailable, 1, "HTTP 504"),
     "JSON without envelope": Scenario([reply_json({"hello": "world"})], MalformedResponse, 1, "envelope"),
     "JSON list": Scenario([reply_json([1, 2])], MalformedResponse, 1, "envelope"),
     "code not a number": Scenario([reply_json({"code": "ok", "msg": ""})], MalformedResponse, 1, "not a number"),
@@ -458,23 +454,27 @@ def assert_secret_absent(fake: FakeYunxin, texts: list[str], caplog: pytest.LogC
             assert secret not in text
 
 
-async def test_rate_limited_is_retried_exactly_once_after_a_pause(
-    client: YunxinClient, fake: FakeYunxin, sleeps: Sleeps
-) -> None:
-    fake.script.extend([reply_code(416, "freq")] * 3)
+async def test_rate_limited_is_reported_at_once_and_never_retried(client: YunxinClient, fake: FakeYunxin) -> None:
+    # Yunxin blocks an app that keeps calling past 416; the SDKs never retry a JSON code, nor does the bot.
+    fake.script.append(reply_code(416, "freq"))  # the next call would succeed: it must not be made
     result = await client.get_conversations(parse_ids(["a|1|b"]))
     assert [type(e) for e in result.errors] == [RateLimited]
-    assert len(fake.calls) == 2
-    assert sleeps.waits == [1.0]
+    assert [call.host for call in fake.calls] == [PRIMARY]
+    assert result.errors[0].trace_id == fake.calls[0].trace_id
 
 
-async def test_rate_limited_then_success(client: YunxinClient, fake: FakeYunxin, sleeps: Sleeps) -> None:
-    fake.script.append(reply_code(416, "freq"))
+@pytest.mark.parametrize("code", [403, 414, 416, 500, 503, 514])
+async def test_no_json_code_is_retried_or_failed_over(client: YunxinClient, fake: FakeYunxin, code: int) -> None:
+    fake.script.append(reply_code(code, "no"))
     result = await client.get_conversations(parse_ids(["a|1|b"]))
-    assert found_ids(result) == ["a|1|b"]
-    assert result.errors == []
-    assert len(fake.calls) == 2
-    assert len(sleeps.waits) == 1
+    assert len(result.errors) == 1
+    assert len(fake.calls) == 1
+
+
+async def test_msg_is_read_before_desc(client: YunxinClient, fake: FakeYunxin) -> None:
+    fake.script.append(reply_json({"code": 403, "msg": "forbidden", "desc": "older text"}))
+    (error,) = (await client.get_conversations(parse_ids(["a|1|b"]))).errors
+    assert error.detail == "code 403: forbidden"
 
 
 @pytest.mark.parametrize("status", [502, 503])
