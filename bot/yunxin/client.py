@@ -14,6 +14,7 @@ calling, and a retry only lengthens the block.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -45,6 +46,17 @@ log = logging.getLogger(__name__)
 MAX_IDS_PER_CALL = 100
 TRACE_HEADER = "X-custom-traceid"
 PATH = "/im/{version}/conversations/actions/conversation_ids"
+
+# The largest answer read, after gzip. The sandbox's largest record is 5.5 KB; with a 5,000-character
+# last message, a 5,000-character attachment and 1 KiB extensions it is 24 KB (39 KB with every
+# character \u-escaped), so 100 of them make at most ~3.8 MiB. A larger answer is not Yunxin's: it is
+# read no further (the body is read in chunks and dropped at the cap), so memory stays bounded.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+# JSON nested deeper than this is refused: a real answer nests about 8 levels, and deeper data would
+# only break later readers (Python's own json gives up near 1,000 levels with a RecursionError).
+MAX_JSON_DEPTH = 64
+# Answers larger than this are parsed in a worker thread, so a big one does not hold up the event loop.
+THREAD_PARSE_BYTES = 64 * 1024
 
 
 class _HostUnreachable(Unavailable):
@@ -83,15 +95,26 @@ class CallAnswer:
 
 
 def read_answer(response: httpx.Response, trace_id: str) -> CallAnswer:
-    """Read one HTTP response as Yunxin's envelope, or raise the matching YunxinError."""
+    """Read one HTTP response, already read, as Yunxin's envelope, or raise the matching YunxinError."""
     check_status(response.status_code, response.request.url.host, trace_id)
+    if len(response.content) > MAX_ANSWER_BYTES:
+        raise _too_large(trace_id)
+    return parse_answer(response.content, trace_id)
+
+
+def parse_answer(content: bytes | bytearray, trace_id: str) -> CallAnswer:
+    """Read the body of an HTTP 200 as Yunxin's envelope, or raise the matching YunxinError."""
     try:
-        body: Any = response.json()
-    except ValueError:
-        start = response.text[:40].strip().replace("\n", " ")
+        body: Any = json.loads(content, object_hook=_let_the_loop_run)
+    except RecursionError:
+        raise MalformedResponse("JSON nested too deeply to read", trace_id=trace_id) from None
+    except ValueError:  # not JSON, or not text at all (UnicodeDecodeError is a ValueError)
+        start = bytes(content[:40]).decode("utf-8", "replace").strip().replace("\n", " ")
         raise MalformedResponse(
             f"HTTP 200 with a body that is not JSON (it starts {start!r})", trace_id=trace_id
         ) from None
+    if _nested_deeper_than(body, MAX_JSON_DEPTH):
+        raise MalformedResponse(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", trace_id=trace_id)
     if not isinstance(body, dict) or "code" not in body:
         raise MalformedResponse("JSON without the code/msg/data envelope", trace_id=trace_id)
     code = body.get("code")
@@ -106,6 +129,43 @@ def read_answer(response: httpx.Response, trace_id: str) -> CallAnswer:
     found = [Conversation.model_validate(item) for item in _items(data.get("success_list"))]
     failed = [FailedConversation.model_validate(item) for item in _items(data.get("failed_list"))]
     return CallAnswer(found, failed, trace_id)
+
+
+def _let_the_loop_run(value: dict[str, Any]) -> dict[str, Any]:
+    """Called for each JSON object decoded. json's C decoder holds the GIL for a whole document, so a
+    thread parsing a big answer would still stall the event loop; running a line of Python between
+    objects lets the interpreter hand the GIL over as usual (every 5 ms)."""
+    return value
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether decoded JSON nests objects and arrays more than `limit` levels deep (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
+
+
+def _too_large(trace_id: str) -> MalformedResponse:
+    return MalformedResponse(f"it is larger than {MAX_ANSWER_BYTES // 2**20} MiB", trace_id=trace_id)
+
+
+async def _read_capped(response: httpx.Response, trace_id: str) -> bytearray:
+    """The body, decoded, read chunk by chunk and given up as soon as it passes MAX_ANSWER_BYTES."""
+    declared = response.headers.get("Content-Length", "")
+    if "Content-Encoding" not in response.headers and declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise _too_large(trace_id)
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        if len(body) + len(chunk) > MAX_ANSWER_BYTES:
+            raise _too_large(trace_id)
+        body += chunk
+    return body
 
 
 def check_status(status: int, host: str, trace_id: str) -> None:
@@ -288,10 +348,13 @@ class YunxinClient:
     async def _send_once(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
         url = base_url + PATH.format(version=self.config.api_version)
         started = self._clock()
+        query = {"conversation_ids": ",".join(ids)}
         try:
-            response = await self._http.get(
-                url, params={"conversation_ids": ",".join(ids)}, headers={TRACE_HEADER: trace_id}
-            )
+            async with self._http.stream("GET", url, params=query, headers={TRACE_HEADER: trace_id}) as response:
+                if response.status_code in (502, 503):
+                    raise _HostUnreachable(base_url, f"HTTP {response.status_code}", trace_id=trace_id)
+                check_status(response.status_code, _host(base_url), trace_id)  # before reading: a body is not read
+                content = await _read_capped(response, trace_id)
         except httpx.ConnectTimeout:
             raise _HostUnreachable(
                 base_url, f"no connection within {self.config.timeout_seconds:g} s", trace_id=trace_id
@@ -303,10 +366,13 @@ class YunxinClient:
             ) from None
         except httpx.TransportError as error:
             raise _HostUnreachable(base_url, _transport_reason(error), trace_id=trace_id) from None
+        except httpx.DecodingError:
+            raise MalformedResponse("its Content-Encoding could not be decoded", trace_id=trace_id) from None
         elapsed_ms = (self._clock() - started) * 1000
-        if response.status_code in (502, 503):
-            raise _HostUnreachable(base_url, f"HTTP {response.status_code}", trace_id=trace_id)
-        answer = read_answer(response, trace_id)
+        if len(content) > THREAD_PARSE_BYTES:
+            answer = await asyncio.to_thread(parse_answer, content, trace_id)
+        else:
+            answer = parse_answer(content, trace_id)
         log.debug(
             "yunxin call ok",
             extra={"trace_id": trace_id, "ids": len(ids), "ms": round(elapsed_ms, 1), "host": _host(base_url)},

@@ -8,13 +8,16 @@ between 50 people asking at once being answered together or one after another.
 aiohttp's errors become the httpx errors `YunxinClient` reads, so the client cannot tell the two apart:
 a refused connection is `httpx.ConnectError`, a reset one `httpx.ReadError`, a closed one
 `httpx.RemoteProtocolError`, a slow one `httpx.ConnectTimeout` or `httpx.ReadTimeout`.
+
+The body is handed over as it arrives, in chunks of at most `CHUNK_BYTES`, so a reader that stops early
+(the client caps the size of an answer) never holds more than it chose to keep.
 """
 
 from __future__ import annotations
 
 import ssl
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 import certifi
@@ -23,6 +26,9 @@ from yarl import URL
 
 # Idle connections are closed after this long, as httpx's own pool does.
 KEEPALIVE_SECONDS = 5.0
+# The most body bytes read from the socket at a time. httpx decodes gzip chunk by chunk, and deflate
+# expands at most about 1,032 times: 16 KiB of a compressed answer can become at most ~16.5 MiB at once.
+CHUNK_BYTES = 16 * 1024
 
 
 def _timeouts(request: httpx.Request) -> aiohttp.ClientTimeout:
@@ -83,7 +89,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session = self._client_session()
         body = await request.aread()
         try:
-            async with session.request(
+            response = await session.request(
                 request.method,
                 URL(str(request.url), encoded=True),  # httpx has encoded the query; keep it byte for byte
                 headers=_raw_headers(request),
@@ -91,8 +97,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=_timeouts(request),
                 allow_redirects=False,
                 proxy=self._proxy(request.url),
-            ) as response:
-                content = await response.read()
+            )
         except aiohttp.ClientError as error:
             raise as_httpx_error(error, request) from error
         except TimeoutError as error:
@@ -100,7 +105,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
-            stream=httpx.ByteStream(content),
+            stream=_BodyStream(response, request),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
             request=request,
         )
@@ -109,6 +114,29 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+class _BodyStream(httpx.AsyncByteStream):
+    """aiohttp's response body as httpx reads it, chunk by chunk; closing it ends the response."""
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_chunked(CHUNK_BYTES):
+                yield chunk
+        except aiohttp.ClientError as error:
+            raise as_httpx_error(error, self._request) from error
+        except TimeoutError as error:
+            raise httpx.ReadTimeout(f"no answer in time: {error}", request=self._request) from error
+
+    async def aclose(self) -> None:
+        if self._response.content.at_eof():
+            self._response.release()  # read to the end: the connection goes back to the pool
+        else:
+            self._response.close()  # left unread (too large, or abandoned): the connection is dropped
 
 
 def as_httpx_error(error: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:

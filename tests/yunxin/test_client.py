@@ -19,7 +19,14 @@ from pydantic import SecretStr
 
 from bot.settings import YunxinAppConfig
 from bot.yunxin.auth import MAX_NONCE_LENGTH
-from bot.yunxin.client import MAX_IDS_PER_CALL, TRACE_HEADER, YunxinClient
+from bot.yunxin.client import (
+    MAX_ANSWER_BYTES,
+    MAX_IDS_PER_CALL,
+    MAX_JSON_DEPTH,
+    THREAD_PARSE_BYTES,
+    TRACE_HEADER,
+    YunxinClient,
+)
 from bot.yunxin.errors import (
     CredentialsRejected,
     MalformedResponse,
@@ -175,6 +182,13 @@ def conversation_entry(conversation_id: str, shape: Literal["v2", "v2.1"]) -> di
 def reply_json(body: Any, status: int = 200) -> Reply:
     async def reply(call: Call) -> httpx.Response:
         return httpx.Response(status, json=body)
+
+    return reply
+
+
+def reply_bytes(content: bytes, headers: dict[str, str] | None = None) -> Reply:
+    async def reply(call: Call) -> httpx.Response:
+        return httpx.Response(200, content=content, headers={"Content-Type": "application/json", **(headers or {})})
 
     return reply
 
@@ -475,6 +489,98 @@ async def test_msg_is_read_before_desc(client: YunxinClient, fake: FakeYunxin) -
     fake.script.append(reply_json({"code": 403, "msg": "forbidden", "desc": "older text"}))
     (error,) = (await client.get_conversations(parse_ids(["a|1|b"]))).errors
     assert error.detail == "code 403: forbidden"
+
+
+class WatchedBody(httpx.AsyncByteStream):
+    """A response body that notes whether anyone read it."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.read = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self.read = True
+        yield self.content
+
+
+@pytest.mark.parametrize("status", [400, 404, 500, 502, 503])
+async def test_the_body_of_a_status_other_than_200_is_never_read(
+    client: YunxinClient, fake: FakeYunxin, status: int
+) -> None:
+    bodies: list[WatchedBody] = []
+
+    async def reply(call: Call) -> httpx.Response:
+        bodies.append(WatchedBody(json.dumps({"code": 200, "data": {}}).encode()))
+        return httpx.Response(status, stream=bodies[-1], headers={"Content-Type": "application/json"})
+
+    fake.rule = lambda call: reply
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
+    assert len(result.errors) == 1
+    assert bodies and not any(body.read for body in bodies)
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def in_a_conversation(value: str) -> str:
+    """A success answering one conversation with a field `x` of `value`: 4 levels deep before `x`'s own."""
+    return '{"code": 200, "data": {"success_list": [{"conversation_id": "a|1|b", "x": ' + value + "}]}}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        nested(10_000),  # Python's json gives up with a RecursionError
+        nested(100_000),  # the same, parsed in a worker thread (it is over THREAD_PARSE_BYTES)
+        in_a_conversation(nested(10_000)),
+        in_a_conversation(nested(MAX_JSON_DEPTH - 3)),  # one level past the limit
+    ],
+    ids=["10,000 levels", "100,000 levels", "10,000 levels in a conversation", "one level past the limit"],
+)
+async def test_deeply_nested_json_is_an_answer_the_bot_cannot_read(
+    client: YunxinClient, fake: FakeYunxin, body: str
+) -> None:
+    fake.script.append(reply_bytes(body.encode()))
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
+    (error,) = result.errors
+    assert type(error) is MalformedResponse
+    assert "nested" in error.detail
+    assert str(error).startswith("Yunxin sent an answer the bot cannot read: ")
+    assert error.trace_id == fake.calls[-1].trace_id
+    assert len(fake.calls) == 1
+
+
+async def test_json_nested_up_to_the_limit_is_read(client: YunxinClient, fake: FakeYunxin) -> None:
+    fake.script.append(reply_bytes(in_a_conversation(nested(MAX_JSON_DEPTH - 4)).encode()))
+    result = await client.get_conversations(parse_ids(["a|1|b"]))
+    assert found_ids(result) == ["a|1|b"]
+
+
+async def test_an_answer_over_the_cap_is_refused(client: YunxinClient, fake: FakeYunxin) -> None:
+    fake.script.append(reply_bytes(b'{"code": 200, "msg": "' + b"x" * MAX_ANSWER_BYTES + b'"}'))
+    (error,) = (await client.get_conversations(parse_ids(["a|1|b"]))).errors
+    assert type(error) is MalformedResponse
+    assert error.detail == "it is larger than 8 MiB"
+    assert error.trace_id == fake.calls[-1].trace_id
+
+
+async def test_a_body_that_does_not_decompress_is_malformed(client: YunxinClient, fake: FakeYunxin) -> None:
+    fake.script.append(reply_bytes(b"not gzip at all", headers={"Content-Encoding": "gzip"}))
+    (error,) = (await client.get_conversations(parse_ids(["a|1|b"]))).errors
+    assert type(error) is MalformedResponse
+    assert "Content-Encoding" in error.detail
+
+
+async def test_an_answer_big_enough_to_be_parsed_off_the_loop_is_read(client: YunxinClient, fake: FakeYunxin) -> None:
+    ids = ids_of(100)
+    padding = "p" * (THREAD_PARSE_BYTES // 50)
+    items = [{**conversation_entry(i, "v2"), "padding": padding} for i in ids]
+    body = json.dumps({"code": 200, "data": {"success_list": items}}).encode()
+    assert len(body) > THREAD_PARSE_BYTES
+    fake.script.append(reply_bytes(body))
+    result = await client.get_conversations(parse_ids(ids))
+    assert found_ids(result) == ids
 
 
 @pytest.mark.parametrize("status", [502, 503])
