@@ -108,6 +108,8 @@ class AppProcess:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                "--http",
+                "bot.slack.server:GuardedH11Protocol",
                 cwd=self._workdir,
                 env=env,
                 stdout=log,

@@ -65,9 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, host: str) -> int:
     import uvicorn
 
+    from bot.slack.server import GuardedH11Protocol
     from bot.slack.web import create_asgi_app
 
-    uvicorn.run(create_asgi_app(settings), host=host, port=settings.port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        create_asgi_app(settings),
+        host=host,
+        port=settings.port,
+        http=GuardedH11Protocol,
+        log_level=settings.log_level.lower(),
+    )
     return EXIT_OK
 
 

@@ -22,7 +22,8 @@ from bot.yunxin.service import Lookups
 
 from .access import AccessPolicy, build_rules, slack_error_code, slack_http_status
 from .listeners import register_listeners
-from .pipeline import Deps
+from .pipeline import RESTARTED, Deps
+from .render.notices import render_notice
 from .replies import SessionRespond
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,8 @@ def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, so
         client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout, session=client.session),
         authorize=authorize,
         signing_secret=signing_secret or "",
-        request_verification_enabled=not socket_mode,
+        # HTTP requests are verified at the edge (edge.py) before Bolt sees them; the socket needs none.
+        request_verification_enabled=False,
         # Bolt answers Slack as soon as a listener returns; each listener returns once it has acked and
         # goes on in a task of its own (see `acked_then_detached`).
         process_before_response=True,
@@ -182,9 +184,14 @@ class Runtime:
     client: AsyncWebClient
     identity: SlackIdentity
 
-    async def aclose(self, drain_seconds: float = 10.0) -> None:
+    async def aclose(self, drain_seconds: float = 20.0) -> None:
+        """Let lookups in flight finish for up to `drain_seconds`, tell the people whose lookups still run
+        that the bot restarted, then close the clients."""
         if not await self.deps.inflight.drain(drain_seconds):
-            log.warning("shutting down with %d lookups still running", self.deps.inflight.count)
+            left = await self.deps.inflight.abandon(render_notice(RESTARTED))
+            log.warning(
+                "shut down with %d lookups unfinished after %g s; their askers were told to retry", left, drain_seconds
+            )
         await self.deps.lookups.aclose()
         session = getattr(self.client, "session", None)
         if session is not None:

@@ -37,6 +37,7 @@ COMMAND = "/conversation"
 # The help's example in sandbox mode: two of the sandbox's sample conversations (a test holds them to it).
 SANDBOX_EXAMPLE_IDS = ("sandbox_alice|1|sandbox_bob", "sandbox_alice|2|8800000001")
 EXAMPLE_IDS = ("alice|1|bob", "alice|2|12345")
+RESTARTED = "The bot restarted before it could answer. Please run the command again."
 
 
 class Event(StrEnum):
@@ -63,30 +64,34 @@ class Outcome(StrEnum):
     REFUSED = "refused"
     ACCESS_CHECK_FAILED = "access_check_failed"
     REPLY_FAILED = "reply_failed"  # looked up, but Slack did not take the answer
+    INTERRUPTED = "interrupted"  # the bot shut down first; the person was told to ask again
     ERROR = "error"  # a bug: the person got an apology with a reference
 
 
 class InFlight:
-    """Counts lookups under way so shutdown can let them finish (bounded)."""
+    """The lookups under way and where each answers, so shutdown can let them finish (bounded) and then
+    tell the people still waiting."""
 
     def __init__(self) -> None:
-        self._count = 0
+        self._running: dict[asyncio.Task[Any], Destination] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
     @property
     def count(self) -> int:
-        return self._count
+        return len(self._running)
 
     @contextlib.asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
-        self._count += 1
+    async def track(self, to: Destination) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running[task] = to
         self._idle.clear()
         try:
             yield
         finally:
-            self._count -= 1
-            if self._count == 0:
+            del self._running[task]
+            if not self._running:
                 self._idle.set()
 
     async def drain(self, seconds: float) -> bool:
@@ -97,6 +102,15 @@ class InFlight:
         except TimeoutError:
             return False
         return True
+
+    async def abandon(self, notice: Message) -> int:
+        """End the lookups still running and send each asker `notice`; how many there were."""
+        left = list(self._running.items())
+        for task, _ in left:
+            task.cancel()
+        await asyncio.gather(*(task for task, _ in left), return_exceptions=True)
+        await asyncio.gather(*(to.notify(notice) for _, to in left), return_exceptions=True)
+        return len(left)
 
 
 @dataclass
@@ -201,12 +215,15 @@ def help_message(deps: Deps, note: str | None = None) -> Message:
 
 async def run_lookup(deps: Deps, ask: Ask, request: LookupRequest, to: Destination) -> None:
     """Everything after the ack: access, Yunxin, the answer, metrics, audit. Never raises."""
-    async with deps.inflight.track():
+    async with deps.inflight.track(to):
         await after_ack_sent()
         outcome = Outcome.ERROR
         result: LookupResult | None = None
         try:
             outcome, result = await _checked_lookup(deps, ask, request, to)
+        except asyncio.CancelledError:
+            outcome = Outcome.INTERRUPTED  # shutdown's: InFlight.abandon tells the person
+            raise
         except Exception as error:
             outcome = await _reply_with_error(deps, error, to)
         finally:

@@ -114,8 +114,9 @@ async def test_shutdown_waits_for_lookups_only_so_long(
     async with running_bot(serve_asgi, slack, yunxin=yunxin, drain_seconds=0.1, stop_slack_too=False) as bot:
         sent = await bot.command(BOB)
         await yunxin.called.wait()
-    assert any("shutting down with 1 lookups still running" in r.getMessage() for r in caplog.records)
+    assert any("shut down with 1 lookups unfinished" in r.getMessage() for r in caplog.records)
     release.set()
-    # The abandoned lookup ends with a reply of its own (whatever it can still say), not a hang.
-    await slack.wait_for_posts(sent.response_url, 1, timeout=10.0)
+    # The abandoned lookup's asker is told the bot restarted, not left at "Looking up…".
+    (notice,) = await slack.wait_for_posts(sent.response_url, 1, timeout=10.0)
+    assert "restarted" in shown(notice) and "run the command again" in shown(notice)
     assert [record for record in caplog.records if record.levelno >= logging.ERROR and record.exc_info] == []

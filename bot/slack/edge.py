@@ -1,0 +1,245 @@
+"""The HTTP edge of /slack/events: what a request must be before anything reads it.
+
+Anyone who can reach the host can send to the app's URL, so nothing of a request is parsed, logged or
+handed to Bolt until it has passed, in this order:
+
+1. size: at most `MAX_BODY_BYTES` (Slack's payloads are a few KiB), refused with 413 from its
+   Content-Length or as soon as more arrives, never buffered whole; the whole body must arrive within
+   `BODY_SECONDS` (408 otherwise);
+2. signature: Slack's HMAC-SHA256 over the raw bytes, with a timestamp within 5 minutes (401);
+3. replay: a signature already seen within those 5 minutes is refused (401);
+4. form: UTF-8, a form or JSON object Bolt can read, not nested beyond what json can parse (400);
+5. shape: the fields Bolt and the listeners read have the types Slack sends (a quiet 200 otherwise:
+   Slack signed it, so a 4xx would only show the person an error for Slack's own mistake).
+
+A refusal is logged as one short line: method, path, reason and size, never the body or a header value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import ClientDisconnect, Request
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+BODY_SECONDS = 10.0
+SIGNATURE_WINDOW_SECONDS = 300  # Slack's: a request older (or newer) than this is refused
+REPLAY_ENTRIES_MAX = 100_000  # signatures remembered at most (a few MiB), oldest dropped first
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a request does not reach the app, and the HTTP status it is answered with."""
+
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A signed request from Slack: its body as text, and that body parsed as Bolt parses it."""
+
+    text: str
+    payload: dict[str, Any]
+
+
+class ReplayGuard:
+    """Signatures seen within the signature window; `first_time(signature)` is False for a repeat."""
+
+    def __init__(self, window: float = SIGNATURE_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic):
+        self._window = window
+        self._clock = clock
+        self._seen: dict[str, float] = {}  # insertion order is arrival order
+
+    def first_time(self, signature: str) -> bool:
+        now = self._clock()
+        while self._seen:  # forget the oldest while they are out of the window, or too many
+            oldest, at = next(iter(self._seen.items()))
+            if at > now - self._window and len(self._seen) < REPLAY_ENTRIES_MAX:
+                break
+            del self._seen[oldest]
+        if signature in self._seen:
+            return False
+        self._seen[signature] = now
+        return True
+
+
+class SlackEdge:
+    """Checks each request to /slack/events; see the module's docstring for what and in which order."""
+
+    def __init__(
+        self,
+        signing_secret: str,
+        *,
+        replay: ReplayGuard | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._secret = signing_secret.encode()
+        self._replay = replay if replay is not None else ReplayGuard()
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return "SlackEdge(signing_secret=**********)"
+
+    async def admit(self, request: Request) -> Verified | Refusal:
+        body = await _read_body(request)
+        if isinstance(body, Refusal):
+            return self._refused(request, body, 0)
+        refusal = self._signature_problem(request.headers, body)
+        if refusal is not None:
+            return self._refused(request, refusal, len(body))
+        verified = _parsed(request.headers, body)
+        if isinstance(verified, Refusal):
+            return self._refused(request, verified, len(body))
+        problem = shape_problem(verified.payload)
+        if problem is not None:
+            return self._refused(request, Refusal(200, f"unexpected payload: {problem}"), len(body))
+        return verified
+
+    def _signature_problem(self, headers: Mapping[str, str], body: bytes) -> Refusal | None:
+        timestamp = headers.get("x-slack-request-timestamp", "")
+        signature = headers.get("x-slack-signature", "")
+        if not timestamp or not signature:
+            return Refusal(401, "not signed")
+        if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+            return Refusal(401, "bad timestamp")
+        if abs(self._clock() - int(timestamp)) > SIGNATURE_WINDOW_SECONDS:
+            return Refusal(401, "stale timestamp")
+        base = b"v0:" + timestamp.encode() + b":" + body
+        expected = "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+            return Refusal(401, "bad signature")
+        if not self._replay.first_time(signature):
+            return Refusal(401, "replayed")
+        return None
+
+    def _refused(self, request: Request, refusal: Refusal, size: int) -> Refusal:
+        # Only what the edge itself decided: no header value, no byte of the body.
+        log.info("refused %s %s: %s (%d bytes)", request.method, request.url.path, refusal.reason, size)
+        return refusal
+
+
+async def _read_body(request: Request) -> bytes | Refusal:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isascii() or not declared.isdigit():
+            return Refusal(400, "bad content-length")
+        if int(declared) > MAX_BODY_BYTES:
+            return Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    return Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        return Refusal(408, f"body not received within {BODY_SECONDS:g} s")
+    except ClientDisconnect:
+        return Refusal(400, "client went away")
+    return b"".join(chunks)
+
+
+def _parsed(headers: Mapping[str, str], body: bytes) -> Verified | Refusal:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return Refusal(400, "body is not UTF-8")
+    content_type = headers.get("content-type")
+    if (content_type or "").split(";")[0].strip().lower() not in _CONTENT_TYPES:
+        return Refusal(400, "unsupported content type")
+    if not text:
+        return Refusal(400, "empty body")
+    try:
+        payload = _parse_like_bolt(text, content_type)
+    except RecursionError:  # json's C decoder gives up about 1,000 levels deep
+        return Refusal(400, "JSON nested too deep")
+    except ValueError:
+        return Refusal(400, "body is not a form or JSON object Slack sends")
+    if not isinstance(payload, dict):
+        return Refusal(400, "body is not a JSON object")
+    return Verified(text, payload)
+
+
+_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
+
+
+def _parse_like_bolt(text: str, content_type: str | None) -> Any:
+    """The body as Bolt's `parse_body` reads it: JSON (by type or a leading `{`), an interaction's
+    `payload` field, or the form's fields; strict where Bolt would raise."""
+    if content_type == "application/json" or text.startswith("{"):
+        return json.loads(text)
+    fields = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
+    if "payload" in text:  # Bolt's own test, on the raw body
+        payload = fields.get("payload")
+        return json.loads(payload) if payload is not None else {}
+    return fields
+
+
+# The fields Bolt and the listeners read, and the types Slack sends them as. A field may be absent.
+_OBJECTS = ("user", "channel", "container", "view", "message", "event", "state")
+_OBJECTS_OR_NULL = ("team", "enterprise")
+_STRINGS = (
+    "type",
+    "token",
+    "team_id",
+    "user_id",
+    "channel_id",
+    "enterprise_id",
+    "command",
+    "text",
+    "response_url",
+    "trigger_id",
+    "callback_id",
+    "api_app_id",
+)
+_IDS_IN = ("user", "team", "channel", "enterprise", "view")
+
+
+def shape_problem(payload: dict[str, Any]) -> str | None:
+    """The first field of an unexpected type, named; None when the payload is shaped as Slack sends it."""
+    for name in _OBJECTS:
+        if name in payload and not isinstance(payload[name], dict):
+            return f"{name} is not an object"
+    for name in _OBJECTS_OR_NULL:
+        if payload.get(name) is not None and not isinstance(payload[name], dict | str):
+            return f"{name} is not an object"
+    for name in _STRINGS:
+        if name in payload and not isinstance(payload[name], str):
+            return f"{name} is not a string"
+    for name in _IDS_IN:
+        holder = payload.get(name)
+        if isinstance(holder, dict) and "id" in holder and not isinstance(holder["id"], str):
+            return f"{name}.id is not a string"
+    for name in ("actions", "authorizations"):
+        items = payload.get(name)
+        if name in payload and (not isinstance(items, list) or not all(isinstance(i, dict) for i in items)):
+            return f"{name} is not a list of objects"
+    for action in payload.get("actions") or []:
+        for key in ("action_id", "value", "block_id"):
+            if key in action and not isinstance(action[key], str):
+                return f"an action's {key} is not a string"
+        if "selected_option" in action and not isinstance(action["selected_option"], dict):
+            return "an action's selected_option is not an object"
+    message = payload.get("message")
+    if isinstance(message, dict):
+        for key in ("text", "thread_ts", "ts"):
+            if key in message and not isinstance(message[key], str):
+                return f"message.{key} is not a string"
+        attachments = message.get("attachments")
+        if "attachments" in message and not isinstance(attachments, list):
+            return "message.attachments is not a list"
+    return None
