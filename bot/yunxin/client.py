@@ -30,6 +30,8 @@ from bot.settings import YunxinAppConfig
 from .auth import YunxinAuth
 from .budget import CallBudget
 from .errors import (
+    ERROR_KINDS,
+    KNOWN_CODES,
     MalformedResponse,
     RequestRejected,
     Timeout,
@@ -57,6 +59,18 @@ MAX_ANSWER_BYTES = 8 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 # Answers larger than this are parsed in a worker thread, so a big one does not hold up the event loop.
 THREAD_PARSE_BYTES = 64 * 1024
+
+# Every label `on_call` reports: "200", a code Yunxin documents, an error kind (no code: timeout,
+# unavailable, malformed_response, ...), or "other" for a code the bot does not know.
+OTHER_LABEL = "other"
+CALL_LABELS = frozenset({"200", OTHER_LABEL, *(str(code) for code in KNOWN_CODES), *ERROR_KINDS})
+
+
+def call_label(error: YunxinError) -> str:
+    """The metric label of a failed attempt, from a fixed set (CALL_LABELS): Yunxin may send any code."""
+    if error.code is not None:
+        return str(error.code) if error.code in KNOWN_CODES else OTHER_LABEL
+    return error.kind if error.kind in ERROR_KINDS else OTHER_LABEL
 
 
 class _HostUnreachable(Unavailable):
@@ -215,7 +229,7 @@ class YunxinClient:
         self._calls = asyncio.Semaphore(concurrency)
         self._budget = budget
         self._clock = clock  # times each call for `on_call`
-        self._on_call = on_call  # (result label, seconds) for each HTTP attempt: metrics
+        self._on_call = on_call  # (label from CALL_LABELS, seconds) for each HTTP attempt: metrics
         self._inflight: dict[tuple[str, ...], _SharedCall] = {}
         self._http = httpx.AsyncClient(
             auth=YunxinAuth(config.app_key, config.app_secret),
@@ -336,10 +350,13 @@ class YunxinClient:
             try:
                 return await self._send_once(base_url, ids, trace_id)
             except YunxinError as error:
-                label = str(error.code) if error.code is not None else error.kind
+                label = call_label(error)
                 raise
             except asyncio.CancelledError:
                 label = Timeout.kind  # abandoned at the lookup's deadline, not answered
+                raise
+            except Exception:
+                label = YunxinError.kind  # a bug: counted, but not as an answer
                 raise
             finally:
                 if self._on_call is not None:

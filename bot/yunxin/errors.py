@@ -66,6 +66,24 @@ class MalformedResponse(YunxinError):
     title = "Yunxin sent an answer the bot cannot read"
 
 
+# Every kind of error above: the metric label of a failed attempt that carries no code of Yunxin's.
+_ERRORS = (YunxinError, CredentialsRejected, RequestRejected, RateLimited, Unavailable, Timeout, MalformedResponse)
+ERROR_KINDS = frozenset(error.kind for error in _ERRORS)
+
+# The top-level codes Yunxin documents for its server API: each is a metric label of its own, and any
+# other code Yunxin may send is counted as "other", so the metrics hold a fixed set of series.
+KNOWN_CODES: dict[int, str] = {
+    403: "forbidden",
+    404: "not found",
+    414: "parameter error (also a bad CheckSum, an expired CurTime or an unknown AppKey)",
+    416: "frequency control",
+    417: "repeat operation",
+    419: "over quantity limit",
+    500: "server error",
+    503: "busy",
+    514: "service unavailable",
+}
+
 # What a user should do next, by kind: shown under the error in Slack and the terminal.
 ADVICE: dict[str, str] = {
     CredentialsRejected.kind: "Check YUNXIN_APP_KEY / YUNXIN_APP_SECRET and the server clock (CurTime).",

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from bot.settings import YunxinAppConfig
 from bot.yunxin.auth import MAX_NONCE_LENGTH
 from bot.yunxin.client import (
+    CALL_LABELS,
     MAX_ANSWER_BYTES,
     MAX_IDS_PER_CALL,
     MAX_JSON_DEPTH,
@@ -28,6 +29,7 @@ from bot.yunxin.client import (
     YunxinClient,
 )
 from bot.yunxin.errors import (
+    KNOWN_CODES,
     CredentialsRejected,
     MalformedResponse,
     RateLimited,
@@ -683,6 +685,59 @@ async def test_an_unexpected_bug_in_one_call_is_contained(client: YunxinClient, 
     assert "unexpected error" in failure.error.detail
     assert "a bug" not in str(failure.error)
     assert len(found_ids(result)) == 1
+
+
+# Metric labels -----------------------------------------------------------------------------------
+
+
+async def test_metric_labels_stay_a_fixed_set_whatever_codes_yunxin_sends(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin
+) -> None:
+    labels: list[str] = []
+    codes = iter([*range(1000, 1200), *KNOWN_CODES])
+    fake.rule = lambda call: reply_code(next(codes), "some new code")
+    client = make_client(on_call=lambda label, seconds: labels.append(label))
+    for n in range(200 + len(KNOWN_CODES)):
+        await client.get_conversations(parse_ids([f"u{n}|1|peer"]))
+    assert len(labels) == 200 + len(KNOWN_CODES)
+    assert set(labels) <= CALL_LABELS
+    assert set(labels) == {"other", *(str(code) for code in KNOWN_CODES)}
+    assert labels.count("other") == 200
+
+
+LABELS = {
+    "success": ([], "200"),
+    "a documented code": ([reply_code(419, "over quantity limit")], "419"),
+    "an unknown code": ([reply_code(110404, "?")], "other"),
+    "an HTTP status": ([reply_text("<html>no</html>", 404)], "request_rejected"),
+    "HTTP 500": ([reply_text("<html>oops</html>", 500)], "unavailable"),
+    "a read timeout": ([reply_raise(httpx.ReadTimeout)], "timeout"),
+    "not JSON": ([reply_text("<html>login</html>", 200)], "malformed_response"),
+}
+
+
+@pytest.mark.parametrize("name", list(LABELS))
+async def test_each_attempt_is_reported_with_its_label(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin, name: str
+) -> None:
+    replies, label = LABELS[name]
+    fake.script.extend(replies)
+    seen: list[tuple[str, float]] = []
+    await make_client(on_call=lambda *reported: seen.append(reported)).get_conversations(parse_ids(["a|1|b"]))
+    assert [reported for reported, _ in seen] == [label]
+    assert label in CALL_LABELS
+
+
+async def test_an_attempt_ended_by_a_bug_is_not_counted_as_an_answer(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin
+) -> None:
+    async def explode(call: Call) -> httpx.Response:
+        raise RuntimeError("a bug")
+
+    fake.script.append(explode)
+    seen: list[str] = []
+    await make_client(on_call=lambda label, seconds: seen.append(label)).get_conversations(parse_ids(["a|1|b"]))
+    assert seen == ["error"]
 
 
 # Sharing -----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 
 from bot.yunxin.errors import (
     ADVICE,
+    ERROR_KINDS,
     CredentialsRejected,
     MalformedResponse,
     RateLimited,
@@ -70,3 +71,7 @@ def test_every_kind_is_distinct_and_has_advice(kind: type[YunxinError]) -> None:
     assert ADVICE[kind.kind]
     kinds = [CredentialsRejected, RequestRejected, RateLimited, Unavailable, Timeout, MalformedResponse, YunxinError]
     assert len({k.kind for k in kinds}) == len(kinds)
+
+
+def test_every_error_kind_has_advice() -> None:
+    assert set(ADVICE) == ERROR_KINDS
