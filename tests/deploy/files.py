@@ -12,11 +12,13 @@ import pytest
 import yaml
 
 from bot.settings import ENVIRONMENT_NAME, EnvironmentSettings, Settings
+from bot.slack.web import DRAIN_MARGIN_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH_PATHS = {"/livez", "/readyz", "/healthz"}
-# The most the bot spends draining after SIGTERM; every grace period must leave room for it.
-DRAIN_SECONDS = 20
+# The most the bot spends draining after SIGTERM with default settings (the lookup deadline plus a
+# margin); every grace period must leave room for it.
+DRAIN_SECONDS = Settings.model_fields["yunxin_deadline_seconds"].default + DRAIN_MARGIN_SECONDS
 DEFAULT_PORT = int(Settings.model_fields["port"].default)
 # Settings the manifests use that are being added to bot/settings.py alongside them: until a name
 # here is a field of Settings, its check is skipped (and says so) rather than failed. Any other name
