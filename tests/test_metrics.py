@@ -219,7 +219,7 @@ class Failure:
 FAILURES = {
     "HTML page": Failure([lambda: html_page(500)], "unavailable", 1, {}),
     "code 414": Failure([lambda: envelope(414, "checksum")], "414", 1, {}),
-    "code 416": Failure([lambda: envelope(416, "frequency control")] * 2, "416", 2, {}),
+    "code 416": Failure([lambda: envelope(416, "frequency control")], "416", 1, {}),  # never retried
     "code 503": Failure([lambda: envelope(503, "server busy")], "503", 1, {}),
     "past the deadline": Failure([HANG], "timeout", 1, {"yunxin_deadline_seconds": 0.5}),
 }

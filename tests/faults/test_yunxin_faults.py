@@ -51,8 +51,8 @@ CASES: dict[str, Case] = {
     "code 414, parameter": Case(
         [lambda: envelope(414, "parameter error")], ["Yunxin rejected the request", "code 414"], 1, {}
     ),
-    # Retried once after a pause; still limited, the answer says so.
-    "code 416": Case([lambda: envelope(416, "frequency control")] * 2, ["Yunxin is rate limiting this app"], 2, {}),
+    # Never retried: calling again only lengthens Yunxin's block.
+    "code 416": Case([lambda: envelope(416, "frequency control")], ["Yunxin is rate limiting this app"], 1, {}),
     "code 503": Case([lambda: envelope(503, "server busy")], ["Yunxin is unavailable", "code 503"], 1, {}),
     # HTTP 503 is worth one retry on the same host (there is no backup here).
     "HTTP 503": Case([lambda: http_status(503)] * 2, ["Yunxin is unavailable", "HTTP 503"], 2, {}),

@@ -69,7 +69,7 @@ async def test_any_answers_through_the_client_render_within_slack_limits(
         return httpx.Response(status, json=data.draw(answers_for(asked), label="answer"))
 
     transport = httpx.MockTransport(yunxin)
-    async with YunxinClient(CONFIG, transport=transport, rate_limit_backoff_seconds=0) as client:
+    async with YunxinClient(CONFIG, transport=transport) as client:
         result = await client.get_conversations(parse_ids(ids))
     messages = render_lookup(result, redact_text=redact, request=LookupRequest(tuple(ids)), shared_by=shared_by)
     assert 1 <= len(messages) <= 5

@@ -306,8 +306,8 @@ async def still_serving(bot: Bot) -> None:
 
 
 YUNXIN_FAILURES = [
-    # Yunxin's code, its message, how many calls fail (the client retries a 416 once), what the reply says
-    (416, "api freq control", 2, "rate limiting"),
+    # Yunxin's code, its message, how many calls fail (a JSON code is never retried), what the reply says
+    (416, "api freq control", 1, "rate limiting"),
     (503, "server busy", 1, "unavailable"),
     (414, "checksum", 1, "rejected the app's credentials"),
 ]
