@@ -88,6 +88,11 @@ async def run_demo(settings: Settings, text: str = "") -> int:
             elapsed = arrived - started
             print(_rule(f"Then the answer ({len(posts)} message(s), {elapsed * 1000:.0f} ms after the command)"))
             print(to_terminal(posts))
+            print(_rule("Next"))
+            print("1. Look up conversations from a terminal (the sandbox answers until YUNXIN_APP_KEY is set):")
+            print("     ./dev run query 'sandbox_alice|1|sandbox_bob' 'sandbox_alice|2|8800000001'")
+            print("2. Answer /conversation in your own Slack workspace: create the Slack app from a manifest and")
+            print('   configure the bot, as README.md says under "Setting up the Slack app".')
             return 0 if posts else 1
 
 
