@@ -213,18 +213,10 @@ class Bot:
     http: httpx.AsyncClient
 
     async def command(self, text: str, *, user: str = MEMBER) -> Sent:
-        response_url = self.slack.new_response_url()
-        delivery = await send_slash_command(
-            f"{self.url}/slack/events",
-            SIGNING_SECRET,
-            text=text,
-            user_id=user,
-            team_id=TEAM,
-            channel_id=CHANNEL,
-            response_url=response_url,
-            client=self.http,
-        )
-        return Sent(delivery, response_url)
+        origin = self.slack.new_origin(user, CHANNEL)
+        events_url = f"{self.url}/slack/events"
+        delivery = await send_slash_command(events_url, SIGNING_SECRET, origin, text=text, client=self.http)
+        return Sent(delivery, origin.response_url)
 
     async def only_answer(self, sent: Sent, *, listen_on: bool = True) -> dict[str, Any]:
         """The one answer to `sent`; with `listen_on`, it then listens a while to be sure no second one comes."""

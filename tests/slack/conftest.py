@@ -28,6 +28,7 @@ from bot.slack.listeners.shortcut import SHORTCUT_CALLBACK
 from bot.slack.web import create_asgi_app
 from bot.standins.slack import (
     Delivery,
+    Origin,
     SlackStandIn,
     block_actions_payload,
     message_action_payload,
@@ -179,19 +180,9 @@ class Bot:
         secret: str = SIGNING_SECRET,
         timestamp: int | None = None,
     ) -> Sent:
-        response_url = self.slack.new_response_url()
-        delivery = await send_slash_command(
-            self.events_url,
-            secret,
-            text=text,
-            user_id=user,
-            team_id=team,
-            channel_id=channel,
-            response_url=response_url,
-            enterprise_id=enterprise_id,
-            timestamp=timestamp,
-        )
-        return Sent(delivery, response_url, self.slack)
+        origin = self.slack.new_origin(user, channel, team_id=team, enterprise_id=enterprise_id)
+        delivery = await send_slash_command(self.events_url, secret, origin, text=text, timestamp=timestamp)
+        return Sent(delivery, origin.response_url, self.slack)
 
     async def click(self, action_id: str, *, user: str = MEMBER, channel: str = CHANNEL, **click: Any) -> Sent:
         """Click a button (`value=`) or choose an option of a menu (`selected_option=`): see `block_action`."""
@@ -211,17 +202,10 @@ class Bot:
 
     async def run_shortcut(self, text: str, *, user: str = MEMBER, thread_ts: str | None = None) -> Sent:
         """Run the message shortcut on a message saying `text` (`thread_ts`: a message in a thread)."""
-        response_url = self.slack.new_response_url()
-        payload = message_action_payload(
-            callback_id=SHORTCUT_CALLBACK,
-            message_text=text,
-            user_id=user,
-            team_id=TEAM,
-            channel_id=CHANNEL,
-            response_url=response_url,
-            thread_ts=thread_ts,
-        )
-        return Sent(await send_message_shortcut(self.events_url, SIGNING_SECRET, payload), response_url, self.slack)
+        origin = self.slack.new_origin(user, CHANNEL)
+        payload = message_action_payload(origin, callback_id=SHORTCUT_CALLBACK, message_text=text, thread_ts=thread_ts)
+        sent = await send_message_shortcut(self.events_url, SIGNING_SECRET, payload)
+        return Sent(sent, origin.response_url, self.slack)
 
     def api_methods(self) -> list[str]:
         return [method for _, method, _ in self.slack.api_calls]
@@ -241,9 +225,7 @@ def block_action(
     """A click in this workspace as Slack sends it, over HTTP or the socket: `value=` for a button,
     `selected_option=` for a menu; `trigger_id=slack.new_trigger_id()` lets it open a modal,
     `is_ephemeral=False` clicks a message in the channel, and `view=` clicks inside that modal."""
-    return block_actions_payload(
-        action_id=action_id, user_id=user, team_id=TEAM, channel_id=channel, response_url=response_url, **click
-    )
+    return block_actions_payload(Origin(user, TEAM, channel, response_url), action_id=action_id, **click)
 
 
 def button_value(message: dict[str, Any], action_id: str) -> str:

@@ -179,15 +179,10 @@ async def test_the_procfile_web_command_serves_slack_commands(slack: SlackStandI
     async with start_web(tmp_path, **variables) as served:
         async with httpx.AsyncClient() as http:
             assert (await http.get(served.url + "/healthz")).status_code == 200
-        response_url = slack.new_response_url()
+        origin = slack.new_origin(MEMBER, CHANNEL)
+        response_url = origin.response_url
         sent = await send_slash_command(
-            served.url + "/slack/events",
-            SIGNING_SECRET,
-            text="sandbox_alice|1|sandbox_bob",
-            user_id=MEMBER,
-            team_id=TEAM,
-            channel_id=CHANNEL,
-            response_url=response_url,
+            served.url + "/slack/events", SIGNING_SECRET, origin, text="sandbox_alice|1|sandbox_bob"
         )
         assert sent.status == 200 and not sent.timed_out
         (answer,) = await slack.wait_for_posts(response_url, 1, timeout=PROCESS_WAIT_SECONDS)

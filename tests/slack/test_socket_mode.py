@@ -77,7 +77,7 @@ class SocketBot:
     connection: SocketConnection
 
     async def command(self, text: str, *, user: str = MEMBER) -> SocketAck:
-        return await self.slack.send_slash_command(text=text, user_id=user, channel_id=CHANNEL)
+        return await self.slack.send_slash_command(self.slack.new_origin(user, CHANNEL), text=text)
 
     async def click_share(self, answer: dict[str, Any], *, user: str = MEMBER) -> SocketAck:
         payload = block_action(
@@ -283,7 +283,7 @@ async def test_an_ack_after_the_deadline_is_a_timeout_and_recorded_as_late() -> 
         url = (await _connections_open(slack, APP_TOKEN))["url"]
         async with session.ws_connect(url) as socket:
             await socket.receive_json(timeout=WAIT_SECONDS)  # hello
-            sent = asyncio.create_task(slack.send_slash_command(text=BOB, user_id=MEMBER, channel_id=CHANNEL))
+            sent = asyncio.create_task(slack.send_slash_command(slack.new_origin(MEMBER, CHANNEL), text=BOB))
             envelope = await socket.receive_json(timeout=WAIT_SECONDS)
             assert (envelope["type"], envelope["accepts_response_payload"]) == ("slash_commands", True)
             assert envelope["payload"]["text"] == BOB and envelope["payload"]["command"] == "/conversation"
@@ -334,7 +334,7 @@ async def test_python_m_bot_run_answers_over_the_socket_and_stops_cleanly_on_sig
     settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
     async with worker(tmp_path, **settings) as running:
         connection = await slack.wait_for_connection(timeout=RUN_LIMIT_SECONDS)
-        ack = await slack.send_slash_command(text=BOB, user_id=MEMBER, channel_id=CHANNEL)
+        ack = await slack.send_slash_command(slack.new_origin(MEMBER, CHANNEL), text=BOB)
         assert ack.response_url is not None
         (answer,) = await slack.wait_for_posts(ack.response_url, timeout=WAIT_SECONDS)
 
@@ -375,7 +375,7 @@ async def test_sigterm_closes_the_socket_and_lets_a_running_lookup_answer_before
         settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
         async with worker(tmp_path, **settings, **credentials(yunxin_url)) as running:
             connection = await slack.wait_for_connection(timeout=RUN_LIMIT_SECONDS)
-            ack = await slack.send_slash_command(text=BOB, user_id=MEMBER, channel_id=CHANNEL)
+            ack = await slack.send_slash_command(slack.new_origin(MEMBER, CHANNEL), text=BOB)
             async with asyncio.timeout(WAIT_SECONDS):
                 await yunxin.called.wait()
 

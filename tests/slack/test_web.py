@@ -18,7 +18,6 @@ from tests.messages import shown
 from .conftest import (
     CHANNEL,
     MEMBER,
-    TEAM,
     Bot,
     RecordingYunxin,
     block_action,
@@ -43,8 +42,9 @@ def nothing_ran(bot: Bot, *response_urls: str) -> bool:
 async def test_requests_slack_did_not_sign_are_answered_401_and_nothing_runs(bot: Bot) -> None:
     forged = await bot.command(BOB, secret="not-the-signing-secret")
     stale = await bot.command(BOB, timestamp=int(time.time()) - 6 * 60)  # Slack's limit is 5 minutes
-    unsigned_url = bot.slack.new_response_url()
-    form = slash_command_form(text=BOB, user_id=MEMBER, team_id=TEAM, channel_id=CHANNEL, response_url=unsigned_url)
+    unsigned = bot.slack.new_origin(MEMBER, CHANNEL)
+    unsigned_url = unsigned.response_url
+    form = slash_command_form(unsigned, text=BOB)
     unsigned = await bot.http.post(
         bot.events_url, content=urlencode(form), headers={"Content-Type": "application/x-www-form-urlencoded"}
     )

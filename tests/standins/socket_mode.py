@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.slack.render.limits import problems
-from bot.standins.slack.signed_requests import slash_command_form
+from bot.standins.slack.signed_requests import Origin, slash_command_form
 from bot.standins.slack.web_api import SlackStandIn
 from bot.standins.slack.wire import ACK_SECONDS, API_APP_ID, JsonObject, Refusal, api_error, api_params, bearer_token
 
@@ -287,28 +287,9 @@ class SocketModeStandIn(SlackStandIn):
 
     # --- envelopes -------------------------------------------------------------------------------
 
-    async def send_slash_command(
-        self,
-        *,
-        text: str,
-        user_id: str,
-        channel_id: str,
-        team_id: str | None = None,
-        command: str = "/conversation",
-        enterprise_id: str | None = None,
-        response_url: str | None = None,
-    ) -> SocketAck:
-        """Deliver a slash command (its form fields as a JSON object) with a new response_url unless given."""
-        payload = slash_command_form(
-            text=text,
-            user_id=user_id,
-            team_id=team_id or self.team_id,
-            channel_id=channel_id,
-            response_url=response_url or self.new_response_url(),
-            command=command,
-            enterprise_id=enterprise_id,
-        )
-        return await self.send_envelope("slash_commands", payload)
+    async def send_slash_command(self, origin: Origin, *, text: str, command: str = "/conversation") -> SocketAck:
+        """Deliver a slash command from `origin` (its form fields as a JSON object); see `new_origin`."""
+        return await self.send_envelope("slash_commands", slash_command_form(origin, text=text, command=command))
 
     async def send_interaction(self, payload: JsonObject) -> SocketAck:
         """Deliver an interaction payload: see `block_actions_payload` and `message_action_payload`."""

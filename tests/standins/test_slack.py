@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from typing import Any
@@ -22,6 +23,7 @@ from starlette.routing import Route
 from bot.standins.slack import (
     RESPONSE_URL_LIFETIME_SECONDS,
     Delivery,
+    Origin,
     SlackStandIn,
     block_actions_payload,
     message_action_payload,
@@ -29,10 +31,13 @@ from bot.standins.slack import (
     send_message_shortcut,
     send_slash_command,
     sign,
+    slash_command_form,
 )
 
 TOKEN = "xoxb-standin-token"
 SECRET = "standin-signing-secret"
+# Where the requests below come from, unless a test says otherwise.
+ORIGIN = Origin(user_id="U0", team_id="T0", channel_id="C0", response_url="http://127.0.0.1:9/r")
 
 
 def section(text: str) -> dict[str, Any]:
@@ -320,20 +325,24 @@ class RecordingApp:
         return PlainTextResponse("", status_code=200 if valid else 401)
 
 
-async def slash_command(base_url: str, **fields: Any) -> Delivery:
-    """The stand-in's slash command to a test app: `fields` over plain ones (`client=` reuses a client)."""
-    plain = dict(text="acc1|1|acc2", user_id="U0", team_id="T0", channel_id="C0", response_url="http://127.0.0.1:9/r")
-    return await send_slash_command(base_url + "/slack/events", SECRET, **(plain | fields))
+async def slash_command(base_url: str, origin: Origin = ORIGIN, **options: Any) -> Delivery:
+    """The stand-in's slash command from `origin` to a test app (`client=` reuses a client)."""
+    return await send_slash_command(base_url + "/slack/events", SECRET, origin, text="acc1|1|acc2", **options)
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
 
 
 async def test_slash_command_sends_slacks_fields_signed(serve_asgi: Any) -> None:
     app = RecordingApp()
     async with serve_asgi(app.asgi) as base_url:
-        delivery = await slash_command(base_url, user_id="U0ALICE", team_id="T0STANDIN", channel_id="C0GENERAL")
+        origin = Origin(user_id="U0ALICE", team_id="T0STANDIN", channel_id="C0GENERAL", response_url="r")
+        delivery = await slash_command(base_url, origin)
     assert (delivery.status, delivery.timed_out) == (200, False)
     [(body, headers)] = app.requests
     assert headers["content-type"] == "application/x-www-form-urlencoded"
-    form = {key: values[0] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
+    form = form_fields(body)
     assert form["text"] == "acc1|1|acc2"
     assert form["command"] == "/conversation"
     assert (form["user_id"], form["team_id"], form["channel_id"]) == ("U0ALICE", "T0STANDIN", "C0GENERAL")
@@ -346,25 +355,30 @@ async def test_slash_command_sends_slacks_fields_signed(serve_asgi: Any) -> None
 async def test_slash_command_from_enterprise_grid_and_a_stale_one(serve_asgi: Any) -> None:
     app = RecordingApp()
     async with serve_asgi(app.asgi) as base_url, httpx.AsyncClient() as http:
-        grid = await slash_command(base_url, enterprise_id="E0GRID", client=http)
+        grid = await slash_command(base_url, dataclasses.replace(ORIGIN, enterprise_id="E0GRID"), client=http)
         stale = await slash_command(base_url, timestamp=int(time.time()) - 600, client=http)
     assert (grid.status, stale.status) == (200, 401)
     form = parse_qs(app.requests[0][0].decode())
     assert form["enterprise_id"] == ["E0GRID"]
 
 
+def test_the_origins_fields_as_keywords_build_the_same_form_as_an_origin() -> None:
+    grid = dataclasses.replace(ORIGIN, enterprise_id="E0GRID")
+    by_origin = slash_command_form(grid, text="acc1|1|acc2")
+    by_keywords = slash_command_form(text="acc1|1|acc2", **dataclasses.asdict(grid))
+    assert by_origin.pop("trigger_id") and by_keywords.pop("trigger_id")  # a new one each time
+    assert list(by_keywords.items()) == list(by_origin.items())
+    assert (by_origin["user_id"], by_origin["enterprise_id"]) == ("U0", "E0GRID")
+    assert by_origin["response_url"] == ORIGIN.response_url
+    with pytest.raises(TypeError, match="not both"):
+        slash_command_form(ORIGIN, text="x", user_id="U1")
+
+
 async def test_interactions_send_the_payload_form_field(serve_asgi: Any) -> None:
     app = RecordingApp()
-    click = block_actions_payload(
-        action_id="share", value="acc1|1|acc2", user_id="U0", team_id="T0", channel_id="C0", response_url="r"
-    )
+    click = block_actions_payload(ORIGIN, action_id="share", value="acc1|1|acc2")
     shortcut = message_action_payload(
-        callback_id="lookup_conversations_shortcut",
-        message_text="see acc1|1|acc2",
-        user_id="U0",
-        team_id="T0",
-        channel_id="C0",
-        response_url="r",
+        ORIGIN, callback_id="lookup_conversations_shortcut", message_text="see acc1|1|acc2"
     )
     async with serve_asgi(app.asgi) as base_url:
         clicked = await send_block_action(base_url + "/slack/events", SECRET, click)
@@ -379,15 +393,14 @@ async def test_interactions_send_the_payload_form_field(serve_asgi: Any) -> None
 
 
 def test_a_click_is_on_a_button_or_on_a_menu() -> None:
-    where = {"user_id": "U0", "team_id": "T0", "channel_id": "C0", "response_url": "r"}
     option = {"text": {"type": "plain_text", "text": "acc1|1|acc2"}, "value": "picked"}
-    (chosen,) = block_actions_payload(action_id="details", selected_option=option, **where)["actions"]
+    (chosen,) = block_actions_payload(ORIGIN, action_id="details", selected_option=option)["actions"]
     assert chosen["type"] == "static_select" and chosen["selected_option"] == option and "value" not in chosen
-    (clicked,) = block_actions_payload(action_id="share", value="acc1|1|acc2", **where)["actions"]
+    (clicked,) = block_actions_payload(ORIGIN, action_id="share", value="acc1|1|acc2")["actions"]
     assert clicked["type"] == "button" and clicked["value"] == "acc1|1|acc2" and "selected_option" not in clicked
     for neither_or_both in ({}, {"value": "v", "selected_option": option}):
         with pytest.raises(ValueError, match="one of the two"):
-            block_actions_payload(action_id="x", **where, **neither_or_both)
+            block_actions_payload(ORIGIN, action_id="x", **neither_or_both)
 
 
 async def test_an_app_slower_than_3_seconds_times_out(serve_asgi: Any) -> None:

@@ -3,6 +3,7 @@ of the requests it sends the app (`signed_requests.py`)."""
 
 from .signed_requests import (
     Delivery,
+    Origin,
     block_actions_payload,
     deliver,
     message_action_payload,
@@ -32,6 +33,7 @@ __all__ = [
     "SLACK_USER_AGENT",
     "Delivery",
     "JsonObject",
+    "Origin",
     "ReceivedPost",
     "RefusedPost",
     "SlackStandIn",

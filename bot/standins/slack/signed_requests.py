@@ -11,6 +11,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -45,72 +46,80 @@ def sign(signing_secret: str, timestamp: int, body: bytes) -> dict[str, str]:
     return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
 
 
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a request to the app comes from: who sent it, from which workspace (and Enterprise Grid org)
+    and channel, and the response_url Slack gives with it for the app's answers."""
+
+    user_id: str
+    team_id: str
+    channel_id: str
+    response_url: str
+    enterprise_id: str | None = None
+
+
+def _origin(origin: Origin | None, fields: dict[str, Any]) -> Origin:
+    """`origin`, or the one its fields name when they are given as keywords instead (`user_id=`, ...)."""
+    if origin is None:
+        return Origin(**fields)
+    if fields:
+        raise TypeError(f"give an Origin or its fields, not both (also given: {', '.join(sorted(fields))})")
+    return origin
+
+
 def slash_command_form(
+    origin: Origin | None = None,
     *,
     text: str,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
     command: str = "/conversation",
-    enterprise_id: str | None = None,
     channel_name: str = "general",
     user_name: str | None = None,
+    **fields: Any,
 ) -> dict[str, str]:
-    """The fields Slack POSTs for a slash command, in Slack's order."""
-    form = {"token": VERIFICATION_TOKEN, "team_id": team_id, "team_domain": TEAM_DOMAIN}
-    if enterprise_id is not None:
-        form |= {"enterprise_id": enterprise_id, "enterprise_name": "Stand-in Org"}
+    """The fields Slack POSTs for a slash command from `origin`, in Slack's order. The origin's fields may
+    be given as keywords instead of an `Origin`."""
+    where = _origin(origin, fields)
+    form = {"token": VERIFICATION_TOKEN, "team_id": where.team_id, "team_domain": TEAM_DOMAIN}
+    if where.enterprise_id is not None:
+        form |= {"enterprise_id": where.enterprise_id, "enterprise_name": "Stand-in Org"}
     return form | {
-        "channel_id": channel_id,
+        "channel_id": where.channel_id,
         "channel_name": channel_name,
-        "user_id": user_id,
-        "user_name": user_name or user_id.lower(),
+        "user_id": where.user_id,
+        "user_name": user_name or where.user_id.lower(),
         "command": command,
         "text": text,
         "api_app_id": API_APP_ID,
         "is_enterprise_install": "false",
-        "response_url": response_url,
+        "response_url": where.response_url,
         "trigger_id": trigger_id_value(),
     }
 
 
-def _interaction_envelope(
-    kind: str,
-    *,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
-    enterprise_id: str | None,
-    trigger_id: str | None = None,
-) -> JsonObject:
-    enterprise = None if enterprise_id is None else {"id": enterprise_id, "name": "Stand-in Org"}
+def _interaction_envelope(kind: str, origin: Origin, trigger_id: str | None = None) -> JsonObject:
+    enterprise = None if origin.enterprise_id is None else {"id": origin.enterprise_id, "name": "Stand-in Org"}
+    user = origin.user_id
     return {
         "type": kind,
         "token": VERIFICATION_TOKEN,
         "api_app_id": API_APP_ID,
-        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "team": {"id": origin.team_id, "domain": TEAM_DOMAIN},
         "enterprise": enterprise,
         "is_enterprise_install": False,
-        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
-        "channel": {"id": channel_id, "name": "general"},
-        "response_url": response_url,
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": origin.team_id},
+        "channel": {"id": origin.channel_id, "name": "general"},
+        "response_url": origin.response_url,
         "trigger_id": trigger_id or trigger_id_value(),
     }
 
 
 def block_actions_payload(
+    origin: Origin,
     *,
     action_id: str,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
     value: str | None = None,
     selected_option: JsonObject | None = None,
     block_id: str = "actions",
-    enterprise_id: str | None = None,
     is_ephemeral: bool = True,
     trigger_id: str | None = None,
     view: JsonObject | None = None,
@@ -120,19 +129,11 @@ def block_actions_payload(
     `trigger_id=slack.new_trigger_id()` when the click should be able to open a modal.
 
     With `view` (a modal as the stand-in holds it, its `id` included) the click is in that modal: Slack
-    then sends the view (with its private_metadata) and neither a channel nor a response_url, so
-    `channel_id` and `response_url` are left out."""
+    then sends the view (with its private_metadata) and neither a channel nor a response_url, so the
+    origin's channel and response_url are left out."""
     if (value is None) == (selected_option is None):
         raise ValueError("a click is on a button (value) or on a menu (selected_option): give one of the two")
-    payload = _interaction_envelope(
-        "block_actions",
-        user_id=user_id,
-        team_id=team_id,
-        channel_id=channel_id,
-        response_url=response_url,
-        enterprise_id=enterprise_id,
-        trigger_id=trigger_id,
-    )
+    payload = _interaction_envelope("block_actions", origin, trigger_id)
     action_ts = f"{time.time():.6f}"
     if view is not None:
         del payload["channel"], payload["response_url"]
@@ -142,7 +143,7 @@ def block_actions_payload(
         payload["container"] = {
             "type": "message",
             "message_ts": action_ts,
-            "channel_id": channel_id,
+            "channel_id": origin.channel_id,
             "is_ephemeral": is_ephemeral,
         }
     payload["state"] = {"values": {}}
@@ -156,26 +157,15 @@ def block_actions_payload(
 
 
 def message_action_payload(
+    origin: Origin,
     *,
     callback_id: str,
     message_text: str,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
     author_id: str = "U0AUTHOR",
-    enterprise_id: str | None = None,
     thread_ts: str | None = None,
 ) -> JsonObject:
     """What Slack sends when someone runs a message shortcut on a message (`thread_ts`: one in a thread)."""
-    payload = _interaction_envelope(
-        "message_action",
-        user_id=user_id,
-        team_id=team_id,
-        channel_id=channel_id,
-        response_url=response_url,
-        enterprise_id=enterprise_id,
-    )
+    payload = _interaction_envelope("message_action", origin)
     message_ts = f"{time.time():.6f}"
     payload |= {
         "callback_id": callback_id,
@@ -224,26 +214,16 @@ async def deliver(
 async def send_slash_command(
     app_url: str,
     signing_secret: str,
+    origin: Origin | None = None,
     *,
     text: str,
-    user_id: str,
-    team_id: str,
-    channel_id: str,
-    response_url: str,
     command: str = "/conversation",
-    enterprise_id: str | None = None,
     timestamp: int | None = None,
     client: httpx.AsyncClient | None = None,
+    **fields: Any,
 ) -> Delivery:
-    form = slash_command_form(
-        text=text,
-        user_id=user_id,
-        team_id=team_id,
-        channel_id=channel_id,
-        response_url=response_url,
-        command=command,
-        enterprise_id=enterprise_id,
-    )
+    """Send the slash command `slash_command_form` builds (the origin's fields may be keywords there too)."""
+    form = slash_command_form(_origin(origin, fields), text=text, command=command)
     return await deliver(app_url, signing_secret, urlencode(form).encode(), timestamp=timestamp, client=client)
 
 

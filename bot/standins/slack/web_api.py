@@ -34,6 +34,7 @@ from starlette.routing import Route
 from bot.slack.render.limits import problems, view_problems
 
 from ..loopback import serve_on_loopback
+from .signed_requests import Origin
 from .wire import (
     ACK_SECONDS,
     RESPONSE_URL_LIFETIME_SECONDS,
@@ -356,6 +357,13 @@ class SlackStandIn:
         token = secrets.token_urlsafe(16)
         self._response_urls[token] = _ResponseUrl(created_at=self._clock())
         return f"{self.base_url}/response/{token}"
+
+    def new_origin(
+        self, user_id: str, channel_id: str, *, team_id: str | None = None, enterprise_id: str | None = None
+    ) -> Origin:
+        """A request from `user_id` in `channel_id` of this workspace (or of `team_id`), answered at a new
+        response_url of this stand-in."""
+        return Origin(user_id, team_id or self.team_id, channel_id, self.new_response_url(), enterprise_id)
 
     def posts(self, response_url: str) -> list[JsonObject]:
         """The JSON bodies `response_url` accepted, in order of arrival."""
