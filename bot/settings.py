@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -11,11 +12,25 @@ from urllib.parse import urlsplit
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# The documented hosts and their backups (China, overseas).
-DOCUMENTED_BACKUPS = {
-    "open.yunxinapi.com": "https://open-bak.yunxinapi.com",
-    "open-sg.yunxinapi.com": "https://open-sg-bak.yunxinapi.com",
+# Yunxin's documented hosts by region, in the order they are tried. The first is the host of the API page
+# itself (the batch conversation query, https://open.yunxinapi.com; open-sg overseas). The others are the
+# hosts Yunxin's official server SDKs call, with the /nimserver prefix their paths take: the default and
+# the first backup of the Java SDK (1.2.0, Constants.Endpoint.CN / SG) and the Go SDK (constants.go,
+# Endpoint.IM). The SDKs list three more backups (api-cn-01 to -03, api-sg-01 to -03) that
+# YUNXIN_BASE_URLS can add. No SDK or vendor page names an open-bak host, so none is tried.
+DOCUMENTED_HOSTS: dict[str, tuple[str, ...]] = {
+    "china": (
+        "https://open.yunxinapi.com",
+        "https://api-cn.yunxinapi.com/nimserver",
+        "https://api-cn-bak.yunxinapi.com/nimserver",
+    ),
+    "overseas": (
+        "https://open-sg.yunxinapi.com",
+        "https://api-sg.yunxinapi.com/nimserver",
+        "https://api-sg-bak.yunxinapi.com/nimserver",
+    ),
 }
+DEFAULT_BASE_URLS = DOCUMENTED_HOSTS["china"]
 
 # Fixed credentials of the built-in sandbox: it checks signatures made with them.
 SANDBOX_APP_KEY = "sandbox-app-key"
@@ -29,22 +44,55 @@ class SettingsError(Exception):
     """A setting is missing or wrong: one line naming the variable and what to do."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class YunxinAppConfig:
-    """How to reach one Yunxin app. `sandbox` means the built-in emulator answers."""
+    """How to reach one Yunxin app: `base_urls` are its hosts in the order tried. `sandbox` means the
+    built-in emulator answers."""
 
     name: str
     app_key: str
     app_secret: SecretStr
-    base_url: str
-    backup_base_url: str | None
+    base_urls: tuple[str, ...]
     api_version: Literal["v2", "v2.1"]
     timeout_seconds: float
     sandbox: bool
 
+    def __init__(
+        self,
+        name: str,
+        app_key: str,
+        app_secret: SecretStr,
+        base_urls: Sequence[str] = (),
+        api_version: Literal["v2", "v2.1"] = "v2",
+        timeout_seconds: float = 5.0,
+        sandbox: bool = False,
+        *,
+        base_url: str | None = None,
+        backup_base_url: str | None = None,
+    ) -> None:
+        """The hosts are `base_urls`, or `base_url` followed by `backup_base_url` if given (as
+        YUNXIN_BASE_URL and YUNXIN_BACKUP_BASE_URL name them, once resolved)."""
+        if base_url is not None:
+            if base_urls:
+                raise ValueError("give base_urls or base_url, not both")
+            base_urls = [base_url, *([backup_base_url] if backup_base_url else [])]
+        elif backup_base_url:
+            raise ValueError("backup_base_url needs base_url")
+        if not base_urls:
+            raise ValueError("a Yunxin app needs at least one host")
+        set_field = object.__setattr__  # the dataclass is frozen
+        set_field(self, "name", name)
+        set_field(self, "app_key", app_key)
+        set_field(self, "app_secret", app_secret)
+        set_field(self, "base_urls", tuple(base_urls))
+        set_field(self, "api_version", api_version)
+        set_field(self, "timeout_seconds", timeout_seconds)
+        set_field(self, "sandbox", sandbox)
+
     @property
-    def base_urls(self) -> list[str]:
-        return [self.base_url] + ([self.backup_base_url] if self.backup_base_url else [])
+    def base_url(self) -> str:
+        """The host tried first."""
+        return self.base_urls[0]
 
 
 def _check_url(value: str) -> str:
@@ -54,8 +102,30 @@ def _check_url(value: str) -> str:
     return value.rstrip("/")
 
 
-def documented_backup(base_url: str) -> str | None:
-    return DOCUMENTED_BACKUPS.get(urlsplit(base_url).netloc.lower())
+def _check_urls(values: list[str]) -> list[str]:
+    urls = [_check_url(value) for value in values]
+    seen: set[str] = set()
+    for url in urls:
+        if url.lower() in seen:
+            raise ValueError(f"{url} is listed twice")
+        seen.add(url.lower())
+    return urls
+
+
+def documented_failover(base_url: str) -> list[str]:
+    """The documented hosts tried after `base_url` when it is one of them: the rest of its region's list."""
+    for hosts in DOCUMENTED_HOSTS.values():
+        if base_url.lower() in (host.lower() for host in hosts):
+            return [host for host in hosts if host.lower() != base_url.lower()]
+    return []
+
+
+def host_list(base_url: str, backup: str | None) -> list[str]:
+    """YUNXIN_BASE_URL and YUNXIN_BACKUP_BASE_URL as the list of hosts tried. Backup unset (None): the
+    documented hosts after `base_url` if it is one of them; "" (none): `base_url` alone; a URL: that one."""
+    if backup is None:
+        return [base_url, *documented_failover(base_url)]
+    return list(dict.fromkeys([base_url, backup])) if backup else [base_url]
 
 
 def _backup_setting(value: str | None) -> str | None:
@@ -78,8 +148,7 @@ def _sandbox_config(name: str, api_version: Literal["v2", "v2.1"], timeout_secon
         name=name,
         app_key=SANDBOX_APP_KEY,
         app_secret=SecretStr(SANDBOX_APP_SECRET),
-        base_url=SANDBOX_BASE_URL,
-        backup_base_url=None,
+        base_urls=[SANDBOX_BASE_URL],
         api_version=api_version,
         timeout_seconds=timeout_seconds,
         sandbox=True,
@@ -93,12 +162,13 @@ _ENV_FILE: ContextVar[Any] = ContextVar("env_file", default=".env")
 
 class EnvironmentSettings(BaseSettings):
     """One named Yunxin app of YUNXIN_ENVIRONMENTS, read from YUNXIN_{NAME}_APP_KEY and so on.
-    Options left unset take the single-app value (YUNXIN_BASE_URL, YUNXIN_API_VERSION, ...)."""
+    Options left unset take the single-app value (its hosts, YUNXIN_API_VERSION, ...)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     app_key: str | None = None
     app_secret: SecretStr | None = None
+    base_urls: CommaList = []
     base_url: str | None = None
     backup_base_url: str | None = None
     api_version: Literal["v2", "v2.1"] | None = None
@@ -107,10 +177,15 @@ class EnvironmentSettings(BaseSettings):
     allowed_user_ids: CommaList = []
     allowed_usergroup_ids: CommaList = []
 
-    @field_validator("allowed_user_ids", "allowed_usergroup_ids", mode="before")
+    @field_validator("base_urls", "allowed_user_ids", "allowed_usergroup_ids", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_commas(value)
+
+    @field_validator("base_urls")
+    @classmethod
+    def _url_list(cls, value: list[str]) -> list[str]:
+        return _check_urls(value)
 
     @field_validator("base_url")
     @classmethod
@@ -129,7 +204,9 @@ class Settings(BaseSettings):
     # Yunxin
     yunxin_app_key: str | None = None
     yunxin_app_secret: SecretStr | None = None
-    yunxin_base_url: str = "https://open.yunxinapi.com"
+    # The hosts, in order: YUNXIN_BASE_URLS, or YUNXIN_BASE_URL and YUNXIN_BACKUP_BASE_URL (yunxin_hosts()).
+    yunxin_base_urls: CommaList = []
+    yunxin_base_url: str = DEFAULT_BASE_URLS[0]
     yunxin_backup_base_url: str | None = None
     yunxin_api_version: Literal["v2", "v2.1"] = "v2"
     yunxin_timeout_seconds: float = Field(5.0, gt=0, le=60)
@@ -176,6 +253,7 @@ class Settings(BaseSettings):
         "allowed_usergroup_ids",
         "allowed_channel_ids",
         "yunxin_environments",
+        "yunxin_base_urls",
         mode="before",
     )
     @classmethod
@@ -186,6 +264,11 @@ class Settings(BaseSettings):
     @classmethod
     def _urls(cls, value: str) -> str:
         return _check_url(value)
+
+    @field_validator("yunxin_base_urls")
+    @classmethod
+    def _url_list(cls, value: list[str]) -> list[str]:
+        return _check_urls(value)
 
     @field_validator("slack_api_url")
     @classmethod
@@ -219,6 +302,13 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _hosts_named_one_way(self) -> Settings:
+        both = [name.upper() for name in ("yunxin_base_url", "yunxin_backup_base_url") if name in self.model_fields_set]
+        if self.yunxin_base_urls and both:
+            raise ValueError(f"YUNXIN_BASE_URLS: set it or {' and '.join(both)}, not both")
+        return self
+
+    @model_validator(mode="after")
     def _load_environments(self) -> Settings:
         for name in self.yunxin_environments:
             if not ENVIRONMENT_NAME.fullmatch(name):
@@ -244,6 +334,9 @@ class Settings(BaseSettings):
         access = (env.allowed_user_ids, env.allowed_usergroup_ids)
         api_version = env.api_version or self.yunxin_api_version
         timeout = env.timeout_seconds or self.yunxin_timeout_seconds
+        own_pair = env.base_url is not None or env.backup_base_url is not None
+        if env.base_urls and own_pair:
+            raise ValueError(f"{prefix}BASE_URLS: set it or {prefix}BASE_URL / {prefix}BACKUP_BASE_URL, not both")
         if env.sandbox:
             return _sandbox_config(name, api_version, timeout), access
         if env.app_key is None or env.app_secret is None or not env.app_secret.get_secret_value():
@@ -252,12 +345,20 @@ class Settings(BaseSettings):
                 f"{prefix}{missing}: missing; environment {name} is listed in YUNXIN_ENVIRONMENTS "
                 f"(or set {prefix}SANDBOX=true)"
             )
-        base_url = env.base_url or self.yunxin_base_url
-        backup = env.backup_base_url
-        if backup is None:
-            backup = documented_backup(base_url)
+        if env.base_urls:
+            hosts = env.base_urls
+        elif own_pair:  # the first host defaults to the single app's, the backups to the documented ones
+            hosts = host_list(env.base_url or self.yunxin_hosts()[0], env.backup_base_url)
+        else:
+            hosts = self.yunxin_hosts()
         config = YunxinAppConfig(
-            name, env.app_key, env.app_secret, base_url, backup or None, api_version, timeout, sandbox=False
+            name=name,
+            app_key=env.app_key,
+            app_secret=env.app_secret,
+            base_urls=hosts,
+            api_version=api_version,
+            timeout_seconds=timeout,
+            sandbox=False,
         )
         return config, access
 
@@ -265,19 +366,22 @@ class Settings(BaseSettings):
     def uses_sandbox(self) -> bool:
         return self.yunxin_sandbox or self.yunxin_app_key is None
 
+    def yunxin_hosts(self) -> list[str]:
+        """The single app's hosts, in the order tried: YUNXIN_BASE_URLS, else YUNXIN_BASE_URL followed by
+        YUNXIN_BACKUP_BASE_URL (unset: the documented hosts after it; none: no other)."""
+        if self.yunxin_base_urls:
+            return list(self.yunxin_base_urls)
+        return host_list(self.yunxin_base_url, self.yunxin_backup_base_url)
+
     def yunxin(self) -> YunxinAppConfig:
         if self.uses_sandbox:
             return _sandbox_config("sandbox", self.yunxin_api_version, self.yunxin_timeout_seconds)
         assert self.yunxin_app_key is not None and self.yunxin_app_secret is not None
-        backup = self.yunxin_backup_base_url
-        if backup is None:
-            backup = documented_backup(self.yunxin_base_url)
         return YunxinAppConfig(
             name="default",
             app_key=self.yunxin_app_key,
             app_secret=self.yunxin_app_secret,
-            base_url=self.yunxin_base_url,
-            backup_base_url=backup or None,
+            base_urls=self.yunxin_hosts(),
             api_version=self.yunxin_api_version,
             timeout_seconds=self.yunxin_timeout_seconds,
             sandbox=False,

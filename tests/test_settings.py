@@ -7,17 +7,21 @@ from __future__ import annotations
 import re
 import traceback
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from bot.settings import (
+    DEFAULT_BASE_URLS,
+    DOCUMENTED_HOSTS,
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
     SANDBOX_BASE_URL,
     EnvironmentSettings,
     Settings,
     SettingsError,
+    YunxinAppConfig,
     load_settings,
 )
 
@@ -85,7 +89,7 @@ def test_without_credentials_the_sandbox_answers() -> None:
     assert config.sandbox is True
     assert config.name == "sandbox"
     assert (config.app_key, config.app_secret.get_secret_value()) == (SANDBOX_APP_KEY, SANDBOX_APP_SECRET)
-    assert config.base_urls == [SANDBOX_BASE_URL]
+    assert config.base_urls == (SANDBOX_BASE_URL,)
 
 
 def test_blank_credentials_count_as_unset() -> None:
@@ -115,33 +119,115 @@ def test_the_sandbox_keeps_the_chosen_api_version() -> None:
 # Hosts -------------------------------------------------------------------------------------------
 
 
+# Hosts -------------------------------------------------------------------------------------------
+
+CHINA = (
+    "https://open.yunxinapi.com",
+    "https://api-cn.yunxinapi.com/nimserver",
+    "https://api-cn-bak.yunxinapi.com/nimserver",
+)
+OVERSEAS = (
+    "https://open-sg.yunxinapi.com",
+    "https://api-sg.yunxinapi.com/nimserver",
+    "https://api-sg-bak.yunxinapi.com/nimserver",
+)
+
+
+def test_the_default_hosts_are_documented_ones_only() -> None:
+    # The API page's host, then the SDKs' default and first backup; no open-bak host is documented anywhere.
+    assert DEFAULT_BASE_URLS == CHINA
+    assert load(**CREDENTIALS).yunxin().base_urls == CHINA
+    assert DOCUMENTED_HOSTS == {"china": CHINA, "overseas": OVERSEAS}
+    for hosts in DOCUMENTED_HOSTS.values():
+        assert not any("-bak.yunxinapi.com" in url and url.startswith("https://open") for url in hosts)
+
+
 @pytest.mark.parametrize(
-    ("base_url", "backup"),
+    ("base_url", "hosts"),
     [
-        ("https://open.yunxinapi.com", "https://open-bak.yunxinapi.com"),
-        ("https://open.yunxinapi.com/", "https://open-bak.yunxinapi.com"),
-        ("https://OPEN.yunxinapi.com", "https://open-bak.yunxinapi.com"),
-        ("https://open-sg.yunxinapi.com", "https://open-sg-bak.yunxinapi.com"),
-        ("https://yunxin-proxy.internal.example", None),
+        ("https://open.yunxinapi.com", CHINA),
+        ("https://open.yunxinapi.com/", CHINA),
+        ("https://OPEN.yunxinapi.com", ("https://OPEN.yunxinapi.com", *CHINA[1:])),
+        ("https://open-sg.yunxinapi.com", OVERSEAS),
+        # One of the SDKs' hosts first: the rest of its region follow, in order.
+        ("https://api-cn-bak.yunxinapi.com/nimserver", (CHINA[2], CHINA[0], CHINA[1])),
+        ("https://yunxin-proxy.internal.example", ("https://yunxin-proxy.internal.example",)),
     ],
 )
-def test_the_documented_backup_is_derived_for_documented_hosts(base_url: str, backup: str | None) -> None:
+def test_yunxin_base_url_alone_is_followed_by_the_documented_hosts_of_its_region(
+    base_url: str, hosts: tuple[str, ...]
+) -> None:
     config = load(**CREDENTIALS, YUNXIN_BASE_URL=base_url).yunxin()
-    assert config.base_url == base_url.rstrip("/")
-    assert config.backup_base_url == backup
-    assert config.base_urls == [base_url.rstrip("/")] + ([backup] if backup else [])
+    assert config.base_urls == hosts
+    assert config.base_url == hosts[0]
 
 
 @pytest.mark.parametrize("value", ["none", "NONE", "off", ""])
-def test_backup_can_be_disabled(value: str) -> None:
+def test_backup_none_leaves_the_first_host_alone(value: str) -> None:
     config = load(**CREDENTIALS, YUNXIN_BACKUP_BASE_URL=value).yunxin()
-    assert config.backup_base_url is None
-    assert config.base_urls == ["https://open.yunxinapi.com"]
+    assert config.base_urls == ("https://open.yunxinapi.com",)
 
 
-def test_an_explicit_backup_is_used() -> None:
+def test_an_explicit_backup_follows_the_first_host() -> None:
     config = load(**CREDENTIALS, YUNXIN_BACKUP_BASE_URL="https://backup.example/").yunxin()
-    assert config.backup_base_url == "https://backup.example"
+    assert config.base_urls == ("https://open.yunxinapi.com", "https://backup.example")
+    config = load(
+        **CREDENTIALS, YUNXIN_BASE_URL="https://a.example", YUNXIN_BACKUP_BASE_URL="https://b.example"
+    ).yunxin()
+    assert config.base_urls == ("https://a.example", "https://b.example")
+
+
+def test_yunxin_base_urls_are_tried_in_the_order_given() -> None:
+    listed = " https://a.example/ ,https://api-cn-01.yunxinapi.com/nimserver,, http://b.example:8080/prefix "
+    config = load(**CREDENTIALS, YUNXIN_BASE_URLS=listed).yunxin()
+    assert config.base_urls == (
+        "https://a.example",
+        "https://api-cn-01.yunxinapi.com/nimserver",
+        "http://b.example:8080/prefix",
+    )
+    assert load(**CREDENTIALS, YUNXIN_BASE_URLS="https://only.example").yunxin().base_urls == ("https://only.example",)
+
+
+def test_a_blank_yunxin_base_urls_is_unset() -> None:
+    assert load(**CREDENTIALS, YUNXIN_BASE_URLS=" , ").yunxin().base_urls == CHINA
+
+
+@pytest.mark.parametrize(
+    ("listed", "message"),
+    [
+        ("https://a.example,b.example", "must be an http(s) URL such as https://open.yunxinapi.com (got 'b.example')"),
+        ("https://a.example,https://A.example/", "https://A.example is listed twice"),
+    ],
+)
+def test_a_bad_host_list_is_one_line_naming_the_variable_and_the_host(listed: str, message: str) -> None:
+    assert load_error(**CREDENTIALS, YUNXIN_BASE_URLS=listed) == f"YUNXIN_BASE_URLS: {message}"
+
+
+@pytest.mark.parametrize("other", ["YUNXIN_BASE_URL", "YUNXIN_BACKUP_BASE_URL"])
+def test_yunxin_base_urls_and_the_single_host_settings_are_not_mixed(other: str) -> None:
+    message = load_error(**CREDENTIALS, YUNXIN_BASE_URLS="https://a.example", **{other: "https://b.example"})
+    assert message == f"YUNXIN_BASE_URLS: set it or {other}, not both"
+
+
+def test_the_sandbox_keeps_its_own_host_whatever_the_hosts_say() -> None:
+    assert load(YUNXIN_BASE_URLS="https://a.example").yunxin().base_urls == (SANDBOX_BASE_URL,)
+
+
+def test_an_app_config_takes_a_list_or_a_host_and_a_backup() -> None:
+    def config(**hosts: Any) -> YunxinAppConfig:
+        return YunxinAppConfig("x", "key", SecretStr("s"), **hosts)
+
+    assert config(base_urls=["https://a", "https://b"]).base_urls == ("https://a", "https://b")
+    assert config(base_url="https://a", backup_base_url="https://b").base_urls == ("https://a", "https://b")
+    assert config(base_url="https://a", backup_base_url=None).base_urls == ("https://a",)
+    for wrong in (
+        {},
+        {"base_urls": []},
+        {"base_urls": ["https://a"], "base_url": "https://b"},
+        {"backup_base_url": "https://b"},
+    ):
+        with pytest.raises(ValueError):
+            config(**wrong)
 
 
 @pytest.mark.parametrize("url", ["https://slack-gov.com/api", "https://slack-gov.com/api/"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SANDBOX_BASE_URL, Settings, SettingsError, load_settings
+from bot.settings import DEFAULT_BASE_URLS, DOCUMENTED_HOSTS, SANDBOX_BASE_URL, Settings, SettingsError, load_settings
 from bot.yunxin.ids import parse_ids
 from bot.yunxin.service import Lookups, UnknownEnvironment
 
@@ -33,14 +33,48 @@ def test_each_environment_reads_its_own_variables_and_inherits_the_rest(monkeypa
     assert list(apps) == ["prod", "staging"]
     prod, staging = apps["prod"], apps["staging"]
     assert (prod.app_key, prod.app_secret.get_secret_value()) == ("prod-key", SECRET)
-    assert prod.base_url == "https://open.yunxinapi.com" and prod.backup_base_url == "https://open-bak.yunxinapi.com"
+    assert prod.base_urls == DEFAULT_BASE_URLS
     assert prod.api_version == "v2" and prod.timeout_seconds == 7
-    assert staging.base_url == "https://open-sg.yunxinapi.com"
-    assert staging.backup_base_url == "https://open-sg-bak.yunxinapi.com"
+    assert staging.base_urls == DOCUMENTED_HOSTS["overseas"]
     assert staging.api_version == "v2.1"
     assert not prod.sandbox and not staging.sandbox
     assert settings.default_environment() == "prod"
     assert settings.environment_access() == {"prod": ([], ["S0ONCALL"]), "staging": ([], [])}
+
+
+@pytest.mark.parametrize(
+    ("env", "hosts"),
+    [
+        # Nothing of its own: the single app's hosts, however they were given.
+        ({}, ("https://a.example", "https://b.example")),
+        # Its own list.
+        ({"YUNXIN_PROD_BASE_URLS": "https://c.example,https://d.example"}, ("https://c.example", "https://d.example")),
+        # Its own first host: followed by the documented hosts of its region, not by the single app's.
+        ({"YUNXIN_PROD_BASE_URL": "https://open-sg.yunxinapi.com"}, DOCUMENTED_HOSTS["overseas"]),
+        ({"YUNXIN_PROD_BASE_URL": "https://c.example"}, ("https://c.example",)),
+        # Its own backup: after the single app's first host.
+        ({"YUNXIN_PROD_BACKUP_BASE_URL": "https://c.example"}, ("https://a.example", "https://c.example")),
+        ({"YUNXIN_PROD_BACKUP_BASE_URL": "none"}, ("https://a.example",)),
+    ],
+)
+def test_an_environment_takes_its_own_hosts_or_the_single_apps(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], hosts: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("YUNXIN_BASE_URLS", "https://a.example,https://b.example")
+    monkeypatch.setenv("YUNXIN_ENVIRONMENTS", "prod")
+    monkeypatch.setenv("YUNXIN_PROD_APP_KEY", "prod-key")
+    monkeypatch.setenv("YUNXIN_PROD_APP_SECRET", SECRET)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings(_env_file=None).yunxin_apps()["prod"].base_urls == hosts
+
+
+def test_an_environment_inherits_the_single_apps_derived_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YUNXIN_BASE_URL", "https://open-sg.yunxinapi.com")
+    monkeypatch.setenv("YUNXIN_ENVIRONMENTS", "prod")
+    monkeypatch.setenv("YUNXIN_PROD_APP_KEY", "prod-key")
+    monkeypatch.setenv("YUNXIN_PROD_APP_SECRET", SECRET)
+    assert load_settings(_env_file=None).yunxin_apps()["prod"].base_urls == DOCUMENTED_HOSTS["overseas"]
 
 
 def test_the_default_environment_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,6 +116,19 @@ def test_without_environments_the_single_app_settings_work_unchanged(monkeypatch
         (
             {"YUNXIN_ENVIRONMENTS": "prod", "YUNXIN_PROD_SANDBOX": "true", "YUNXIN_PROD_TIMEOUT_SECONDS": "-1"},
             "YUNXIN_PROD_TIMEOUT_SECONDS:",
+        ),
+        (
+            {"YUNXIN_ENVIRONMENTS": "prod", "YUNXIN_PROD_SANDBOX": "true", "YUNXIN_PROD_BASE_URLS": "https://a,b"},
+            "YUNXIN_PROD_BASE_URLS: must be an http(s) URL",
+        ),
+        (
+            {
+                "YUNXIN_ENVIRONMENTS": "prod",
+                "YUNXIN_PROD_SANDBOX": "true",
+                "YUNXIN_PROD_BASE_URLS": "https://a.example",
+                "YUNXIN_PROD_BACKUP_BASE_URL": "https://b.example",
+            },
+            "YUNXIN_PROD_BASE_URLS: set it or YUNXIN_PROD_BASE_URL / YUNXIN_PROD_BACKUP_BASE_URL, not both",
         ),
     ],
 )

@@ -3,8 +3,8 @@
 One lookup: check the IDs locally, split the valid ones into calls of at most 100, run the calls
 concurrently under a process-wide bound and call budget, and gather every answer. A call that
 fails is reported for its IDs only; the others' results are kept. Each call retries once on a
-connection error or HTTP 502/503, and fails over to the backup host when the primary cannot be
-reached. The whole lookup ends by a deadline.
+connection error or HTTP 502/503, and fails over to the next of the app's hosts, in order, when
+one cannot be reached. The whole lookup ends by a deadline.
 
 Answers are read as Yunxin's SDKs read them: only an HTTP 200 body is parsed; any other status is
 an error of its own. A JSON `code` is never retried, 416 included: Yunxin blocks an app that keeps
@@ -200,6 +200,12 @@ def _host(base_url: str) -> str:
     return urlsplit(base_url).netloc or base_url
 
 
+def _either(base_urls: Sequence[str]) -> str:
+    """'A or B', 'A, B or C': each host named once."""
+    names = [_host(url) for url in base_urls]
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def _transport_reason(error: httpx.TransportError) -> str:
     if isinstance(error, httpx.ConnectError):
         return "connection refused or host unreachable"
@@ -239,7 +245,7 @@ class YunxinClient:
         )
 
     def __repr__(self) -> str:
-        return f"YunxinClient(name={self.config.name!r}, base_url={self.config.base_url!r})"
+        return f"YunxinClient(name={self.config.name!r}, base_urls={list(self.config.base_urls)!r})"
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -333,11 +339,15 @@ class YunxinClient:
                     last_error = error
                     continue
                 if index > 0:
-                    log.warning("Yunxin primary host unreachable; the backup %s answered", _host(base_url))
+                    unreachable = ", ".join(_host(url) for url in hosts[:index])
+                    log.warning(
+                        "Yunxin primary host unreachable; the backup %s answered (unreachable: %s)",
+                        _host(base_url),
+                        unreachable,
+                    )
                 return answer
         assert last_error is not None
-        names = " or ".join(_host(url) for url in hosts)
-        detail = f"could not reach {names} ({last_error.reason})" if len(hosts) > 1 else last_error.detail
+        detail = f"could not reach {_either(hosts)} ({last_error.reason})" if len(hosts) > 1 else last_error.detail
         raise Unavailable(detail, trace_id=last_error.trace_id)
 
     async def _send(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:

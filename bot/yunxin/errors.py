@@ -91,7 +91,7 @@ ADVICE: dict[str, str] = {
     RateLimited.kind: "Wait a few seconds and try again; Yunxin blocks apps that keep calling.",
     Unavailable.kind: "Try again in a minute; quote the trace ID to Yunxin support if it persists.",
     Timeout.kind: "Try again with fewer IDs, or in a minute.",
-    MalformedResponse.kind: "Check YUNXIN_BASE_URL points at the Yunxin API; quote the trace ID to support.",
+    MalformedResponse.kind: "Check that YUNXIN_BASE_URLS name the Yunxin API; quote the trace ID to support.",
     YunxinError.kind: "Quote the trace ID to Yunxin support.",
 }
 

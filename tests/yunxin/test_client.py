@@ -74,6 +74,7 @@ class FakeYunxin:
     app_key: str = APP_KEY
     secret: str = SECRET
     version: str = "v2"
+    path_prefix: str = ""  # the SDKs' hosts take /nimserver
     shape: Literal["v2", "v2.1"] = "v2"
     missing: set[str] = field(default_factory=set)  # IDs answered in failed_list
     hosts_down: set[str] = field(default_factory=set)  # hosts that refuse connections
@@ -119,7 +120,7 @@ class FakeYunxin:
         headers = request.headers
         if request.method != "GET":
             return f"method {request.method}"
-        if request.url.path != f"/im/{self.version}/conversations/actions/conversation_ids":
+        if request.url.path != f"{self.path_prefix}/im/{self.version}/conversations/actions/conversation_ids":
             return f"path {request.url.path}"
         if set(request.url.params) != {"conversation_ids"} or not request.url.params["conversation_ids"]:
             return f"query {request.url.query!r}"
@@ -605,6 +606,66 @@ async def test_connection_refused_on_the_primary_fails_over_to_the_backup(
     assert result.trace_ids == [fake.calls[-1].trace_id]
     assert any(BACKUP in record.getMessage() and record.levelno == logging.WARNING for record in caplog.records)
     assert_secret_absent(fake, [], caplog)
+
+
+HOSTS = ["first.yunxin.test", "second.yunxin.test", "third.yunxin.test"]
+
+
+@pytest.fixture
+def three_hosts(fake: FakeYunxin) -> YunxinAppConfig:
+    """An app with three hosts, each with the /nimserver prefix of the SDKs' hosts."""
+    fake.path_prefix = "/nimserver"
+    return app_config(base_url=None, backup_base_url=None, base_urls=[f"https://{host}/nimserver" for host in HOSTS])
+
+
+async def test_failover_tries_each_host_in_order_with_one_retry_each(
+    make_client: Callable[..., YunxinClient],
+    fake: FakeYunxin,
+    three_hosts: YunxinAppConfig,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake.hosts_down = set(HOSTS[:2])
+    result = await make_client(three_hosts).get_conversations(parse_ids(["a|1|b"]))
+    assert found_ids(result) == ["a|1|b"]
+    assert [call.host for call in fake.calls] == [HOSTS[0], HOSTS[0], HOSTS[1], HOSTS[1], HOSTS[2]]
+    assert {call.request.url.path for call in fake.calls} == {"/nimserver/im/v2/conversations/actions/conversation_ids"}
+    assert len({call.trace_id for call in fake.calls}) == 5
+    assert result.trace_ids == [fake.calls[-1].trace_id]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert HOSTS[0] in warning and HOSTS[1] in warning and HOSTS[2] in warning
+
+
+async def test_every_host_down_names_each_once(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin, three_hosts: YunxinAppConfig
+) -> None:
+    fake.hosts_down = set(HOSTS)
+    result = await make_client(three_hosts).get_conversations(parse_ids(["a|1|b"]))
+    (error,) = result.errors
+    assert isinstance(error, Unavailable)
+    names = f"{HOSTS[0]}, {HOSTS[1]} or {HOSTS[2]}"
+    assert error.detail == f"could not reach {names} (connection refused or host unreachable)"
+    assert len(fake.calls) == 6
+    assert error.trace_id == fake.calls[-1].trace_id
+
+
+async def test_failover_ends_at_the_lookups_deadline(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin, three_hosts: YunxinAppConfig
+) -> None:
+    async def slow_refusal(call: Call) -> httpx.Response:
+        await asyncio.sleep(0.04)  # a host that takes its time to fail to connect
+        raise httpx.ConnectTimeout("simulated", request=call.request)
+
+    fake.rule = lambda call: slow_refusal
+    started = time.monotonic()
+    result = await make_client(three_hosts, deadline_seconds=0.1).get_conversations(parse_ids(["a|1|b"]))
+    assert time.monotonic() - started < 0.5
+    (error,) = result.errors
+    assert isinstance(error, Timeout)
+    assert "deadline" in error.detail
+    every_attempt = [HOSTS[0], HOSTS[0], HOSTS[1], HOSTS[1], HOSTS[2], HOSTS[2]]
+    assert 1 <= len(fake.calls) < len(every_attempt)  # about 3 fit in the deadline; the rest are never made
+    assert [call.host for call in fake.calls] == every_attempt[: len(fake.calls)]
+    assert error.trace_id == fake.calls[-1].trace_id
 
 
 async def test_without_a_backup_a_refused_connection_is_retried_once_on_the_primary(

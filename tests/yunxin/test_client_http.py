@@ -134,3 +134,15 @@ async def test_both_hosts_down_is_unavailable(refused_url: Callable[[], str]) ->
     assert error.trace_id
     for url in (primary, backup):
         assert url.removeprefix("http://") in error.detail
+
+
+async def test_failover_runs_down_a_list_of_hosts_in_order(
+    sandbox: SandboxApp, sandbox_url: str, refused_url: Callable[[], str]
+) -> None:
+    hosts = [refused_url(), refused_url(), sandbox_url]
+    config = yunxin_app(app_key=SANDBOX_APP_KEY, app_secret=SANDBOX_APP_SECRET, base_url=None, base_urls=hosts)
+    async with YunxinClient(config) as client:
+        result = await client.get_conversations(parse_ids([BOB]))
+    assert result.chunk_failures == []
+    assert [c.conversation_id for c in result.found] == [BOB]
+    assert sandbox.calls == 1
