@@ -45,9 +45,9 @@ from tests.factories import yunxin_app
 APP_KEY = "test-app-key"
 SECRET = "Zq7-UNMISTAKABLE-app-secret-41f9"  # distinctive, so a leak anywhere is found
 PRIMARY = "open.yunxinapi.com"
-BACKUP = "open-bak.yunxinapi.com"
+BACKUP = "backup.yunxin.test"  # any second host: Yunxin documents no open-bak
 CHECKSUM_LIFETIME_SECONDS = 300
-NOT_FOUND_CODE = 110404
+NOT_FOUND_CODE = 110404  # the sandbox's value: Yunxin's code for it is not documented
 
 Reply = Callable[["Call"], Awaitable[httpx.Response]]
 

@@ -154,9 +154,9 @@ def test_proxies_come_from_the_environment_unless_no_proxy_exempts_the_host(monk
         monkeypatch.delenv(name, raising=False)
     assert environment_proxy(httpx.URL("https://open.yunxinapi.com/")) is None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.invalid:3128")
-    monkeypatch.setenv("NO_PROXY", "open-bak.yunxinapi.com")
+    monkeypatch.setenv("NO_PROXY", "api-cn-bak.yunxinapi.com")
     assert environment_proxy(httpx.URL("https://open.yunxinapi.com/")) == "http://proxy.corp.invalid:3128"
-    assert environment_proxy(httpx.URL("https://open-bak.yunxinapi.com/")) is None
+    assert environment_proxy(httpx.URL("https://api-cn-bak.yunxinapi.com/")) is None
 
 
 async def test_closing_ends_the_session_and_a_later_request_opens_a_new_one(serve_asgi: ServeAsgi) -> None:

@@ -31,6 +31,9 @@ from .samples import SAMPLE_CONVERSATIONS
 
 MAX_IDS_PER_CALL = 100
 CHECKSUM_LIFETIME_SECONDS = 300
+# The sandbox's own code for a conversation it does not hold. Yunxin's code for that is not known: no SDK
+# defines one and no vendor page shows one, so the bot shows whatever code Yunxin sends and never relies
+# on this value.
 NOT_FOUND_CODE = 110404
 TRACE_HEADER = "X-custom-traceid"
 SIGNATURE_HEADERS = ("AppKey", "Nonce", "CurTime", "CheckSum")
