@@ -74,7 +74,7 @@ def call_label(error: YunxinError) -> str:
 
 
 class _HostUnreachable(Unavailable):
-    """Connection failed or HTTP 502/503: worth one retry, then the backup host."""
+    """Connection failed or HTTP 502/503: worth one retry, then the next host."""
 
     def __init__(self, base_url: str, reason: str, *, trace_id: str) -> None:
         super().__init__(f"{_host(base_url)}: {reason}", trace_id=trace_id)

@@ -177,3 +177,25 @@ async def test_a_large_answer_within_the_cap_is_read() -> None:
     assert result.chunk_failures == []
     assert len(result.found) == 100
     assert result.found[0].last_message is not None and result.found[0].last_message.body_text == text
+
+
+async def test_a_connection_is_kept_after_an_answer_read_to_its_end_and_dropped_after_one_cut_off() -> None:
+    connections: list[int] = []
+    big = b'{"code": 200, "msg": "' + b"x" * (MAX_ANSWER_BYTES + 1) + b'"}'
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(len(connections))
+        with contextlib.suppress(asyncio.IncompleteReadError):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                writer.write(http_answer(big if b"too%7C1%7Cbig" in head else OK_BODY))
+                await writer.drain()
+
+    async with raw_server(answer) as url, YunxinClient(yunxin_app(base_url=url)) as client:
+        for conversation in ("a|1|b", "c|1|d"):
+            assert (await client.get_conversations(parse_ids([conversation]))).chunk_failures == []
+        assert len(connections) == 1  # the second call reused the first one's connection
+        (error,) = (await client.get_conversations(parse_ids(["too|1|big"]))).errors
+        assert isinstance(error, MalformedResponse)
+        assert (await client.get_conversations(parse_ids(["e|1|f"]))).chunk_failures == []
+    assert len(connections) == 2  # the cut-off answer's connection was not handed to the next call
