@@ -1,16 +1,148 @@
-"""Logging: one line per record; audit records are JSON already."""
+"""Logging: one line per record, as JSON for log pipelines or as text for people (`LOG_FORMAT`).
+
+JSON: every record on stderr (the bot's, the audit's, uvicorn's, Bolt's) is one object with `time`,
+`level`, `logger` and `message`, the record's own fields (a trace ID, a reference) at the top level,
+and a traceback as the field `exception`. An audit record's fields are the object's fields.
+
+Text: `time level logger message key=value …`. Control characters in a message or a field are escaped
+and a traceback's lines are indented, so no text from a request or from Yunxin can begin a line that
+reads as a record of its own.
+
+Either way a message longer than MESSAGE_MAX characters is cut, saying how much was left out (audit
+records are bounded where they are made).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sys
+from typing import Any, Literal
+
+from pythonjsonlogger.json import JsonFormatter
+
+LogFormat = Literal["auto", "json", "text"]
+MESSAGE_MAX = 8000
+
+# The attributes every LogRecord has; anything else on a record is a field the caller added (extra=).
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", "color_message"}
+# Control characters, and the Unicode line and paragraph separators, escaped as \n, \x1b, \u2028 …
+_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127, 0x85]} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        force=True,
-    )
+class AuditLine(dict[str, Any]):
+    """An audit record: `audit_log.info(AuditLine(...))`. Its fields are the JSON object's fields; as text
+    (and in `record.getMessage()`) it is one line of JSON."""
+
+    def __str__(self) -> str:
+        return json.dumps(self, ensure_ascii=False, default=str)
+
+
+def bounded(text: str, limit: int = MESSAGE_MAX) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character escaped, so it cannot end the line it is written on."""
+    return text.translate(_ESCAPES)
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {key: value for key, value in record.__dict__.items() if key not in _STANDARD}
+
+
+class TextFormatter(logging.Formatter):
+    """`2026-12-01 12:00:00,000 INFO bot.slack.app message key=value`, one line a record (tracebacks
+    indented below it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        # An audit line is bounded where it is made (and must stay whole JSON); anything else is cut here.
+        message = one_line(message if isinstance(record.msg, AuditLine) else bounded(message))
+        extra = "".join(
+            f" {key}={one_line(bounded(json.dumps(value, ensure_ascii=False, default=str), 500))}"
+            for key, value in _fields(record).items()
+        )
+        line = f"{self.formatTime(record)} {record.levelname} {record.name} {message}{extra}"
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line += "\n" + "\n".join("    " + one_line(part) for part in record.exc_text.splitlines())
+        return line
+
+
+class BotJsonFormatter(JsonFormatter):
+    """python-json-logger's formatter with the bot's field names, bounded messages and audit records
+    spread at the top level."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+            timestamp="time",
+            json_ensure_ascii=False,
+            json_default=str,
+            reserved_attrs=sorted(_STANDARD - {"levelname", "name", "message", "exc_info"}),
+        )
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        message = log_data.get("message")
+        if isinstance(message, str):
+            log_data["message"] = bounded(message)
+        return log_data
+
+    def format(self, record: logging.LogRecord) -> str:
+        if isinstance(record.msg, AuditLine):  # a copy: other handlers still read the record as it was
+            fields = {"message": str(record.msg.get("event", "audit")), **record.msg}
+            record = logging.makeLogRecord({**record.__dict__, "msg": fields, "args": ()})
+        return super().format(record)
+
+
+def resolve_format(log_format: LogFormat) -> Literal["json", "text"]:
+    """`auto`: JSON unless stderr is a terminal (a person reading)."""
+    if log_format == "auto":
+        return "text" if sys.stderr.isatty() else "json"
+    return log_format
+
+
+def configure_logging(level: str = "INFO", log_format: LogFormat = "text") -> None:
+    """Every record of the process to stderr, in one format: the root logger's handler, which uvicorn's
+    loggers (configured by uvicorn before the app starts) are made to use too."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(BotJsonFormatter() if resolve_format(log_format) == "json" else TextFormatter())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
     # httpx logs every request line at INFO; the bot's own logs say what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("slack_bolt").setLevel(max(logging.getLevelName(level), logging.INFO))
+
+
+def report_startup_error(message: str) -> None:
+    """A start-up failure in one line: a log record once logging is set up, `error: …` on stderr before
+    (unless LOG_FORMAT asks for JSON, when settings could not even be read)."""
+    root = logging.getLogger()
+    configured = any(isinstance(h.formatter, BotJsonFormatter | TextFormatter) for h in root.handlers)
+    if not configured and resolve_format(_env_format()) == "json":
+        configure_logging("INFO", "json")
+        configured = True
+    if configured and any(isinstance(h.formatter, BotJsonFormatter) for h in root.handlers):
+        logging.getLogger("bot").critical(message)
+    else:
+        print(f"error: {message}", file=sys.stderr)
+
+
+def _env_format() -> LogFormat:
+    value = os.environ.get("LOG_FORMAT", "auto").strip().lower()
+    return value if value in ("auto", "json", "text") else "text"  # type: ignore[return-value]

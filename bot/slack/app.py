@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import httpx
 from pydantic import SecretStr
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -21,6 +22,7 @@ from bot.settings import Settings
 from bot.yunxin.service import Lookups
 
 from .access import AccessPolicy, build_rules, slack_error_code, slack_http_status
+from .edge import shape_problem
 from .listeners import register_listeners
 from .pipeline import RESTARTED, Deps
 from .render.notices import render_notice
@@ -158,10 +160,23 @@ def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, so
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
+    if socket_mode:
+        app.use(quiet_on_unexpected_shape)  # over HTTP, the edge has checked it already
     if client.session is not None:
         app.use(replies_through(client.session))
     register_listeners(app, deps)
     return app
+
+
+async def quiet_on_unexpected_shape(body: dict[str, Any], next_: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+    """A payload whose fields are not of the types Slack sends is acked and dropped with one log line, as
+    the HTTP edge does: no listener ever reads it."""
+    problem = shape_problem(body) if isinstance(body, dict) else "not an object"
+    if problem is not None:
+        log.info("dropped a Socket Mode payload: unexpected payload: %s", problem)
+        return BoltResponse(status=200, body="")
+    await next_()
+    return None
 
 
 def replies_through(session: aiohttp.ClientSession) -> Callable[..., Awaitable[None]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -18,15 +17,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.logs import AuditLine
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.yunxin.ids import match_key
 from bot.yunxin.models import LookupResult
 from bot.yunxin.service import Lookups, UnknownEnvironment
 
 from .access import AccessCheckFailed, AccessPolicy, Caller
 from .ack import after_ack_sent
 from .actions import LookupRequest, StaleRequest
-from .render.kit import Message
+from .render.kit import Message, shorten
 from .render.notices import render_help, render_notice, render_refusal, render_unexpected
 from .replies import Destination
 
@@ -37,6 +38,8 @@ COMMAND = "/conversation"
 # The help's example in sandbox mode: two of the sandbox's sample conversations (a test holds them to it).
 SANDBOX_EXAMPLE_IDS = ("sandbox_alice|1|sandbox_bob", "sandbox_alice|2|8800000001")
 EXAMPLE_IDS = ("alice|1|bob", "alice|2|12345")
+AUDIT_IDS_MAX = 400  # IDs named in one audit line; `ids_total` keeps the count
+AUDIT_ID_MAX = 80  # characters of each (a valid ID has at most 67)
 RESTARTED = "The bot restarted before it could answer. Please run the command again."
 
 
@@ -291,15 +294,23 @@ def record(deps: Deps, ask: Ask, outcome: Outcome, ids: Sequence[str], **extra: 
     deps.metrics.commands.inc(kind=ask.event.value, outcome=outcome.value)
     deps.metrics.command_seconds.observe(seconds, kind=ask.event.value)
     caller = ask.caller
-    line: dict[str, Any] = {
-        "event": ask.event.value,
-        "user": caller.user_id,
-        "team": caller.team_id,
-        "enterprise": caller.enterprise_id,
-        "channel": caller.channel_id,
-        "ids": list(ids),
-        "outcome": outcome.value,
-        "latency_ms": round(seconds * 1000, 1),
-        **extra,
-    }
-    audit_log.info(json.dumps(line, ensure_ascii=False, default=str))
+    first_seen: dict[str, str] = {}
+    for conversation_id in ids:  # as Yunxin tells IDs apart (case-insensitively), each as first written
+        first_seen.setdefault(match_key(conversation_id), conversation_id)
+    distinct = list(first_seen.values())
+    audit_log.info(
+        AuditLine(
+            event=ask.event.value,
+            user=caller.user_id,
+            team=caller.team_id,
+            enterprise=caller.enterprise_id,
+            channel=caller.channel_id,
+            # Bounded: a command holds at most MAX_IDS_PER_COMMAND IDs, but a message or a payload may
+            # quote any number, and each ID is cut to the length a valid one can have.
+            ids=[shorten(i, AUDIT_ID_MAX) for i in distinct[:AUDIT_IDS_MAX]],
+            ids_total=len(distinct),
+            outcome=outcome.value,
+            latency_ms=round(seconds * 1000, 1),
+            **extra,
+        )
+    )

@@ -27,6 +27,8 @@ FLOOD_WARNING_SECONDS = 60.0
 
 
 class GuardedH11Protocol(H11Protocol):
+    head_seconds: ClassVar[float] = HEAD_SECONDS
+    max_connections: ClassVar[int] = MAX_CONNECTIONS
     _warned_at: ClassVar[float] = float("-inf")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -35,11 +37,11 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > MAX_CONNECTIONS:
+        if len(self.connections) > self.max_connections:
             now = self.loop.time()
             if now - GuardedH11Protocol._warned_at > FLOOD_WARNING_SECONDS:  # one line per flood, not per connection
                 GuardedH11Protocol._warned_at = now
-                log.warning("more than %d connections open at once: refusing new ones", MAX_CONNECTIONS)
+                log.warning("more than %d connections open at once: refusing new ones", self.max_connections)
             transport.abort()
             return
         self._arm()
@@ -66,7 +68,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def _arm(self) -> None:
         self._disarm()
-        self._head_deadline = self.loop.call_later(HEAD_SECONDS, self._too_slow)
+        self._head_deadline = self.loop.call_later(self.head_seconds, self._too_slow)
 
     def _disarm(self) -> None:
         if self._head_deadline is not None:

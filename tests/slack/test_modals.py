@@ -61,7 +61,18 @@ def test_a_huge_conversation_is_shortened_to_the_modal_limits() -> None:
     )
     assert view_problems(view) == []
     assert len(view["blocks"]) <= VIEW_BLOCKS_MAX
-    assert "Shortened to fit" in text_of(view) and "SANDBOX" in text_of(view)
+    # Cut field by field before anything formats them, each cut saying how much there was.
+    shown_text = text_of(view)
+    assert "… (400000 characters)" in shown_text and "19800 more items not shown" in shown_text
+    assert "SANDBOX" in shown_text
+
+
+def test_many_large_fields_are_shortened_to_the_modal_limits() -> None:
+    fields = {f"field_{i}": "y" * 19_000 for i in range(30)}  # each under the cut, together over a modal
+    view = render_details_view(found(**fields), environment=None, sandbox=False, redact_text=False)
+    assert view_problems(view) == []
+    assert len(view["blocks"]) <= VIEW_BLOCKS_MAX
+    assert "Shortened to fit" in text_of(view)
 
 
 def test_redaction_hides_message_content_everywhere_in_the_payload() -> None:

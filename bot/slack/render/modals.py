@@ -23,6 +23,10 @@ DETAILS_CALLBACK = "conversation_details_view"
 TITLE = "Conversation details"
 # A code block's fences and the escaping of & < > cost characters; keep each chunk's raw text under this.
 _CHUNK = SECTION_TEXT_MAX - 200
+# What a Details modal shows of each field Yunxin returned (a modal holds ~250,000 characters in all).
+FIELD_SHOWN_MAX = 20_000
+ITEMS_SHOWN_MAX = 200
+DEPTH_SHOWN_MAX = 20
 # Room for the Back button, the heading, context and the "shortened" note around the JSON chunks.
 _JSON_BLOCKS_MAX = VIEW_BLOCKS_MAX - 5
 # Room for the list's introduction, its two notes and the note of conversations left out of its menus.
@@ -88,8 +92,30 @@ def _json_chunks(text: str) -> list[str]:
     return chunks
 
 
+def _cut(value: Any, depth: int = 0) -> Any:
+    """`value` with every string cut to FIELD_SHOWN_MAX characters and every list and object to
+    ITEMS_SHOWN_MAX items, before anything formats it: one huge field from Yunxin must not stall the
+    event loop (a modal shows at most ~250,000 characters anyway)."""
+    if isinstance(value, str):
+        return value if len(value) <= FIELD_SHOWN_MAX else f"{value[:FIELD_SHOWN_MAX]}… ({len(value)} characters)"
+    if depth >= DEPTH_SHOWN_MAX and isinstance(value, dict | list):
+        return f"… ({len(value)} items nested deeper than {DEPTH_SHOWN_MAX})"
+    if isinstance(value, dict):
+        items = list(value.items())
+        cut = {str(key): _cut(item, depth + 1) for key, item in items[:ITEMS_SHOWN_MAX]}
+        if len(items) > ITEMS_SHOWN_MAX:
+            cut["…"] = f"{len(items) - ITEMS_SHOWN_MAX} more fields not shown"
+        return cut
+    if isinstance(value, list):
+        cut_list = [_cut(item, depth + 1) for item in value[:ITEMS_SHOWN_MAX]]
+        if len(value) > ITEMS_SHOWN_MAX:
+            cut_list.append(f"… {len(value) - ITEMS_SHOWN_MAX} more items not shown")
+        return cut_list
+    return value
+
+
 def _json_blocks(data: Any) -> list[dict[str, Any]]:
-    pretty = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    pretty = json.dumps(_cut(data), ensure_ascii=False, indent=2, sort_keys=True)
     chunks = _json_chunks(pretty)
     blocks = [_section(f"```{escape_mrkdwn(chunk)}```") for chunk in chunks[:_JSON_BLOCKS_MAX]]
     if len(chunks) > _JSON_BLOCKS_MAX:

@@ -1,0 +1,198 @@
+"""The edge of /slack/events, request by request: size, signature, replay, form and shape, in that order,
+each refusal one short log line and never a byte of the body."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from starlette.requests import Request
+from starlette.types import Message
+
+from bot.slack.edge import MAX_BODY_BYTES, SIGNATURE_WINDOW_SECONDS, Refusal, ReplayGuard, SlackEdge, Verified
+from bot.standins.slack import sign
+
+SECRET = "edge-signing-secret-1c3e"
+NOW = 1_780_000_000
+FORM = "application/x-www-form-urlencoded"
+
+
+def request(
+    body: bytes,
+    *,
+    headers: dict[str, str] | None = None,
+    chunks: Sequence[bytes] | None = None,
+    content_length: bool = True,
+) -> Request:
+    """A POST to /slack/events as the ASGI server hands it over, its body in `chunks` (default: one)."""
+    sent = list(chunks) if chunks is not None else [body]
+    raw = {"content-type": FORM, **(headers or {})}
+    if content_length and chunks is None:
+        raw["content-length"] = str(len(body))
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/slack/events",
+        "query_string": b"",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in raw.items()],
+    }
+
+    async def receive() -> Message:
+        if sent:
+            piece = sent.pop(0)
+            return {"type": "http.request", "body": piece, "more_body": bool(sent)}
+        return {"type": "http.disconnect"}
+
+    return Request(scope, receive)
+
+
+def signed(body: bytes, *, secret: str = SECRET, at: int = NOW, content_type: str = FORM) -> Request:
+    return request(body, headers={"content-type": content_type, **sign(secret, at, body)})
+
+
+def edge(replay: ReplayGuard | None = None) -> SlackEdge:
+    return SlackEdge(SECRET, replay=replay, clock=lambda: NOW)
+
+
+def command_body(text: str = "alice|1|bob") -> bytes:
+    return urlencode({"command": "/conversation", "text": text, "user_id": "U1", "team_id": "T1"}).encode()
+
+
+def interaction_body(payload: Any) -> bytes:
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+async def test_a_signed_command_is_admitted_with_its_fields() -> None:
+    admitted = await edge().admit(signed(command_body()))
+    assert isinstance(admitted, Verified)
+    assert admitted.payload["text"] == "alice|1|bob"
+    assert admitted.text == command_body().decode()
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({}, "not signed"),
+        ({"x-slack-request-timestamp": "abc", "x-slack-signature": "v0=00"}, "bad timestamp"),
+        ({"x-slack-request-timestamp": "１２３", "x-slack-signature": "v0=00"}, "bad timestamp"),
+        ({"x-slack-request-timestamp": str(NOW), "x-slack-signature": "v0=" + "0" * 64}, "bad signature"),
+        ({"x-slack-request-timestamp": str(NOW - SIGNATURE_WINDOW_SECONDS - 1), "x-slack-signature": "v0="}, "stale"),
+    ],
+)
+async def test_an_unsigned_or_forged_request_is_refused_with_401(headers: dict[str, str], reason: str) -> None:
+    admitted = await edge().admit(request(command_body(), headers=headers))
+    assert isinstance(admitted, Refusal)
+    assert admitted.status == 401 and reason in admitted.reason
+
+
+async def test_a_rotated_secret_is_refused() -> None:
+    admitted = await edge().admit(signed(command_body(), secret="the-old-secret"))
+    assert admitted == Refusal(401, "bad signature")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff\xfe not utf-8",
+        b"payload=%7Bnot+json",
+        b'{"type": "block_actions"',
+        b"payload=" + b"%5B" * 10_000,
+        b"[" * 10_000 + b"]" * 10_000,
+        b"a=1&&&&=",
+        b"payload=%5B1%2C2%5D",
+    ],
+    ids=["invalid-utf8", "payload-not-json", "broken-json", "deep-payload", "deep-json", "broken-form", "payload-list"],
+)
+async def test_a_signed_body_that_is_no_form_slack_sends_is_refused_with_400(body: bytes) -> None:
+    admitted = await edge().admit(signed(body))
+    assert isinstance(admitted, Refusal) and admitted.status == 400
+
+
+async def test_the_same_unsigned_junk_is_refused_as_unsigned_before_anything_reads_it() -> None:
+    for body in (b"\xff\xfe", b"payload=%7Bnot+json", b"[" * 10_000):
+        assert await edge().admit(request(body)) == Refusal(401, "not signed")
+
+
+async def test_a_content_type_slack_never_sends_is_refused() -> None:
+    admitted = await edge().admit(signed(command_body(), content_type="text/plain"))
+    assert admitted == Refusal(400, "unsupported content type")
+
+
+async def test_a_json_body_is_read_as_bolt_reads_it() -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "c", "token": "t"}).encode()
+    admitted = await edge().admit(signed(body, content_type="application/json"))
+    assert isinstance(admitted, Verified) and admitted.payload["challenge"] == "c"
+
+
+async def test_a_body_declared_over_the_cap_is_refused_before_it_is_read() -> None:
+    chunks_read: list[int] = []
+    big = request(b"", headers={"content-length": str(10 * MAX_BODY_BYTES)}, chunks=[b"x" * 1024])
+    original = big.stream
+
+    async def counting():  # type: ignore[no-untyped-def]
+        async for chunk in original():
+            chunks_read.append(len(chunk))
+            yield chunk
+
+    big.stream = counting  # type: ignore[method-assign]
+    assert await edge().admit(big) == Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
+    assert chunks_read == []
+
+
+async def test_a_body_that_grows_past_the_cap_is_refused_as_it_arrives() -> None:
+    chunks = [b"x" * 65536] * (MAX_BODY_BYTES // 65536 + 2)
+    admitted = await edge().admit(request(b"", chunks=chunks, content_length=False))
+    assert admitted == Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
+
+
+async def test_a_replayed_signature_is_refused_within_the_window() -> None:
+    guard = ReplayGuard()
+    body = command_body()
+    assert isinstance(await edge(guard).admit(signed(body)), Verified)
+    assert await edge(guard).admit(signed(body)) == Refusal(401, "replayed")
+
+
+def test_the_replay_guard_forgets_signatures_past_the_window() -> None:
+    now = [0.0]
+    guard = ReplayGuard(window=300, clock=lambda: now[0])
+    assert guard.first_time("v0=a")
+    now[0] = 299.0
+    assert not guard.first_time("v0=a")
+    now[0] = 600.0
+    assert guard.first_time("v0=a")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "block_actions", "user": "U1", "actions": []},
+        {"type": "block_actions", "user": {"id": "U1"}, "actions": {"action_id": "x"}},
+        {"type": "block_actions", "user": {"id": "U1"}, "channel": 5},
+        {"type": "block_actions", "user": {"id": 7}},
+        {"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": 3}]},
+        {"type": "block_actions", "user": {"id": "U1"}, "actions": ["share"]},
+        {"type": "message_action", "user": {"id": "U1"}, "message": {"text": ["a"]}},
+        {"type": 5},
+        {"type": "block_actions", "team": ["T1"]},
+    ],
+)
+async def test_a_signed_payload_of_unexpected_shape_gets_a_quiet_200(payload: dict[str, Any]) -> None:
+    admitted = await edge().admit(signed(interaction_body(payload)))
+    assert isinstance(admitted, Refusal)
+    assert admitted.status == 200 and admitted.reason.startswith("unexpected payload")
+
+
+async def test_a_refusal_logs_one_short_line_with_nothing_of_the_request(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot.slack.edge")
+    forged = b"text=x%0A2026-12-01 00:00:00,000 INFO bot.audit {}&response_url=https://hooks.slack.com/secret"
+    await edge().admit(signed(forged, secret="rotated"))
+    (line,) = [record.getMessage() for record in caplog.records]
+    assert line == f"refused POST /slack/events: bad signature ({len(forged)} bytes)"
+
+
+def test_the_signing_secret_is_not_in_the_repr() -> None:
+    assert SECRET not in repr(edge())
