@@ -85,10 +85,9 @@ async def running_web(tmp_path: Path, **variables: str) -> AsyncIterator[Web]:
                     found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
                     url = found.group(1) if found else None
                     await asyncio.sleep(0.05)
-            async with httpx.AsyncClient() as http:
-                async with asyncio.timeout(WAIT_SECONDS):
-                    while (await http.get(f"{url}/readyz")).status_code != 200:
-                        await asyncio.sleep(0.05)
+            async with httpx.AsyncClient() as http, asyncio.timeout(WAIT_SECONDS):
+                while (await http.get(f"{url}/readyz")).status_code != 200:  # noqa: ASYNC110 (another process)
+                    await asyncio.sleep(0.05)
             yield Web(url, slack, process, log_path)
         finally:
             if process.returncode is None:
@@ -229,28 +228,28 @@ async def test_a_huge_command_text_is_refused_and_a_long_one_audited_in_bounds(w
 async def test_sigterm_lets_waiting_lookups_answer_before_the_process_ends(
     tmp_path: Path, serve_asgi: ServeAsgi
 ) -> None:
-    async with serve_asgi(create_sandbox_app(latency_seconds=2.0)) as yunxin_url:
-        async with running_web(tmp_path, **credentials(yunxin_url)) as web:
-            urls = [web.slack.new_response_url() for _ in range(20)]
-            acks = await asyncio.gather(
-                *(
-                    send_slash_command(
-                        web.events,
-                        SIGNING_SECRET,
-                        text=SAMPLE_IDS[0],
-                        user_id=MEMBER,
-                        team_id=TEAM,
-                        channel_id=CHANNEL,
-                        response_url=url,
-                    )
-                    for url in urls
+    sandbox = create_sandbox_app(latency_seconds=2.0)
+    async with serve_asgi(sandbox) as yunxin_url, running_web(tmp_path, **credentials(yunxin_url)) as web:
+        urls = [web.slack.new_response_url() for _ in range(20)]
+        acks = await asyncio.gather(
+            *(
+                send_slash_command(
+                    web.events,
+                    SIGNING_SECRET,
+                    text=SAMPLE_IDS[0],
+                    user_id=MEMBER,
+                    team_id=TEAM,
+                    channel_id=CHANNEL,
+                    response_url=url,
                 )
+                for url in urls
             )
-            assert all(ack.status == 200 for ack in acks)
-            await asyncio.sleep(0.3)  # the lookups are waiting on Yunxin now
-            web.process.send_signal(signal.SIGTERM)
-            async with asyncio.timeout(WAIT_SECONDS):
-                await web.process.wait()
-            answers = [web.slack.posts(url) for url in urls]
+        )
+        assert all(ack.status == 200 for ack in acks)
+        await asyncio.sleep(0.3)  # the lookups are waiting on Yunxin now
+        web.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(WAIT_SECONDS):
+            await web.process.wait()
+        answers = [web.slack.posts(url) for url in urls]
     assert all(len(posted) == 1 and "*1* found" in shown(posted[0]) for posted in answers)
     assert "Traceback" not in web.log()
