@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.logs import configure_logging
@@ -24,7 +25,10 @@ EXIT_OK, EXIT_LOOKUP_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Look up Yunxin IM conversations.")
+    # The name it was run by: `python -m bot`, or the installed `yunxin-conversation-bot` command.
+    invoked = Path(sys.argv[0]).name
+    prog = "python -m bot" if invoked in ("__main__.py", "-m") else invoked
+    parser = argparse.ArgumentParser(prog=prog, description="Look up Yunxin IM conversations.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the Slack app in Socket Mode (SLACK_APP_TOKEN)")
     serve = sub.add_parser("serve", help="run the Slack app in HTTP mode on $PORT")
