@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.settings import Settings
 from bot.yunxin.sandbox import SAMPLE_IDS
 
 from .harness import USERS, Bench, CommandTiming, running_bench
-from .report import Target, machine_lines, memory_kib, ms, percentile, timing
+from .report import Target, cpu_seconds, machine_lines, memory_kib, ms, percentile, profile_summary, timing
 
 # Between scenarios: long enough for the app's call budget to refill, as after any quiet moment.
 PAUSE_SECONDS = 2.0
@@ -137,7 +139,10 @@ class Run:
     async def burst(self) -> None:
         before = self.bench.sandbox.calls
         count = self.plan.burst
+        cpu_before = cpu_seconds(self.bench.app.pid)
         timings = await at_once(self.bench, count, "b")
+        await asyncio.sleep(0.5)  # the last audit lines and metrics are the command's cost too
+        per_command = (cpu_seconds(self.bench.app.pid) - cpu_before) / count
         ends = answered(timings)
         complete = sum(1 for t in timings if t.complete)
         slowest_ack = max(t.ack_seconds for t in timings)
@@ -145,11 +150,19 @@ class Run:
         print(f"\nBurst of {count} at once ({self.calls_since(before)}; the call budget spreads them by design)")
         print(f"  answered    {len(ends)}/{count} ({complete} with every ID answered)")
         print(f"  slowest ack {ms(slowest_ack)}; acks over 3 s: {late}")
+        print(f"  app CPU     {per_command * 1000:.2f} ms per command (user + system of the app process)")
         if ends:
             print(
                 f"  end to end  p50 {timing(percentile(ends, 0.5), self.floor)}   "
                 f"p99 {timing(percentile(ends, 0.99), self.floor)}   max {timing(max(ends), self.floor)}"
             )
+        self.targets.append(
+            Target(
+                f"burst of {count}: app CPU per command <= 1.5 ms",
+                f"{per_command * 1000:.2f} ms",
+                per_command <= 0.0015,
+            )
+        )
         self.targets.append(
             Target(
                 f"burst of {count}: none lost, every ack < 3 s",
@@ -165,7 +178,37 @@ class Run:
         self.targets.append(Target("memory: peak RSS (VmHWM) <= 120 MB", f"{peak:.1f} MB", peak <= 120))
 
 
-async def run(latency_ms: float, quick: bool) -> int:
+async def profile(bench: Bench, plan: Plan, path: Path) -> None:
+    """Record where the app's CPU goes during a burst, with py-spy attached to the app process."""
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("py-spy")),  # installed beside this Python by the dev extra
+        "record",
+        "--pid",
+        str(bench.app.pid),
+        "--rate",
+        "500",
+        "--format",
+        "speedscope",
+        "--output",
+        str(path),
+        "--nonblocking",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await asyncio.sleep(1.0)  # py-spy attaches
+    for round_ in range(3):
+        await at_once(bench, plan.burst, f"p{round_}")
+        await asyncio.sleep(PAUSE_SECONDS)
+    spy.send_signal(signal.SIGINT)
+    _, err = await spy.communicate()
+    if spy.returncode not in (0, -signal.SIGINT):
+        print(f"py-spy failed ({spy.returncode}): {err.decode(errors='replace').strip()}")
+        return
+    print(f"\nProfile of {3 * plan.burst} commands written to {path} (open it at https://www.speedscope.app)")
+    print("\n".join(profile_summary(path)))
+
+
+async def run(latency_ms: float, quick: bool, profile_path: Path | None = None) -> int:
     plan = QUICK if quick else FULL
     floor = latency_ms / 1000
     print("Yunxin conversation bot: benchmark" + (" (--quick: fewer samples, a smoke test)" if quick else ""))
@@ -180,6 +223,9 @@ async def run(latency_ms: float, quick: bool) -> int:
         )
         scenarios = Run(bench, plan, floor)
         await scenarios.warm_up()
+        if profile_path is not None:
+            await profile(bench, plan, profile_path)
+            return 0
         for step in (scenarios.one_at_a_time, scenarios.concurrent, scenarios.wide, scenarios.burst):
             await asyncio.sleep(PAUSE_SECONDS)
             await step()
@@ -193,10 +239,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--latency-ms", type=float, default=100.0, help="Yunxin sandbox latency per call (L)")
     parser.add_argument("--quick", action="store_true", help="fewer samples: a smoke test")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="instead of the scenarios, record the app's CPU over three bursts with py-spy (speedscope JSON)",
+    )
     args = parser.parse_args(argv)
     if args.latency_ms <= 0:
         parser.error("--latency-ms must be positive")
-    return asyncio.run(run(args.latency_ms, args.quick))
+    return asyncio.run(run(args.latency_ms, args.quick, args.profile))
 
 
 if __name__ == "__main__":

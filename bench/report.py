@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -70,3 +73,41 @@ def memory_kib(pid: int) -> dict[str, int]:
         if name in wanted:
             found[name] = int(value.split()[0])
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far, from /proc/<pid>/stat (fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def profile_summary(path: Path, top: int = 25) -> list[str]:
+    """The functions a speedscope profile (py-spy's) spent most samples in: inclusive, then self time."""
+    data = json.loads(path.read_text())
+    frames = data["shared"]["frames"]
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0.0
+    for profile in data["profiles"]:
+        for stack, weight in zip(profile["samples"], profile["weights"], strict=True):
+            names = [_frame_name(frames[index]) for index in stack]
+            total += weight
+            for name in set(names):
+                inclusive[name] += weight
+            if names:
+                own[names[-1]] += weight
+    lines = [f"{'incl':>6} {'self':>6}  function (of {total:g} samples)"]
+    for name, weight in inclusive.most_common(top):
+        lines.append(f"{100 * weight / total:5.1f}% {100 * own[name] / total:5.1f}%  {name}")
+    lines.append("top self time:")
+    for name, weight in own.most_common(top):
+        lines.append(f"{'':6} {100 * weight / total:5.1f}%  {name}")
+    return lines
+
+
+def _frame_name(frame: dict[str, Any]) -> str:
+    file = str(frame.get("file", ""))
+    for marker in ("site-packages/", "/lib/python3.11/", "/work/main/"):
+        if marker in file:
+            file = file.split(marker, 1)[1]
+    return f"{frame.get('name', '?')} ({file}:{frame.get('line', '?')})"
