@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.logs import configure_logging
+from bot.logs import configure_logging, report_startup_error
 from bot.settings import Settings, SettingsError, load_settings
 from bot.yunxin.models import Failed, Found, LookupResult, Malformed, Unanswered
 
 EXIT_OK, EXIT_LOOKUP_FAILED, EXIT_USAGE = 0, 1, 2
+SERVICES = ("run", "serve")  # the commands that run the Slack app, and log as LOG_FORMAT says
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,14 +48,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # A service reports it in its log format; the terminal commands to the person at the terminal.
+        if args.command in SERVICES:
+            report_startup_error(str(error))
+        else:
+            print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     # From the settings, not os.environ: SLACK_APP_TOKEN may be a line of .env.
     command = args.command or ("run" if settings.slack_app_token else None)
     if command is None:
         _parser().print_help()
         return EXIT_USAGE
-    configure_logging(settings.log_level if command in ("run", "serve") else "ERROR")
+    if command in SERVICES:
+        configure_logging(settings.log_level, settings.log_format)
+    else:
+        configure_logging("ERROR", "text")
     if command == "query":
         return asyncio.run(_query(settings, args.ids, as_json=args.json, environment=args.env))
     if command == "demo":
@@ -78,6 +86,7 @@ def _serve(settings: Settings, host: str) -> int:
         port=settings.port,
         http=GuardedH11Protocol,
         log_level=settings.log_level.lower(),
+        log_config=None,  # logging is the bot's (bot/logs.py), set up by create_asgi_app's caller
     )
     return EXIT_OK
 
@@ -88,20 +97,19 @@ async def _socket_mode(settings: Settings) -> int:
     from bot.slack.app import StartupError, start_runtime, verify_app_token
 
     if settings.slack_app_token is None:
-        print(
-            "error: SLACK_APP_TOKEN: missing; Socket Mode needs an app-level token (xapp-…) with connections:write",
-            file=sys.stderr,
+        report_startup_error(
+            "SLACK_APP_TOKEN: missing; Socket Mode needs an app-level token (xapp-…) with connections:write"
         )
         return EXIT_USAGE
     try:
         runtime = await start_runtime(settings, socket_mode=True)
     except StartupError as error:
-        print(f"error: {error}", file=sys.stderr)
+        report_startup_error(str(error))
         return EXIT_USAGE
     try:
         await verify_app_token(settings.slack_api_url, settings.slack_app_token)
     except StartupError as error:
-        print(f"error: {error}", file=sys.stderr)
+        report_startup_error(str(error))
         await runtime.aclose()
         return EXIT_USAGE
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())

@@ -91,7 +91,7 @@ class BotJsonFormatter(JsonFormatter):
             timestamp="time",
             json_ensure_ascii=False,
             json_default=str,
-            reserved_attrs=sorted(_STANDARD - {"levelname", "name", "message", "exc_info"}),
+            reserved_attrs=sorted(_STANDARD - {"levelname", "name", "message"}),
         )
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:

@@ -236,6 +236,8 @@ class Settings(BaseSettings):
     redact_message_text: bool = False
     max_ids_per_command: int = Field(400, ge=1, le=400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # auto: JSON lines unless stderr is a terminal (a person reading); see bot/logs.py.
+    log_format: Literal["auto", "json", "text"] = "auto"
 
     def __init__(self, **values: Any) -> None:
         token = _ENV_FILE.set(values.get("_env_file", self.model_config.get("env_file")))
@@ -290,6 +292,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _credentials_complete(self) -> Settings:

@@ -40,8 +40,9 @@ class Ran:
 
 def subprocess_env(variables: Mapping[str, str]) -> dict[str, str]:
     """This environment plus `variables`; the checkout first on the import path and this venv's scripts
-    (uvicorn) first on PATH."""
-    env = dict(os.environ)
+    (uvicorn) first on PATH. Logs are text, as a person reads them, unless `variables` say LOG_FORMAT:
+    with its default (auto) a process whose output is a pipe logs JSON."""
+    env = dict(os.environ) | {"LOG_FORMAT": "text"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env | dict(variables)

@@ -11,7 +11,6 @@ GET  /metrics       Prometheus text format
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.logs import configure_logging
+from bot.logs import configure_logging, report_startup_error
 from bot.settings import Settings, SettingsError, load_settings
 
 from .ack import AckWatch
@@ -86,9 +85,9 @@ def create_asgi_app(
         try:
             settings = load_settings()
         except SettingsError as error:
-            print(f"error: {error}", file=sys.stderr)
+            report_startup_error(str(error))
             raise SystemExit(2) from None
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
     drain = settings.yunxin_deadline_seconds + DRAIN_MARGIN_SECONDS if drain_seconds is None else drain_seconds
     lifecycle = Lifecycle()
     serving: list[_Serving] = []  # one once started
@@ -100,7 +99,7 @@ def create_asgi_app(
         try:
             runtime = await start_runtime(settings, yunxin_transports=yunxin_transports)
         except StartupError as error:
-            print(f"error: {error}", file=sys.stderr)
+            report_startup_error(str(error))
             startup_errors.append(str(error))
             raise SystemExit(2) from None
         secret = settings.slack_signing_secret

@@ -1,0 +1,119 @@
+"""Logging: JSON records for log pipelines, text for people; neither can be forged by what a record
+carries, and neither grows without bound. Last, a real web process with LOG_FORMAT=json, whose every line
+through a whole session parses as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import shlex
+import signal
+from pathlib import Path
+
+import pytest
+
+from bot.logs import MESSAGE_MAX, AuditLine, BotJsonFormatter, TextFormatter
+from bot.standins.slack import SlackStandIn, send_slash_command
+from tests.processes import REPO, credentials, spawn
+
+FORGED = 'ok\n2020-01-01 00:00:00,000 INFO bot.audit {"event": "command"}\r\x1b[2J'
+WAIT_SECONDS = 20.0
+
+
+def record(message: str, *args: object, exc: BaseException | None = None, **extra: object) -> logging.LogRecord:
+    made = logging.LogRecord("bot.test", logging.WARNING, __file__, 1, message, args, None)
+    if exc is not None:
+        made.exc_info = (type(exc), exc, exc.__traceback__)
+    made.__dict__.update(extra)
+    return made
+
+
+def failure() -> BaseException:
+    try:
+        raise ValueError("boom\n2020-01-01 00:00:00,000 INFO forged")
+    except ValueError as error:
+        return error
+
+
+def test_text_keeps_a_record_on_its_line_whatever_it_carries() -> None:
+    line = TextFormatter().format(record("user said %s", FORGED, trace_id=FORGED, exc=failure()))
+    first, *rest = line.split("\n")
+    assert "\\n2020-01-01" in first and "\\r" in first and "\\x1b" in first
+    assert "trace_id=" in first
+    assert rest and all(part.startswith("    ") for part in rest)  # the traceback, indented
+    assert not any(part.startswith("2020-01-01") for part in line.split("\n"))
+
+
+def test_json_is_one_object_a_line_with_the_fields_at_the_top() -> None:
+    line = BotJsonFormatter().format(record("call failed %s", FORGED, trace_id="t-1", exc=failure()))
+    assert "\n" not in line
+    data = json.loads(line)
+    assert data["level"] == "WARNING" and data["logger"] == "bot.test" and data["trace_id"] == "t-1"
+    assert data["message"].startswith("call failed ok\n2020")  # kept as it is, safely inside a string
+    assert "ValueError" in data["exception"] and "time" in data
+
+
+def test_an_audit_line_is_json_text_and_its_fields_are_the_objects_fields() -> None:
+    line = AuditLine(event="command", user="U1", ids=["a|1|b"], outcome="ok")
+    audit = logging.LogRecord("bot.audit", logging.INFO, __file__, 1, line, (), None)
+    assert json.loads(audit.getMessage()) == dict(line)
+    data = json.loads(BotJsonFormatter().format(audit))
+    assert data["event"] == "command" and data["ids"] == ["a|1|b"] and data["logger"] == "bot.audit"
+    assert audit.msg is line  # other handlers still read the record as it was made
+    assert json.loads(TextFormatter().format(audit).split(" bot.audit ", 1)[1]) == dict(line)
+
+
+@pytest.mark.parametrize("formatter", [TextFormatter(), BotJsonFormatter()], ids=["text", "json"])
+def test_a_huge_message_is_cut_saying_how_much(formatter: logging.Formatter) -> None:
+    formatted = formatter.format(record("%s", "x" * (MESSAGE_MAX * 10)))
+    assert len(formatted) < MESSAGE_MAX + 500
+    assert f"({MESSAGE_MAX * 9} more characters)" in formatted
+
+
+def web_command() -> list[str]:
+    line = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    words = line.removeprefix("web:").strip().replace("--host 0.0.0.0", "--host 127.0.0.1")
+    return shlex.split(words.replace("${PORT:-3000}", "0"))
+
+
+async def test_every_line_of_a_json_web_session_parses(tmp_path: Path, refused_url) -> None:  # type: ignore[no-untyped-def]
+    token, secret = "xoxb-json-session", "json-session-secret"
+    async with SlackStandIn(bot_token=token) as slack:
+        slack.add_user("U0JSON", name="json")
+        variables = {
+            "SLACK_BOT_TOKEN": token,
+            "SLACK_SIGNING_SECRET": secret,
+            "SLACK_API_URL": slack.api_url,
+            "LOG_FORMAT": "json",
+            **credentials(refused_url()),  # every Yunxin call fails: connection refused
+        }
+        log_path = tmp_path / "web.log"
+        with log_path.open("wb") as log:
+            process = await spawn(web_command(), tmp_path, variables, stdout=log, stderr=log)
+        try:
+            async with asyncio.timeout(WAIT_SECONDS):
+                found = None
+                while found is None:  # another process's output: polled
+                    found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
+                    if found is None:
+                        await asyncio.sleep(0.05)
+            url = found.group(1)
+            origin = slack.new_origin("U0JSON", "C0JSON")
+            sent = await send_slash_command(f"{url}/slack/events", secret, origin, text="alice|1|bob")
+            assert sent.status == 200
+            (answer,) = await slack.wait_for_posts(origin.response_url, 1, timeout=WAIT_SECONDS)
+            assert "Trace ID to quote" in json.dumps(answer)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(WAIT_SECONDS):
+                await process.wait()
+    lines = log_path.read_text().splitlines()
+    records = [json.loads(line) for line in lines]  # every line, or this fails
+    loggers = {entry["logger"] for entry in records}
+    assert {"uvicorn.error", "bot.audit", "bot.slack.pipeline"} <= loggers
+    assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in records)
+    audit = next(entry for entry in records if entry["logger"] == "bot.audit")
+    assert audit["event"] == "command" and audit["outcome"] == "upstream_error" and audit["trace_ids"]
+    assert any("Application shutdown complete" in entry["message"] for entry in records)
