@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -95,6 +96,7 @@ async def _socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.slack.app import StartupError, start_runtime, verify_app_token
+    from bot.slack.ops import Health, ops_server
 
     if settings.slack_app_token is None:
         report_startup_error(
@@ -113,18 +115,23 @@ async def _socket_mode(settings: Settings) -> int:
         await runtime.aclose()
         return EXIT_USAGE
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    health = Health(runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    # The client retries a connection that fails every 10 s for ever; connecting in a task lets a signal stop that.
-    connecting = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]
-    try:
-        await stop.wait()
-    finally:
-        connecting.cancel()
-        await handler.close_async()  # type: ignore[no-untyped-call]
-        await runtime.aclose()
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.metrics_port is not None:
+            await stack.enter_async_context(ops_server(settings.metrics_port, health))
+        # The client retries a failing connection every 10 s for ever; connecting in a task lets a signal stop it.
+        connecting = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]
+        try:
+            await stop.wait()
+        finally:
+            health.lifecycle.begin_draining()  # /readyz: 503 from the signal on
+            connecting.cancel()
+            await handler.close_async()  # type: ignore[no-untyped-call]
+            await runtime.aclose()
     return EXIT_OK
 
 

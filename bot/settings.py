@@ -224,6 +224,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(3000, ge=1, le=65535)
+    # Set: /metrics moves here, off the Slack port, beside /livez, /readyz and /healthz (Socket Mode too).
+    metrics_port: int | None = Field(None, ge=1, le=65535)
 
     # Who may ask
     allowed_team_ids: CommaList = []

@@ -47,6 +47,8 @@ class SlackIdentity:
 
 
 SLACK_TIMEOUT_SECONDS = 10
+# Shutdown lets lookups in flight run to their deadline, and this much more to post their answers.
+DRAIN_MARGIN_SECONDS = 5.0
 
 
 def web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
@@ -199,9 +201,15 @@ class Runtime:
     client: AsyncWebClient
     identity: SlackIdentity
 
-    async def aclose(self, drain_seconds: float = 20.0) -> None:
-        """Let lookups in flight finish for up to `drain_seconds`, tell the people whose lookups still run
-        that the bot restarted, then close the clients."""
+    @property
+    def drain_seconds(self) -> float:
+        """How long shutdown lets lookups in flight run: to their deadline, and a moment more to answer."""
+        return self.deps.settings.yunxin_deadline_seconds + DRAIN_MARGIN_SECONDS
+
+    async def aclose(self, drain_seconds: float | None = None) -> None:
+        """Let lookups in flight finish for up to `drain_seconds` (default: `self.drain_seconds`), tell the
+        people whose lookups still run that the bot restarted, then close the clients."""
+        drain_seconds = self.drain_seconds if drain_seconds is None else drain_seconds
         if not await self.deps.inflight.drain(drain_seconds):
             left = await self.deps.inflight.abandon(render_notice(RESTARTED))
             log.warning(

@@ -1,0 +1,97 @@
+"""Health and metrics for the platform: `/livez`, `/readyz`, `/healthz` and `/metrics`, on the Slack port
+(HTTP mode) and, with METRICS_PORT, on a port of their own (where Socket Mode serves them too).
+
+/livez    200 while the process answers
+/readyz   200 once the runtime has started (the Slack token checked); 503 while starting and draining
+/healthz  200 with the lookups in flight once started (kept as it always was)
+/metrics  Prometheus text format
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .app import Runtime
+from .lifecycle import Lifecycle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Health:
+    """What the endpoints report: the runtime once started, and whether the process is draining."""
+
+    runtime: Runtime | None = None
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+
+
+def health_routes(health: Health, *, metrics: bool = True) -> list[Route]:
+    async def livez(_: Request) -> Response:
+        return JSONResponse({"status": "alive"})
+
+    async def readyz(_: Request) -> Response:
+        if health.runtime is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        if health.lifecycle.draining:
+            return JSONResponse({"status": "draining"}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def healthz(_: Request) -> Response:
+        if health.runtime is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        return JSONResponse({"status": "ok", "in_flight": health.runtime.deps.inflight.count})
+
+    async def metrics_text(_: Request) -> Response:
+        body = health.runtime.deps.metrics.render() if health.runtime is not None else ""
+        return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
+
+    routes = [
+        Route("/livez", livez, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    return [*routes, Route("/metrics", metrics_text, methods=["GET"])] if metrics else routes
+
+
+class _OpsServer(uvicorn.Server):
+    """uvicorn inside the bot's own event loop: the bot handles signals, not this server."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+@contextlib.asynccontextmanager
+async def ops_server(port: int, health: Health, host: str = "0.0.0.0") -> AsyncIterator[None]:
+    """Serve the health and metrics endpoints on `port` for the block. A port already taken (another
+    worker of this machine serves it) is said once and skipped: the bot goes on without it."""
+    try:
+        # Bound here, not by uvicorn: uvicorn ends the whole process when it cannot bind.
+        sock = socket.create_server((host, port), reuse_port=False, backlog=128)
+    except OSError as error:
+        log.warning("METRICS_PORT %d: cannot listen there (%s); serving without it", port, error.strerror)
+        yield
+        return
+    config = uvicorn.Config(
+        Starlette(routes=health_routes(health)), host=host, port=port, log_config=None, access_log=False
+    )
+    server = _OpsServer(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    log.info("health and metrics on port %d", port)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
