@@ -1,5 +1,6 @@
 """Settings for tests, made one way: `yunxin_app()` for a Yunxin app's config (the client's tests), and
-`bot_settings()` for the whole bot (the whole-app harness)."""
+`bot_settings()` for the whole bot (tests/harness.py's `settings_for` fills in the tests' workspace and
+Yunxin over it; the listeners' fakes use it too)."""
 
 from __future__ import annotations
 

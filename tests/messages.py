@@ -1,9 +1,13 @@
-"""Reading Slack messages as a person would: every text a message shows, wherever in its blocks it is."""
+"""Reading Slack messages as a person would: every text a message shows, wherever in its blocks it is, the
+trace IDs it gives to quote, and what its buttons carry."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
+
+_SHOWN_TRACE = re.compile(r"Trace ID to quote: `([^`]+)`")
 
 
 def texts(value: Any) -> Iterator[str]:
@@ -26,3 +30,17 @@ def shown(message: dict[str, Any]) -> str:
 
 def all_shown(messages: list[dict[str, Any]]) -> str:
     return "\n".join(shown(message) for message in messages)
+
+
+def shown_trace_ids(message: dict[str, Any]) -> list[str]:
+    """The trace IDs a message tells its reader to quote to Yunxin support."""
+    return _SHOWN_TRACE.findall(shown(message))
+
+
+def button_value(message: dict[str, Any], action_id: str) -> str:
+    """The value of the message's `action_id` button in its actions blocks."""
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            if element["action_id"] == action_id:
+                return str(element["value"])
+    raise AssertionError(f"no {action_id} button in the message")

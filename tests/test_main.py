@@ -6,14 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from starlette.types import Receive, Scope, Send
-
-from bot.yunxin.client import TRACE_HEADER
-from bot.yunxin.sandbox import create_sandbox_app
-from tests.loopback import ServeAsgi
+from tests.harness import BOB, ScriptedYunxin
 from tests.processes import PYTHON_M_BOT, RUN_LIMIT_SECONDS, Ran, credentials, run_to_end
-
-BOB = "sandbox_alice|1|sandbox_bob"
 
 
 async def bot_cli(tmp_path: Path, *args: str, **variables: str) -> Ran:
@@ -92,42 +86,26 @@ async def test_socket_mode_without_an_app_token_is_one_line_and_exit_2(tmp_path:
 # --- query against a real HTTP server ---------------------------------------------------------------
 
 
-class TraceRecorder:
-    """The sandbox, noting the trace ID of every request it is sent."""
-
-    def __init__(self) -> None:
-        self._app = create_sandbox_app()
-        self.trace_ids: list[str] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
-            self.trace_ids.append(headers.get(TRACE_HEADER.lower(), ""))
-        await self._app(scope, receive, send)
-
-
-async def test_query_answers_from_a_yunxin_served_over_http(tmp_path: Path, serve_asgi: ServeAsgi) -> None:
-    server = TraceRecorder()
-    async with serve_asgi(server) as base_url:
-        ran = await bot_cli(tmp_path, "query", "--json", BOB, **credentials(base_url))
+async def test_query_answers_from_a_yunxin_served_over_http(
+    tmp_path: Path, yunxin: ScriptedYunxin, yunxin_url: str
+) -> None:
+    ran = await bot_cli(tmp_path, "query", "--json", BOB, **credentials(yunxin_url))
     assert ran.code == 0, ran.err
     answer = ran.json()
     assert (answer["sandbox"], answer["environment"]) == (False, "default")
     assert answer["results"][0]["status"] == "found"
-    assert answer["trace_ids"] == server.trace_ids
+    assert answer["trace_ids"] == yunxin.trace_ids
 
 
 async def test_a_wrong_secret_exits_1_with_one_error_line_holding_the_trace_id(
-    tmp_path: Path, serve_asgi: ServeAsgi
+    tmp_path: Path, yunxin: ScriptedYunxin, yunxin_url: str
 ) -> None:
     wrong_secret = "not-the-sandbox-secret-4e1f"
-    server = TraceRecorder()
-    async with serve_asgi(server) as base_url:
-        ran = await bot_cli(tmp_path, "query", BOB, **credentials(base_url, wrong_secret))
+    ran = await bot_cli(tmp_path, "query", BOB, **credentials(yunxin_url, wrong_secret))
     assert ran.code == 1
     (line,) = ran.error_lines()
     assert "rejected the app's credentials" in line
-    (trace_id,) = server.trace_ids
+    (trace_id,) = yunxin.trace_ids
     assert trace_id and trace_id in line
     assert wrong_secret not in ran.out + ran.err
     assert "Traceback" not in ran.err

@@ -7,28 +7,14 @@ import logging
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from bot.metrics import Counter, Histogram, Metrics
-from bot.standins.slack import SlackStandIn
-from tests.faults.harness import (
-    BOB,
-    HANG,
-    Bot,
-    Fault,
-    ScriptedYunxin,
-    envelope,
-    html_page,
-    running_bot,
-    settings_for,
-    shown_trace_ids,
-)
-from tests.loopback import ServeAsgi
-from tests.messages import shown
+from tests.harness import BOB, HANG, Bot, BotFactory, Fault, ScriptedYunxin, envelope, html_page
+from tests.messages import shown, shown_trace_ids
 
 Labels = frozenset[tuple[str, str]]
 
@@ -166,16 +152,8 @@ def test_an_empty_registry_and_bare_metrics_still_parse() -> None:
 # --- through the app ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def start(serve_asgi: ServeAsgi, slack: SlackStandIn, yunxin_url: str) -> Callable[..., Any]:
-    def start_bot(**settings: Any) -> Any:
-        return running_bot(serve_asgi, slack, settings_for(slack, yunxin_url, **settings))
-
-    return start_bot
-
-
 async def scrape(bot: Bot) -> dict[str, Family]:
-    response = await bot.http.get(f"{bot.url}/metrics")
+    response = await bot.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     families = parse_exposition(response.text)
@@ -189,8 +167,10 @@ def moved(before: dict[str, Family], after: dict[str, Family], sample: str, **la
     return value(after, sample, **labels) - value(before, sample, **labels)
 
 
-async def test_counts_and_histograms_move_with_each_command(start: Callable[..., Any], yunxin: ScriptedYunxin) -> None:
-    async with start() as bot:
+async def test_counts_and_histograms_move_with_each_command(
+    start_bot: BotFactory, yunxin: ScriptedYunxin, yunxin_url: str
+) -> None:
+    async with start_bot(yunxin_url=yunxin_url) as bot:
         before = await scrape(bot)
         await bot.only_answer(await bot.command(BOB), listen_on=False)
         yunxin.queue(lambda: html_page(500))
@@ -210,7 +190,7 @@ async def test_counts_and_histograms_move_with_each_command(start: Callable[...,
 
 @dataclass(frozen=True)
 class Failure:
-    faults: list[Fault | str]
+    faults: list[Fault]
     result: str  # the label its calls are counted under
     calls: int
     settings: dict[str, Any]
@@ -227,12 +207,12 @@ FAILURES = {
 
 @pytest.mark.parametrize("name", list(FAILURES))
 async def test_a_failure_shows_its_trace_id_logs_it_once_and_is_counted_by_result(
-    name: str, start: Callable[..., Any], yunxin: ScriptedYunxin, caplog: pytest.LogCaptureFixture
+    name: str, start_bot: BotFactory, yunxin: ScriptedYunxin, yunxin_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     failure = FAILURES[name]
     for fault in failure.faults:
         yunxin.queue(fault)
-    async with start(**failure.settings) as bot:
+    async with start_bot(yunxin_url=yunxin_url, **failure.settings) as bot:
         before = await scrape(bot)
         answer = await bot.only_answer(await bot.command(BOB), listen_on=False)
         after = await scrape(bot)

@@ -10,9 +10,8 @@ import logging
 
 import pytest
 
+from tests.harness import BOB, QUIET_SECONDS, Bot, ScriptedYunxin, eventually
 from tests.messages import shown
-
-from .harness import BOB, QUIET_SECONDS, Bot, ScriptedYunxin, eventually
 
 
 async def good_command_answered(bot: Bot) -> bool:
@@ -21,10 +20,10 @@ async def good_command_answered(bot: Bot) -> bool:
 
 @pytest.mark.parametrize("status", [404, 500])
 async def test_a_response_url_refusing_the_answer_is_logged_with_the_trace_id_and_the_bot_carries_on(
-    status: int, bot: Bot, yunxin: ScriptedYunxin, caplog: pytest.LogCaptureFixture
+    status: int, wired_bot: Bot, yunxin: ScriptedYunxin, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bot.slack.fail_response_urls(status)
-    sent = await bot.command(BOB)
+    wired_bot.slack.fail_response_urls(status)
+    sent = await wired_bot.command(BOB)
     assert not sent.delivery.timed_out and sent.delivery.status == 200
 
     def refusals() -> list[logging.LogRecord]:
@@ -37,10 +36,10 @@ async def test_a_response_url_refusing_the_answer_is_logged_with_the_trace_id_an
     assert len(refused) == 1
     assert trace in refused[0].getMessage() and str(status) in refused[0].getMessage()
     assert not [r for r in caplog.records if r.exc_info]  # logged, not crashed
-    assert bot.slack.posts(sent.response_url) == []
-    assert await bot.healthy()
-    bot.slack.fail_response_urls(None)
-    assert await good_command_answered(bot)
+    assert wired_bot.slack.posts(sent.response_url) == []
+    assert await wired_bot.healthy()
+    wired_bot.slack.fail_response_urls(None)
+    assert await good_command_answered(wired_bot)
 
 
 @pytest.mark.parametrize(
@@ -53,13 +52,13 @@ async def test_a_response_url_refusing_the_answer_is_logged_with_the_trace_id_an
     ids=["rate limited", "an error", "HTTP 500"],
 )
 async def test_a_failing_access_check_tells_the_caller_and_asks_yunxin_nothing(
-    fault: dict[str, object], says: str, bot: Bot, yunxin: ScriptedYunxin
+    fault: dict[str, object], says: str, wired_bot: Bot, yunxin: ScriptedYunxin
 ) -> None:
-    bot.slack.fail_method("users.info", times=1, **fault)  # type: ignore[arg-type]
-    answer = await bot.only_answer(await bot.command(BOB))
+    wired_bot.slack.fail_method("users.info", times=1, **fault)  # type: ignore[arg-type]
+    answer = await wired_bot.only_answer(await wired_bot.command(BOB))
     text = shown(answer)
     assert "Couldn't check your access" in text
     assert says in text
     assert yunxin.calls == []
-    assert await bot.healthy()
-    assert await good_command_answered(bot)  # a failure is not cached: the next command checks again
+    assert await wired_bot.healthy()
+    assert await good_command_answered(wired_bot)  # a failure is not cached: the next command checks again

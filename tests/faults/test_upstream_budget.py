@@ -9,21 +9,18 @@ from __future__ import annotations
 import asyncio
 import bisect
 
-from bot.standins.slack import SlackStandIn
 from bot.yunxin.budget import CallBudget
-from tests.loopback import ServeAsgi
+from tests.harness import BOB, BotFactory, ScriptedYunxin, eventually
 from tests.messages import shown
-
-from .harness import BOB, ScriptedYunxin, eventually, running_bot, settings_for
 
 BURST_COMMANDS = 20
 
 
 async def test_identical_commands_in_a_burst_share_one_yunxin_call(
-    serve_asgi: ServeAsgi, slack: SlackStandIn, yunxin: ScriptedYunxin, yunxin_url: str
+    start_bot: BotFactory, yunxin: ScriptedYunxin, yunxin_url: str
 ) -> None:
     yunxin.gate = asyncio.Event()  # Yunxin holds its answers until every lookup is waiting on one
-    async with running_bot(serve_asgi, slack, settings_for(slack, yunxin_url)) as bot:
+    async with start_bot(yunxin_url=yunxin_url) as bot:
         sent = await asyncio.gather(*(bot.command(BOB) for _ in range(BURST_COMMANDS)))
         assert all(not s.delivery.timed_out and s.delivery.status == 200 for s in sent)
 
@@ -39,12 +36,11 @@ async def test_identical_commands_in_a_burst_share_one_yunxin_call(
 
 
 async def test_distinct_commands_in_a_burst_never_exceed_the_budget_in_any_second_at_yunxin(
-    serve_asgi: ServeAsgi, slack: SlackStandIn, yunxin: ScriptedYunxin, yunxin_url: str
+    start_bot: BotFactory, yunxin: ScriptedYunxin, yunxin_url: str
 ) -> None:
     rate = 5
     burst = CallBudget(rate).burst  # the default the bot runs with
-    settings = settings_for(slack, yunxin_url, yunxin_max_calls_per_second=rate)
-    async with running_bot(serve_asgi, slack, settings) as bot:
+    async with start_bot(yunxin_url=yunxin_url, yunxin_max_calls_per_second=rate) as bot:
         sent = await asyncio.gather(*(bot.command(f"user{n}|1|sandbox_bob") for n in range(BURST_COMMANDS)))
         assert all(not s.delivery.timed_out and s.delivery.status == 200 for s in sent)
         await eventually(lambda: len(yunxin.calls) == BURST_COMMANDS)

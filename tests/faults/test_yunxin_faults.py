@@ -12,29 +12,26 @@ from typing import Any
 
 import pytest
 
-from bot.standins.slack import SlackStandIn
-from tests.loopback import LateHost, ServeAsgi
-from tests.messages import shown
-
-from .harness import (
+from tests.harness import (
     BOB,
     HANG,
     Bot,
-    DroppingProxy,
+    BotFactory,
     Fault,
     ScriptedYunxin,
     envelope,
     html_page,
     http_status,
-    running_bot,
-    settings_for,
-    shown_trace_ids,
 )
+from tests.loopback import LateHost
+from tests.messages import shown, shown_trace_ids
+
+from .proxy import DroppingProxy
 
 
 @dataclass(frozen=True)
 class Case:
-    faults: list[Fault | str]
+    faults: list[Fault]
     says: list[str]  # what the answer must say, in the bot's words
     calls: int  # Yunxin calls the command makes (retries included)
     settings: dict[str, Any]
@@ -62,14 +59,6 @@ CASES: dict[str, Case] = {
 }
 
 
-@pytest.fixture
-def start(serve_asgi: ServeAsgi, slack: SlackStandIn) -> Callable[..., Any]:
-    def start_bot(base_url: str, **settings: Any) -> Any:
-        return running_bot(serve_asgi, slack, settings_for(slack, base_url, **settings))
-
-    return start_bot
-
-
 def logged_with(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and text in r.getMessage()]
 
@@ -82,7 +71,7 @@ async def answers_a_good_command(bot: Bot) -> bool:
 @pytest.mark.parametrize("name", list(CASES))
 async def test_a_yunxin_fault_gets_one_clear_answer_with_its_trace_id(
     name: str,
-    start: Callable[..., Any],
+    start_bot: BotFactory,
     yunxin: ScriptedYunxin,
     yunxin_url: str,
     caplog: pytest.LogCaptureFixture,
@@ -90,7 +79,7 @@ async def test_a_yunxin_fault_gets_one_clear_answer_with_its_trace_id(
     case = CASES[name]
     for fault in case.faults:
         yunxin.queue(fault)
-    async with start(yunxin_url, **case.settings) as bot:
+    async with start_bot(yunxin_url=yunxin_url, **case.settings) as bot:
         answer = await bot.only_answer(await bot.command(BOB))
         text = shown(answer)
         for words in case.says:
@@ -105,9 +94,9 @@ async def test_a_yunxin_fault_gets_one_clear_answer_with_its_trace_id(
 
 @pytest.mark.parametrize("drop", ["reset", "close"])
 async def test_a_connection_dropped_after_the_request_is_retried_once_then_answered_as_unavailable(
-    drop: str, start: Callable[..., Any], yunxin_url: str, caplog: pytest.LogCaptureFixture
+    drop: str, start_bot: BotFactory, yunxin_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with DroppingProxy(yunxin_url) as proxy, start(proxy.url) as bot:
+    async with DroppingProxy(yunxin_url) as proxy, start_bot(yunxin_url=proxy.url) as bot:
         proxy.drop = drop
         answer = await bot.only_answer(await bot.command(BOB))
         text = shown(answer)
@@ -122,14 +111,14 @@ async def test_a_connection_dropped_after_the_request_is_retried_once_then_answe
 
 
 async def test_the_primary_host_down_the_backup_answers(
-    start: Callable[..., Any],
+    start_bot: BotFactory,
     yunxin: ScriptedYunxin,
     yunxin_url: str,
     late_hosts: Callable[[], LateHost],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     primary = late_hosts()
-    async with start(primary.url, yunxin_backup_base_url=yunxin_url) as bot:
+    async with start_bot(yunxin_url=primary.url, yunxin_backup_base_url=yunxin_url) as bot:
         answer = await bot.only_answer(await bot.command(BOB))
         assert "*1* found" in shown(answer)
         assert not shown_trace_ids(answer)  # nothing failed for the reader
@@ -140,13 +129,13 @@ async def test_the_primary_host_down_the_backup_answers(
 
 
 async def test_both_hosts_down_gets_one_answer_naming_both_then_the_bot_recovers(
-    start: Callable[..., Any],
+    start_bot: BotFactory,
     yunxin: ScriptedYunxin,
     late_hosts: Callable[[], LateHost],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     primary, backup = late_hosts(), late_hosts()
-    async with start(primary.url, yunxin_backup_base_url=backup.url) as bot:
+    async with start_bot(yunxin_url=primary.url, yunxin_backup_base_url=backup.url) as bot:
         answer = await bot.only_answer(await bot.command(BOB))
         text = shown(answer)
         assert "Yunxin is unavailable" in text

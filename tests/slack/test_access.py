@@ -11,9 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.access import AccessCheckFailed, AccessPolicy, Caller, TtlCache, build_rules
 from bot.standins.slack import SlackStandIn
-from tests.messages import shown
-
-from .conftest import (
+from tests.harness import (
+    BOB,
     BOT_TOKEN,
     BOT_USER,
     CHANNEL,
@@ -30,10 +29,10 @@ from .conftest import (
     Bot,
     BotFactory,
     not_slack,
-    running_bot,
+    workspace,
 )
+from tests.messages import shown
 
-BOB = "sandbox_alice|1|sandbox_bob"
 ONCALL_GROUP = "S0ONCALL"
 
 
@@ -98,10 +97,10 @@ async def test_allowed_team_ids_replace_the_installing_workspace(start_bot: BotF
         assert refused(await ask(bot, user=MEMBER, team=TEAM))
 
 
-async def test_allowed_team_ids_may_name_an_enterprise_grid_org(serve_asgi: Any) -> None:
-    async with SlackStandIn(bot_token=BOT_TOKEN, team_id=TEAM, enterprise_id="E0GRID") as grid:
+async def test_allowed_team_ids_may_name_an_enterprise_grid_org(start_bot: BotFactory) -> None:
+    async with workspace(enterprise_id="E0GRID") as grid:
         grid.add_user("U0SISTER", team_id="T0SISTER")  # a member of another workspace of the same org
-        async with running_bot(serve_asgi, grid, allowed_team_ids=["E0GRID"]) as bot:
+        async with start_bot(slack=grid, allowed_team_ids=["E0GRID"]) as bot:
             text = await ask(bot, user="U0SISTER", team="T0SISTER", enterprise_id="E0GRID")
             outside = await ask(bot, user="U0SISTER", team="T0SISTER")  # the same person, outside the org
     assert answered(text)

@@ -4,25 +4,20 @@ when no --env is given."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.access import AccessPolicy, Caller, build_rules
 from bot.standins.slack import SlackStandIn
+from tests.harness import BOT_TOKEN, CHANNEL, GUEST, SECOND_MEMBER, TEAM
+from tests.harness import MEMBER as DEVELOPER
 
-TOKEN = "xoxb-access-environments"
-TEAM = "T0STANDIN"
-ONCALL, DEVELOPER = "U0ONCALL", "U0DEVELOPER"
+ONCALL = SECOND_MEMBER  # the only member of the on-call group
 
 
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackStandIn]:
-    async with SlackStandIn(bot_token=TOKEN, team_id=TEAM, usergroups={"S0ONCALL": [ONCALL]}) as stand_in:
-        stand_in.add_user(ONCALL)
-        stand_in.add_user(DEVELOPER)
-        yield stand_in
+@pytest.fixture(autouse=True)
+def oncall_group(slack: SlackStandIn) -> None:
+    slack.add_usergroup("S0ONCALL", [ONCALL])
 
 
 def policy(slack: SlackStandIn, default: str = "prod") -> AccessPolicy:
@@ -32,11 +27,11 @@ def policy(slack: SlackStandIn, default: str = "prod") -> AccessPolicy:
         environments={"prod": ((), ("S0ONCALL",)), "staging": ((), ())},
         default_environment=default,
     )
-    return AccessPolicy(rules, AsyncWebClient(token=TOKEN, base_url=slack.api_url))
+    return AccessPolicy(rules, AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url))
 
 
 def caller(user_id: str) -> Caller:
-    return Caller(user_id=user_id, team_id=TEAM, enterprise_id=None, channel_id="C0INCIDENT")
+    return Caller(user_id=user_id, team_id=TEAM, enterprise_id=None, channel_id=CHANNEL)
 
 
 async def test_a_limited_environment_admits_only_its_people(slack: SlackStandIn) -> None:
@@ -56,7 +51,6 @@ async def test_without_env_the_default_environments_limits_apply(slack: SlackSta
 
 
 async def test_workspace_rules_still_come_first(slack: SlackStandIn) -> None:
-    slack.add_user("U0GUEST", is_restricted=True)
-    slack.add_usergroup("S0ONCALL", [ONCALL, "U0GUEST"])
-    decision = await policy(slack).check(caller("U0GUEST"), "prod")
+    slack.add_usergroup("S0ONCALL", [ONCALL, GUEST])
+    decision = await policy(slack).check(caller(GUEST), "prod")
     assert not decision.allowed and "guest" in decision.reason

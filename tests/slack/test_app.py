@@ -20,20 +20,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.app import StartupError, start_runtime, verify_app_token, verify_slack_token, web_client
 from bot.standins.slack import SlackStandIn, send_slash_command
-from tests.messages import shown
-from tests.processes import REPO, Ran, run_to_end, spawn
-from tests.standins.socket_mode import APP_TOKEN, SocketModeStandIn
-
-from .conftest import (
+from tests.harness import (
+    APP_TOKEN,
     BOT_TOKEN,
     CHANNEL,
     MEMBER,
     NOT_SLACK_ANSWERS,
     SIGNING_SECRET,
     TEAM,
-    make_settings,
     not_slack,
+    settings_for,
+    socket_workspace,
+    workspace,
 )
+from tests.messages import shown
+from tests.processes import REPO, Ran, run_to_end, spawn
 
 # Hang guards for the subprocess (start-up, a reply, exiting), not deadlines the app is held to.
 PROCESS_WAIT_SECONDS = 20.0
@@ -43,7 +44,7 @@ PROCESS_WAIT_SECONDS = 20.0
 
 
 async def test_start_up_asks_auth_test_once_and_learns_who_the_bot_is(slack: SlackStandIn) -> None:
-    runtime = await start_runtime(make_settings(slack))
+    runtime = await start_runtime(settings_for(slack))
     try:
         assert [method for _, method, _ in slack.api_calls] == ["auth.test"]
         assert runtime.identity.team_id == TEAM
@@ -54,8 +55,8 @@ async def test_start_up_asks_auth_test_once_and_learns_who_the_bot_is(slack: Sla
 
 
 async def test_an_enterprise_install_learns_its_org() -> None:
-    async with SlackStandIn(bot_token=BOT_TOKEN, enterprise_id="E0GRID") as grid:
-        identity = await verify_slack_token(web_client(make_settings(grid)))
+    async with workspace(enterprise_id="E0GRID") as grid:
+        identity = await verify_slack_token(web_client(settings_for(grid)))
     assert (identity.team_id, identity.enterprise_id) == (grid.team_id, "E0GRID")
 
 
@@ -67,7 +68,7 @@ def one_line_naming(error: pytest.ExceptionInfo[StartupError], variable: str) ->
 
 
 async def test_a_token_slack_refuses_stops_start_up_naming_slack_bot_token(slack: SlackStandIn) -> None:
-    settings = make_settings(slack, slack_bot_token=SecretStr("xoxb-revoked-token"))
+    settings = settings_for(slack, slack_bot_token=SecretStr("xoxb-revoked-token"))
     with pytest.raises(StartupError) as refused:
         await start_runtime(settings)
     text = one_line_naming(refused, "SLACK_BOT_TOKEN")
@@ -77,13 +78,13 @@ async def test_a_token_slack_refuses_stops_start_up_naming_slack_bot_token(slack
 
 async def test_a_missing_token_stops_start_up_naming_slack_bot_token(slack: SlackStandIn) -> None:
     with pytest.raises(StartupError) as missing:
-        await start_runtime(make_settings(slack, slack_bot_token=None))
+        await start_runtime(settings_for(slack, slack_bot_token=None))
     one_line_naming(missing, "SLACK_BOT_TOKEN")
     assert slack.api_calls == []
 
 
 async def test_http_mode_without_a_signing_secret_stops_start_up(slack: SlackStandIn) -> None:
-    settings = make_settings(slack, slack_signing_secret=None)
+    settings = settings_for(slack, slack_signing_secret=None)
     with pytest.raises(StartupError) as missing:
         await start_runtime(settings)
     one_line_naming(missing, "SLACK_SIGNING_SECRET")
@@ -96,7 +97,7 @@ async def test_a_slack_api_url_nobody_answers_stops_start_up(
     slack: SlackStandIn, refused_url: Callable[[], str]
 ) -> None:
     with pytest.raises(StartupError) as unreachable:
-        await start_runtime(make_settings(slack, slack_api_url=refused_url() + "/api/"))
+        await start_runtime(settings_for(slack, slack_api_url=refused_url() + "/api/"))
     one_line_naming(unreachable, "SLACK_API_URL")
 
 
@@ -111,7 +112,7 @@ async def test_a_slack_api_url_that_is_not_slack_stops_start_up_naming_it(serve_
 
 
 async def test_the_app_level_token_is_checked_once_before_socket_mode_connects() -> None:
-    async with SocketModeStandIn(bot_token=BOT_TOKEN) as slack:
+    async with socket_workspace() as slack:
         await verify_app_token(slack.api_url, SecretStr(APP_TOKEN))
         refused = {}
         for wrong in ("xapp-1-revoked", BOT_TOKEN):

@@ -8,8 +8,8 @@ import json
 import logging
 from typing import Any
 
-import httpx
 import pytest
+from starlette.responses import JSONResponse
 
 from bot.slack.actions import SHARE_ACTION, LookupRequest
 from bot.slack.listeners.payloads import parse_command_text
@@ -17,26 +17,22 @@ from bot.slack.render.kit import SANDBOX_LABEL
 from bot.slack.render.limits import problems
 from bot.yunxin.models import REDACTED
 from bot.yunxin.sandbox import SAMPLE_CONVERSATIONS, SAMPLE_IDS
-from tests.messages import all_shown, shown
-
-from .conftest import (
+from tests.harness import (
+    BOB,
     BOT_TOKEN,
     GUEST,
+    HANG,
     MEMBER,
     SECOND_MEMBER,
     SIGNING_SECRET,
     TEAM,
+    UNKNOWN,
     Bot,
     BotFactory,
-    RecordingYunxin,
-    button_value,
-    settle,
+    ScriptedYunxin,
 )
-
-BOB = "sandbox_alice|1|sandbox_bob"
-TEAM_WITH_CHANNEL_PING = "sandbox_alice|2|8800000001"
-UNKNOWN = "sandbox_alice|1|sandbox_nobody"
-
+from tests.harness import TEAM_CHAT as TEAM_WITH_CHANNEL_PING
+from tests.messages import all_shown, button_value, shown
 
 # --- parsing ---------------------------------------------------------------------------------------
 
@@ -114,7 +110,7 @@ async def test_auth_test_runs_once_at_start_up_and_never_on_a_request(bot: Bot) 
 
 
 async def test_a_slow_yunxin_does_not_delay_the_ack(start_bot: BotFactory) -> None:
-    async with start_bot(yunxin=RecordingYunxin(latency_seconds=2.5)) as bot:
+    async with start_bot(yunxin=ScriptedYunxin(latency_seconds=2.5)) as bot:
         sent = await bot.command(BOB)
         assert not sent.delivery.timed_out
         assert sent.delivery.status == 200
@@ -128,7 +124,7 @@ async def test_a_slow_yunxin_does_not_delay_the_ack(start_bot: BotFactory) -> No
 async def test_empty_text_and_help_show_usage_with_an_example_and_call_nothing(bot: Bot) -> None:
     for text in ("", "help", "  help  "):
         sent = await bot.command(text)
-        await settle(bot)
+        await bot.settle()
 
         assert sent.delivery.status == 200
         assert sent.ack["response_type"] == "ephemeral"
@@ -144,7 +140,7 @@ async def test_empty_text_and_help_show_usage_with_an_example_and_call_nothing(b
 
 async def test_an_unknown_option_shows_usage_with_a_note(bot: Bot) -> None:
     sent = await bot.command(f"--all {BOB}")
-    await settle(bot)
+    await bot.settle()
 
     usage = shown(sent.ack)
     assert "Unknown option --all." in usage and "Usage:" in usage
@@ -203,7 +199,7 @@ async def test_malformed_ids_say_what_is_wrong_and_are_not_sent_to_yunxin(bot: B
     assert "the type must be 1 (one-to-one), 2 (team) or 3 (super team)" in text
     assert "a team target must be a numeric team ID" in text
     assert "expected owner|type|target" in text
-    asked = bot.yunxin.calls[0].request.url.params["conversation_ids"]
+    asked = bot.yunxin.calls[0].conversation_ids
     assert asked == BOB
 
 
@@ -216,7 +212,7 @@ async def test_three_hundred_ids_are_all_answered_in_at_most_five_posts(bot: Bot
     assert "Looking up 300 conversations" in shown(sent.ack)
 
     answers = await sent.replies(parts_announced(await sent.reply()))
-    await settle(bot)
+    await bot.settle()
 
     assert len(answers) == len(bot.slack.posts(sent.response_url)) <= 5
     assert bot.slack.refused_posts(sent.response_url) == []
@@ -241,7 +237,7 @@ def parts_announced(first: dict[str, Any]) -> int:
 async def test_more_ids_than_allowed_get_a_clear_message_and_no_lookup(start_bot: BotFactory) -> None:
     async with start_bot(max_ids_per_command=3) as bot:
         sent = await bot.command(" ".join(SAMPLE_IDS[:4]))
-        await settle(bot)
+        await bot.settle()
     text = shown(sent.ack)
     assert "4 IDs" in text and "at most 3" in text
     assert bot.api_methods() == ["auth.test"]
@@ -325,30 +321,21 @@ async def test_a_yunxin_failure_is_one_reply_with_what_failed_and_the_trace_id(
 
         text = shown(reply)
         assert said in text, code
-        assert bot.yunxin.trace_ids()[calls_before + times - 1] in text  # the last attempt's trace ID
+        assert bot.yunxin.trace_ids[calls_before + times - 1] in text  # the last attempt's trace ID
         assert "Traceback" not in text
         assert len(bot.slack.posts(sent.response_url)) == 1
     assert not [record for record in caplog.records if record.exc_info]
 
 
 async def test_a_yunxin_that_does_not_answer_by_the_deadline_is_one_reply(start_bot: BotFactory) -> None:
-    release = asyncio.Event()
-
-    async def hang(request: httpx.Request) -> httpx.Response:
-        await release.wait()
-        return httpx.Response(200, json={"code": 200, "data": {}})
-
     async with start_bot(yunxin_deadline_seconds=0.2) as bot:
-        bot.yunxin.answer_next(hang)
-        try:
-            sent = await bot.command(BOB)
-            (reply,) = await sent.replies()
-            await still_serving(bot)
-        finally:
-            release.set()
+        bot.yunxin.queue(HANG)
+        sent = await bot.command(BOB)
+        (reply,) = await sent.replies()
+        await still_serving(bot)
     text = shown(reply)
     assert "did not answer in time" in text
-    assert bot.yunxin.trace_ids()[0] in text
+    assert bot.yunxin.trace_ids[0] in text
     assert len(bot.slack.posts(sent.response_url)) == 1
 
 
@@ -362,7 +349,7 @@ async def test_a_failing_response_url_is_logged_with_the_trace_ids(
     bot.slack.fail_response_urls(None)
     await still_serving(bot)
 
-    trace_id = bot.yunxin.trace_ids()[0]
+    trace_id = bot.yunxin.trace_ids[0]
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
     assert any("500" in message and trace_id in message for message in errors)
     assert not [record for record in caplog.records if record.exc_info]
@@ -407,7 +394,7 @@ async def test_each_command_and_share_writes_one_json_audit_line(bot: Bot, audit
     assert command["ids"] == [BOB, UNKNOWN, "not-an-id"]
     assert command["counts"] == {"found": 1, "failed": 1, "malformed": 1, "unanswered": 0}
     assert command["outcome"] == "partial"
-    assert command["trace_ids"] == bot.yunxin.trace_ids()[:1]
+    assert command["trace_ids"] == bot.yunxin.trace_ids[:1]
     assert isinstance(command["latency_ms"], float)
     assert len(audit.records()) == 2
 
@@ -430,17 +417,14 @@ async def test_refused_and_failed_commands_are_audited_with_their_outcome(bot: B
     assert (refused["user"], refused["outcome"]) == (GUEST, "refused")
     assert refused["trace_ids"] == []
     assert failed["outcome"] == "upstream_error"
-    assert failed["trace_ids"] == bot.yunxin.trace_ids()
+    assert failed["trace_ids"] == bot.yunxin.trace_ids
 
 
 async def test_an_id_yunxin_leaves_out_of_its_answer_is_reported_and_audited_as_partial(
     bot: Bot, audit: AuditLog
 ) -> None:
-    async def success_without_the_id(request: httpx.Request) -> httpx.Response:
-        empty = {"success_list": [], "failed_list": []}
-        return httpx.Response(200, json={"code": 200, "msg": "success", "data": empty})
-
-    bot.yunxin.answer_next(success_without_the_id)
+    empty = {"success_list": [], "failed_list": []}
+    bot.yunxin.queue(lambda: JSONResponse({"code": 200, "msg": "success", "data": empty}))
     answer = await (await bot.command(BOB)).reply()
     (line,) = await audit.lines(1)
     assert "*1* unanswered" in shown(answer) and BOB in shown(answer)

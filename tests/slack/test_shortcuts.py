@@ -21,24 +21,20 @@ from bot.slack.actions import (
 )
 from bot.slack.listeners.shortcut import find_ids
 from bot.slack.render.limits import VIEW_BLOCKS_MAX, problems, view_problems
-from bot.standins.slack import send_block_action
 from bot.yunxin.sandbox import SAMPLE_IDS
-from tests.messages import all_shown, shown
-
-from .conftest import (
+from tests.harness import (
+    BOB,
     CHANNEL,
     GUEST,
-    SIGNING_SECRET,
+    TEAM_CHAT,
+    UNKNOWN,
     Bot,
     BotFactory,
-    RecordingYunxin,
+    ScriptedYunxin,
     Sent,
     block_action,
-    button_value,
 )
-
-BOB, TEAM_CHAT, UNKNOWN = SAMPLE_IDS[0], SAMPLE_IDS[1], SAMPLE_IDS[-1]
-
+from tests.messages import all_shown, button_value, shown
 
 # --- finding IDs in a message -------------------------------------------------------------------
 
@@ -210,7 +206,7 @@ async def open_list(bot: Bot, value: str, **options: Any) -> tuple[str, dict[str
 
 
 async def test_every_found_conversation_of_a_300_id_answer_can_be_opened_in_details(start_bot: BotFactory) -> None:
-    async with start_bot(yunxin=RecordingYunxin(conversations=MANY_CONVERSATIONS)) as bot:
+    async with start_bot(yunxin=ScriptedYunxin(conversations=MANY_CONVERSATIONS)) as bot:
         answer = await whole_answer(await bot.command(" ".join(MANY_IDS)))
         values = picker_values(answer)
         assert values and "*280* found · *20* failed" in all_shown(answer)
@@ -250,8 +246,7 @@ async def test_a_choice_in_the_list_is_checked_in_the_channel_the_list_was_opene
         # The channel comes from the list the modal keeps: one kept from another channel is refused there.
         elsewhere = ModalState(LookupRequest.decode(value), "C0ELSEWHERE").encode()
         moved = {"id": view_id, **view, "private_metadata": elsewhere}
-        payload = block_action(PICKER_CHOICE_ACTION, "", view=moved, selected_option=option)
-        await send_block_action(bot.events_url, SIGNING_SECRET, payload)
+        await bot.send_click(block_action(PICKER_CHOICE_ACTION, bot.origin(), view=moved, selected_option=option))
         assert "not enabled in this channel" in view_text(await wait_for_view(bot, "not enabled in this channel"))
 
 
@@ -281,8 +276,8 @@ async def test_a_click_in_a_modal_that_does_not_match_its_list_shows_a_notice_th
     assert "not in this list" in view_text(await wait_for_view(bot, "not in this list"))
 
     tampered = {"id": view_id, **view, "private_metadata": "not a list"}
-    payload = block_action(PICKER_CHOICE_ACTION, "", view=tampered, selected_option=menu_options(view)[0])
-    await send_block_action(bot.events_url, SIGNING_SECRET, payload)
+    payload = block_action(PICKER_CHOICE_ACTION, bot.origin(), view=tampered, selected_option=menu_options(view)[0])
+    await bot.send_click(payload)
     assert "out of date" in view_text(await wait_for_view(bot, "out of date"))
     assert len(bot.yunxin.calls) == calls_before
 

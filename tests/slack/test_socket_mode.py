@@ -18,140 +18,59 @@ import aiohttp
 import httpx
 import pytest
 from pydantic import SecretStr
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from starlette.types import Receive, Scope, Send
 
 from bot.__main__ import EXIT_OK, EXIT_USAGE, main
-from bot.slack.actions import SHARE_ACTION
-from bot.slack.app import Runtime, start_runtime
 from bot.slack.render.kit import SANDBOX_LABEL
-from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
-from tests.loopback import ServeAsgi
-from tests.messages import shown
-from tests.processes import PYTHON_M_BOT, RUN_LIMIT_SECONDS, credentials, spawn
-from tests.standins.socket_mode import CONNECTIONS_OPEN, SocketAck, SocketConnection, SocketModeStandIn
-
-from .conftest import (
+from bot.yunxin.sandbox import SAMPLE_IDS
+from tests.harness import (
+    APP_TOKEN,
+    BOB,
     BOT_TOKEN,
     CHANNEL,
     GUEST,
     MEMBER,
     SECOND_MEMBER,
     SIGNING_SECRET,
-    TEAM,
-    RecordingYunxin,
-    block_action,
-    button_value,
-    make_settings,
+    UNKNOWN,
+    ScriptedYunxin,
+    SocketBot,
+    running_socket_bot,
+    socket_workspace,
 )
-
-APP_TOKEN = "xapp-1-A0STANDIN-1-test-app-token-3c9b"
-BOB = "sandbox_alice|1|sandbox_bob"
-UNKNOWN = "sandbox_alice|1|sandbox_nobody"
-# A hang guard for waits on the app, not a deadline it is held to.
-WAIT_SECONDS = 10.0
-
-
-def socket_workspace(**options: Any) -> SocketModeStandIn:
-    slack = SocketModeStandIn(bot_token=BOT_TOKEN, app_token=APP_TOKEN, team_id=TEAM, **options)
-    slack.add_user(MEMBER, name="on-call")
-    slack.add_user(SECOND_MEMBER, name="second")
-    slack.add_user(GUEST, is_restricted=True)
-    return slack
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SocketModeStandIn]:
-    async with socket_workspace() as stand_in:
-        yield stand_in
-
-
-@dataclass
-class SocketBot:
-    """The bot connected over Socket Mode as `_socket_mode` connects it, minus the signal handling."""
-
-    slack: SocketModeStandIn
-    yunxin: RecordingYunxin
-    runtime: Runtime
-    handler: AsyncSocketModeHandler
-    connection: SocketConnection
-
-    async def command(self, text: str, *, user: str = MEMBER) -> SocketAck:
-        return await self.slack.send_slash_command(self.slack.new_origin(user, CHANNEL), text=text)
-
-    async def click_share(self, answer: dict[str, Any], *, user: str = MEMBER) -> SocketAck:
-        payload = block_action(
-            SHARE_ACTION, self.slack.new_response_url(), user=user, value=button_value(answer, SHARE_ACTION)
-        )
-        return await self.slack.send_interaction(payload)
-
-    async def replies(self, ack: SocketAck, count: int = 1) -> list[dict[str, Any]]:
-        assert ack.response_url is not None
-        return await self.slack.wait_for_posts(ack.response_url, count, timeout=WAIT_SECONDS)
-
-    def api_methods(self) -> list[str]:
-        return [method for _, method, _ in self.slack.api_calls]
-
-
-@contextlib.asynccontextmanager
-async def socket_bot(slack: SocketModeStandIn, **overrides: Any) -> AsyncIterator[SocketBot]:
-    """Settings as keywords; by default no signing secret, as a Socket Mode deployment needs none."""
-    settings = make_settings(slack, slack_app_token=SecretStr(APP_TOKEN), **{"slack_signing_secret": None, **overrides})
-    yunxin = RecordingYunxin()
-    runtime = await start_runtime(
-        settings, socket_mode=True, yunxin_transports={settings.default_environment(): yunxin}
-    )
-    handler = AsyncSocketModeHandler(runtime.app, APP_TOKEN)
-    try:
-        await handler.connect_async()
-        connection = await slack.wait_for_connection(timeout=WAIT_SECONDS)
-        yield SocketBot(slack, yunxin, runtime, handler, connection)
-    finally:
-        await handler.close_async()
-        await runtime.aclose()
-
-
-@pytest.fixture
-async def bot(slack: SocketModeStandIn) -> AsyncIterator[SocketBot]:
-    async with socket_bot(slack) as running:
-        yield running
-
-
-async def settle(bot: SocketBot) -> None:
-    """Let a command that needs no reply finish: a help command is a barrier (it calls nothing)."""
-    barrier = await bot.command("help")
-    assert not barrier.timed_out
-
+from tests.harness import REPLY_WAIT_SECONDS as WAIT_SECONDS
+from tests.messages import shown
+from tests.processes import PYTHON_M_BOT, RUN_LIMIT_SECONDS, credentials, spawn
+from tests.standins.socket_mode import CONNECTIONS_OPEN, SocketModeStandIn
 
 # --- commands and clicks over the socket -------------------------------------------------------------
 
 
-async def test_a_command_is_acked_on_the_socket_and_answered_at_the_response_url(bot: SocketBot) -> None:
-    ack = await bot.command(f"{BOB} {UNKNOWN}")
+async def test_a_command_is_acked_on_the_socket_and_answered_at_the_response_url(socket_bot: SocketBot) -> None:
+    ack = await socket_bot.command(f"{BOB} {UNKNOWN}")
 
     assert not ack.timed_out
     assert ack.payload is not None and ack.problems == []
     assert ack.payload["response_type"] == "ephemeral"
     assert "Looking up 2 conversations" in shown(ack.payload)
     assert ack.response_url is not None
-    (answer,) = await bot.replies(ack)
+    (answer,) = await socket_bot.replies(ack)
     text = shown(answer)
     assert SANDBOX_LABEL in text
     assert BOB in text and UNKNOWN in text
     assert "*1* found" in text and "*1* failed" in text
-    assert bot.slack.refused_posts(ack.response_url) == []
+    assert socket_bot.slack.refused_posts(ack.response_url) == []
     # The "Looking up…" notice reaches Slack before the answer.
-    (first_post, *_) = bot.slack.timed_posts(ack.response_url)
+    (first_post, *_) = socket_bot.slack.timed_posts(ack.response_url)
     assert ack.at is not None and ack.at <= first_post.at
-    assert [call.request.url.params["conversation_ids"] for call in bot.yunxin.calls] == [f"{BOB},{UNKNOWN}"]
-    assert bot.api_methods() == ["auth.test", CONNECTIONS_OPEN, "users.info"]
-    assert bot.slack.stray_messages == []
+    assert [call.conversation_ids for call in socket_bot.yunxin.calls] == [f"{BOB},{UNKNOWN}"]
+    assert socket_bot.api_methods() == ["auth.test", CONNECTIONS_OPEN, "users.info"]
+    assert socket_bot.slack.stray_messages == []
 
 
 @pytest.mark.parametrize("text", ["help", ""])
-async def test_help_is_answered_in_the_ack_and_nothing_is_looked_up(bot: SocketBot, text: str) -> None:
-    ack = await bot.command(text)
-    await settle(bot)
+async def test_help_is_answered_in_the_ack_and_nothing_is_looked_up(socket_bot: SocketBot, text: str) -> None:
+    ack = await socket_bot.command(text)
+    await socket_bot.settle()
 
     assert not ack.timed_out
     assert ack.payload is not None and ack.problems == []
@@ -159,61 +78,63 @@ async def test_help_is_answered_in_the_ack_and_nothing_is_looked_up(bot: SocketB
     usage = shown(ack.payload)
     assert "Usage:" in usage and "Example:" in usage
     assert SAMPLE_IDS[0] in usage
-    assert bot.yunxin.calls == []
-    assert bot.api_methods() == ["auth.test", CONNECTIONS_OPEN]
-    assert ack.response_url is not None and bot.slack.posts(ack.response_url) == []
+    assert socket_bot.yunxin.calls == []
+    assert socket_bot.api_methods() == ["auth.test", CONNECTIONS_OPEN]
+    assert ack.response_url is not None and socket_bot.slack.posts(ack.response_url) == []
 
 
-async def test_a_share_click_on_the_socket_posts_in_the_channel(bot: SocketBot) -> None:
-    (answer,) = await bot.replies(await bot.command(BOB))
-    calls_before = len(bot.yunxin.calls)
+async def test_a_share_click_on_the_socket_posts_in_the_channel(socket_bot: SocketBot) -> None:
+    (answer,) = await socket_bot.replies(await socket_bot.command(BOB))
+    calls_before = len(socket_bot.yunxin.calls)
 
-    click = await bot.click_share(answer, user=SECOND_MEMBER)
+    click = await socket_bot.click_share(answer, user=SECOND_MEMBER)
 
     assert not click.timed_out
     assert click.payload is None and click.problems == []  # a click's ack carries nothing
-    (shared,) = await bot.replies(click)
+    (shared,) = await socket_bot.replies(click)
     assert shared["response_type"] == "in_channel"
     text = shown(shared)
     assert BOB in text and SANDBOX_LABEL in text
     assert f"<@{SECOND_MEMBER}>" in text
-    assert len(bot.yunxin.calls) > calls_before  # looked up again, not copied
+    assert len(socket_bot.yunxin.calls) > calls_before  # looked up again, not copied
 
 
-async def test_a_guest_is_refused_over_the_socket_as_over_http(bot: SocketBot) -> None:
-    ack = await bot.command(BOB, user=GUEST)
-    (refusal,) = await bot.replies(ack)
+async def test_a_guest_is_refused_over_the_socket_as_over_http(socket_bot: SocketBot) -> None:
+    ack = await socket_bot.command(BOB, user=GUEST)
+    (refusal,) = await socket_bot.replies(ack)
     assert "guest" in shown(refusal)
-    assert bot.yunxin.calls == []
+    assert socket_bot.yunxin.calls == []
 
 
 @pytest.mark.parametrize("signing_secret", [None, SecretStr(SIGNING_SECRET)], ids=["no secret", "a secret"])
-async def test_envelopes_need_no_request_signature(slack: SocketModeStandIn, signing_secret: SecretStr | None) -> None:
+async def test_envelopes_need_no_request_signature(
+    socket_slack: SocketModeStandIn, signing_secret: SecretStr | None
+) -> None:
     # An envelope carries no signature headers at all; the socket is authenticated by the xapp- token.
-    async with socket_bot(slack, slack_signing_secret=signing_secret) as bot:
+    async with running_socket_bot(socket_slack, slack_signing_secret=signing_secret) as bot:
         ack = await bot.command(BOB)
         assert not ack.timed_out
         assert ack.payload is not None and "Looking up 1 conversation" in shown(ack.payload)
         assert BOB in shown((await bot.replies(ack))[0])
 
 
-async def test_the_bot_reconnects_when_slack_asks_and_keeps_answering(bot: SocketBot) -> None:
-    await bot.slack.request_reconnect()
+async def test_the_bot_reconnects_when_slack_asks_and_keeps_answering(socket_bot: SocketBot) -> None:
+    await socket_bot.slack.request_reconnect()
 
-    second = await bot.slack.wait_for_connection(2, timeout=WAIT_SECONDS)
-    first = await bot.slack.wait_until_closed(bot.connection, timeout=WAIT_SECONDS)
+    second = await socket_bot.slack.wait_for_connection(2, timeout=WAIT_SECONDS)
+    first = await socket_bot.slack.wait_until_closed(socket_bot.connection, timeout=WAIT_SECONDS)
     assert (first.closed_by, first.close_code) == ("app", 1000)
     assert second.is_open
-    assert bot.api_methods().count(CONNECTIONS_OPEN) == 2  # a new URL for the new connection
-    ack = await bot.command(BOB)
+    assert socket_bot.api_methods().count(CONNECTIONS_OPEN) == 2  # a new URL for the new connection
+    ack = await socket_bot.command(BOB)
     assert not ack.timed_out
-    assert BOB in shown((await bot.replies(ack))[0])
+    assert BOB in shown((await socket_bot.replies(ack))[0])
 
 
-async def test_closing_the_handler_closes_the_socket_normally(slack: SocketModeStandIn) -> None:
-    async with socket_bot(slack) as bot:
+async def test_closing_the_handler_closes_the_socket_normally(socket_slack: SocketModeStandIn) -> None:
+    async with running_socket_bot(socket_slack) as bot:
         connection = bot.connection
-    closed = await slack.wait_until_closed(connection, timeout=WAIT_SECONDS)
+    closed = await socket_slack.wait_until_closed(connection, timeout=WAIT_SECONDS)
     assert (closed.closed_by, closed.close_code) == ("app", 1000)
 
 
@@ -261,13 +182,13 @@ async def _connections_open(slack: SocketModeStandIn, token: str | None) -> dict
     [(BOT_TOKEN, "not_allowed_token_type"), ("xapp-1-wrong", "invalid_auth"), (None, "not_authed")],
 )
 async def test_connections_open_takes_only_the_app_level_token(
-    slack: SocketModeStandIn, token: str | None, error: str
+    socket_slack: SocketModeStandIn, token: str | None, error: str
 ) -> None:
-    assert await _connections_open(slack, token) == {"ok": False, "error": error}
+    assert await _connections_open(socket_slack, token) == {"ok": False, "error": error}
 
 
-async def test_a_socket_url_says_hello_and_is_good_for_one_connection(slack: SocketModeStandIn) -> None:
-    answer = await _connections_open(slack, APP_TOKEN)
+async def test_a_socket_url_says_hello_and_is_good_for_one_connection(socket_slack: SocketModeStandIn) -> None:
+    answer = await _connections_open(socket_slack, APP_TOKEN)
     assert answer["ok"] is True and answer["url"].startswith("ws://127.0.0.1:")
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(answer["url"]) as socket:
@@ -328,15 +249,15 @@ async def worker(tmp_path: Path, **variables: str) -> AsyncIterator[Worker]:
 
 
 async def test_python_m_bot_run_answers_over_the_socket_and_stops_cleanly_on_sigterm(
-    slack: SocketModeStandIn, tmp_path: Path
+    socket_slack: SocketModeStandIn, tmp_path: Path
 ) -> None:
     # No Yunxin credentials: the sandbox answers.
-    settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+    settings = {"SLACK_API_URL": socket_slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
     async with worker(tmp_path, **settings) as running:
-        connection = await slack.wait_for_connection(timeout=RUN_LIMIT_SECONDS)
-        ack = await slack.send_slash_command(slack.new_origin(MEMBER, CHANNEL), text=BOB)
+        connection = await socket_slack.wait_for_connection(timeout=RUN_LIMIT_SECONDS)
+        ack = await socket_slack.send_slash_command(socket_slack.new_origin(MEMBER, CHANNEL), text=BOB)
         assert ack.response_url is not None
-        (answer,) = await slack.wait_for_posts(ack.response_url, timeout=WAIT_SECONDS)
+        (answer,) = await socket_slack.wait_for_posts(ack.response_url, timeout=WAIT_SECONDS)
 
         running.process.send_signal(signal.SIGTERM)
         err = await running.exited()
@@ -346,45 +267,29 @@ async def test_python_m_bot_run_answers_over_the_socket_and_stops_cleanly_on_sig
     text = shown(answer)
     assert SANDBOX_LABEL in text and BOB in text
     assert running.process.returncode == EXIT_OK, err
-    closed = await slack.wait_until_closed(connection, timeout=WAIT_SECONDS)
+    closed = await socket_slack.wait_until_closed(connection, timeout=WAIT_SECONDS)
     assert (closed.closed_by, closed.close_code) == ("app", 1000)
     assert "Traceback" not in err
     assert APP_TOKEN not in err and BOT_TOKEN not in err
 
 
-class GatedYunxin:
-    """The sandbox over HTTP, holding every call until `release` is set."""
-
-    def __init__(self) -> None:
-        self._app = create_sandbox_app()
-        self.called = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            self.called.set()
-            await self.release.wait()
-        await self._app(scope, receive, send)
-
-
 async def test_sigterm_closes_the_socket_and_lets_a_running_lookup_answer_before_exit(
-    slack: SocketModeStandIn, tmp_path: Path, serve_asgi: ServeAsgi
+    socket_slack: SocketModeStandIn, tmp_path: Path, yunxin: ScriptedYunxin, yunxin_url: str
 ) -> None:
-    yunxin = GatedYunxin()
-    async with serve_asgi(yunxin) as yunxin_url:
-        settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
-        async with worker(tmp_path, **settings, **credentials(yunxin_url)) as running:
-            connection = await slack.wait_for_connection(timeout=RUN_LIMIT_SECONDS)
-            ack = await slack.send_slash_command(slack.new_origin(MEMBER, CHANNEL), text=BOB)
-            async with asyncio.timeout(WAIT_SECONDS):
-                await yunxin.called.wait()
+    yunxin.gate = asyncio.Event()  # Yunxin holds every call until released
+    settings = {"SLACK_API_URL": socket_slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+    async with worker(tmp_path, **settings, **credentials(yunxin_url)) as running:
+        connection = await socket_slack.wait_for_connection(timeout=RUN_LIMIT_SECONDS)
+        ack = await socket_slack.send_slash_command(socket_slack.new_origin(MEMBER, CHANNEL), text=BOB)
+        async with asyncio.timeout(WAIT_SECONDS):
+            await yunxin.called.wait()
 
-            running.process.send_signal(signal.SIGTERM)
-            closed = await slack.wait_until_closed(connection, timeout=WAIT_SECONDS)  # no new envelopes
-            yunxin.release.set()
-            assert ack.response_url is not None
-            (answer,) = await slack.wait_for_posts(ack.response_url, timeout=WAIT_SECONDS)
-            err = await running.exited()
+        running.process.send_signal(signal.SIGTERM)
+        closed = await socket_slack.wait_until_closed(connection, timeout=WAIT_SECONDS)  # no new envelopes
+        yunxin.gate.set()
+        assert ack.response_url is not None
+        (answer,) = await socket_slack.wait_for_posts(ack.response_url, timeout=WAIT_SECONDS)
+        err = await running.exited()
 
     assert (closed.closed_by, closed.close_code) == ("app", 1000)
     assert BOB in shown(answer) and "Hi Alice" in shown(answer)
@@ -392,25 +297,25 @@ async def test_sigterm_closes_the_socket_and_lets_a_running_lookup_answer_before
 
 
 async def test_python_m_bot_run_stops_on_sigterm_while_it_cannot_connect(
-    slack: SocketModeStandIn, tmp_path: Path
+    socket_slack: SocketModeStandIn, tmp_path: Path
 ) -> None:
     # The Web API answers but the WebSocket does not: the Socket Mode client retries every 10 s for ever.
-    slack.fail_sockets(503)
-    settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
+    socket_slack.fail_sockets(503)
+    settings = {"SLACK_API_URL": socket_slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
     async with worker(tmp_path, **settings) as running:
-        await slack.wait_for_refused_handshake(timeout=RUN_LIMIT_SECONDS)
+        await socket_slack.wait_for_refused_handshake(timeout=RUN_LIMIT_SECONDS)
         running.process.send_signal(signal.SIGTERM)
         err = await running.exited()
 
     assert running.process.returncode == EXIT_OK, err
-    assert slack.connections == []
+    assert socket_slack.connections == []
 
 
 async def test_python_m_bot_run_with_the_bot_token_as_app_token_stops_with_one_line_naming_it(
-    slack: SocketModeStandIn, tmp_path: Path
+    socket_slack: SocketModeStandIn, tmp_path: Path
 ) -> None:
     # The usual mistake: the xoxb- token pasted twice. The Socket Mode client alone would retry it for ever.
-    settings = {"SLACK_API_URL": slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": BOT_TOKEN}
+    settings = {"SLACK_API_URL": socket_slack.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": BOT_TOKEN}
     async with worker(tmp_path, **settings) as running:
         err = await running.exited()
 
@@ -419,4 +324,4 @@ async def test_python_m_bot_run_with_the_bot_token_as_app_token_stops_with_one_l
     assert line.startswith("error: SLACK_APP_TOKEN") and "not_allowed_token_type" in line
     assert "Traceback" not in err
     assert BOT_TOKEN not in err
-    assert slack.connections == []
+    assert socket_slack.connections == []

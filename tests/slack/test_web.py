@@ -5,27 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import pytest
+from starlette.responses import JSONResponse
 
 from bot.slack.actions import SHARE_ACTION, LookupRequest
 from bot.standins.slack import SlackStandIn, send_block_action, slash_command_form
+from tests.harness import BOB, CHANNEL, MEMBER, Bot, BotFactory, ScriptedYunxin, block_action
 from tests.messages import shown
-
-from .conftest import (
-    CHANNEL,
-    MEMBER,
-    Bot,
-    RecordingYunxin,
-    block_action,
-    running_bot,
-    settle,
-)
-
-BOB = "sandbox_alice|1|sandbox_bob"
 
 
 def nothing_ran(bot: Bot, *response_urls: str) -> bool:
@@ -48,10 +36,11 @@ async def test_requests_slack_did_not_sign_are_answered_401_and_nothing_runs(bot
     unsigned = await bot.http.post(
         bot.events_url, content=urlencode(form), headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
-    click_url = bot.slack.new_response_url()
-    payload = block_action(SHARE_ACTION, click_url, value=str(LookupRequest((BOB,)).encode()))
+    click = bot.origin()
+    click_url = click.response_url
+    payload = block_action(SHARE_ACTION, click, value=str(LookupRequest((BOB,)).encode()))
     forged_click = await send_block_action(bot.events_url, "not-the-signing-secret", payload)
-    await settle(bot)
+    await bot.settle()
 
     statuses = [forged.delivery.status, stale.delivery.status, unsigned.status_code, forged_click.status]
     assert statuses == [401, 401, 401, 401]
@@ -69,7 +58,7 @@ async def test_healthz_answers_while_the_app_serves(bot: Bot) -> None:
 
 async def test_metrics_count_commands_and_yunxin_calls(bot: Bot) -> None:
     await (await bot.command(BOB)).reply()
-    await settle(bot)
+    await bot.settle()
 
     metrics = await bot.get("/metrics")
     assert metrics.status_code == 200
@@ -84,34 +73,26 @@ async def test_metrics_count_commands_and_yunxin_calls(bot: Bot) -> None:
 # --- shutdown ---------------------------------------------------------------------------------------
 
 
-async def in_flight(bot: Bot) -> int:
-    return int((await bot.get("/healthz")).json()["in_flight"])
-
-
-async def test_a_lookup_in_flight_at_shutdown_still_posts_its_answer(serve_asgi: Any, slack: SlackStandIn) -> None:
-    slow_yunxin = RecordingYunxin(latency_seconds=0.5)
-    async with running_bot(serve_asgi, slack, yunxin=slow_yunxin, stop_slack_too=False) as bot:
+async def test_a_lookup_in_flight_at_shutdown_still_posts_its_answer(
+    start_bot: BotFactory, slack: SlackStandIn
+) -> None:
+    slow_yunxin = ScriptedYunxin(latency_seconds=0.5)
+    async with start_bot(yunxin=slow_yunxin, stop_slack_too=False) as bot:
         sent = await bot.command(BOB)
         assert sent.delivery.status == 200
         await slow_yunxin.called.wait()  # the Yunxin call has started; the sandbox answers 0.5 s later
-        assert await in_flight(bot) == 1
+        assert await bot.in_flight() == 1
     # The app has shut down; its last lookup was answered on the way out.
     (answer,) = slack.posts(sent.response_url)
     assert "*1* found" in shown(answer)
 
 
 async def test_shutdown_waits_for_lookups_only_so_long(
-    serve_asgi: Any, slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+    start_bot: BotFactory, slack: SlackStandIn, yunxin: ScriptedYunxin, caplog: pytest.LogCaptureFixture
 ) -> None:
-    release = asyncio.Event()
-
-    async def hang(request: httpx.Request) -> httpx.Response:
-        await release.wait()
-        return httpx.Response(200, json={"code": 200, "msg": "success", "data": {}})
-
-    yunxin = RecordingYunxin()
-    yunxin.answer_next(hang)
-    async with running_bot(serve_asgi, slack, yunxin=yunxin, drain_seconds=0.1, stop_slack_too=False) as bot:
+    release = yunxin.gate = asyncio.Event()  # holds the call until after the app has shut down
+    yunxin.queue(lambda: JSONResponse({"code": 200, "msg": "success", "data": {}}))
+    async with start_bot(drain_seconds=0.1, stop_slack_too=False) as bot:
         sent = await bot.command(BOB)
         await yunxin.called.wait()
     assert any("shut down with 1 lookups unfinished" in r.getMessage() for r in caplog.records)

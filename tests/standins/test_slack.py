@@ -45,7 +45,8 @@ def section(text: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def slack() -> Any:
+async def standin() -> Any:
+    """The stand-in as it comes (its default token and team), with one person and one user group."""
     async with SlackStandIn(usergroups={"S0ONCALL": ["U0ALICE"]}) as stand_in:
         stand_in.add_user("U0ALICE", name="alice")
         yield stand_in
@@ -58,8 +59,8 @@ def web_client(slack: SlackStandIn, token: str = TOKEN) -> AsyncWebClient:
 # --- Web API -----------------------------------------------------------------------------------
 
 
-async def test_auth_test_answers_who_the_bot_is(slack: SlackStandIn) -> None:
-    answer = await web_client(slack).auth_test()
+async def test_auth_test_answers_who_the_bot_is(standin: SlackStandIn) -> None:
+    answer = await web_client(standin).auth_test()
     assert (answer["team_id"], answer["user_id"]) == ("T0STANDIN", "U0STANDINBOT")
     assert answer["bot_id"]
     assert "enterprise_id" not in answer.data
@@ -73,23 +74,23 @@ async def test_auth_test_names_the_enterprise_on_grid() -> None:
     assert user["enterprise_user"]["enterprise_id"] == "E0GRID"
 
 
-async def test_a_wrong_token_is_refused(slack: SlackStandIn) -> None:
+async def test_a_wrong_token_is_refused(standin: SlackStandIn) -> None:
     with pytest.raises(SlackApiError) as refused:
-        await web_client(slack, token="xoxb-not-the-token").auth_test()
+        await web_client(standin, token="xoxb-not-the-token").auth_test()
     assert refused.value.response["error"] == "invalid_auth"
 
 
-async def test_a_missing_token_is_refused_and_a_form_token_accepted(slack: SlackStandIn) -> None:
+async def test_a_missing_token_is_refused_and_a_form_token_accepted(standin: SlackStandIn) -> None:
     async with httpx.AsyncClient() as http:
-        missing = await http.post(slack.api_url + "auth.test")
-        in_form = await http.post(slack.api_url + "auth.test", data={"token": TOKEN})
+        missing = await http.post(standin.api_url + "auth.test")
+        in_form = await http.post(standin.api_url + "auth.test", data={"token": TOKEN})
     assert missing.json() == {"ok": False, "error": "not_authed"}
     assert in_form.json()["ok"] is True
 
 
-async def test_an_unknown_method_is_refused(slack: SlackStandIn) -> None:
+async def test_an_unknown_method_is_refused(standin: SlackStandIn) -> None:
     with pytest.raises(SlackApiError) as refused:
-        await web_client(slack).api_call("conversations.nonexistent")
+        await web_client(standin).api_call("conversations.nonexistent")
     assert refused.value.response["error"] == "unknown_method"
 
 
@@ -116,27 +117,27 @@ async def test_users_info_answers_stored_users_and_refuses_unknown_ones() -> Non
     assert refused.value.response["error"] == "user_not_found"
 
 
-async def test_usergroup_members_unknown_groups_and_free_plans(slack: SlackStandIn) -> None:
-    client = web_client(slack)
+async def test_usergroup_members_unknown_groups_and_free_plans(standin: SlackStandIn) -> None:
+    client = web_client(standin)
     assert (await client.usergroups_users_list(usergroup="S0ONCALL"))["users"] == ["U0ALICE"]
     with pytest.raises(SlackApiError) as unknown:
         await client.usergroups_users_list(usergroup="S0NONE")
-    slack.paid_plan = False
+    standin.paid_plan = False
     with pytest.raises(SlackApiError) as free:
         await client.usergroups_users_list(usergroup="S0ONCALL")
     assert unknown.value.response["error"] == "no_such_subteam"
     assert free.value.response["error"] == "plan_upgrade_required"
 
 
-async def test_post_message_refuses_51_blocks_and_accepts_50(slack: SlackStandIn) -> None:
-    client = web_client(slack)
+async def test_post_message_refuses_51_blocks_and_accepts_50(standin: SlackStandIn) -> None:
+    client = web_client(standin)
     with pytest.raises(SlackApiError) as refused:
         await client.chat_postMessage(channel="C0GENERAL", text="too many", blocks=[section("x")] * 51)
     accepted = await client.chat_postMessage(channel="C0GENERAL", text="fits", blocks=[section("x")] * 50)
     assert refused.value.response["error"] == "invalid_blocks"
     assert refused.value.response["errors"]
     assert accepted["ok"] is True
-    assert [message["text"] for message in slack.messages] == ["fits"]
+    assert [message["text"] for message in standin.messages] == ["fits"]
 
 
 async def test_post_message_needs_text_and_a_channel_the_bot_can_post_in() -> None:
@@ -149,29 +150,29 @@ async def test_post_message_needs_text_and_a_channel_the_bot_can_post_in() -> No
     assert not_in_channel.value.response["error"] == "channel_not_found"
 
 
-async def test_post_message_takes_form_encoded_blocks(slack: SlackStandIn) -> None:
+async def test_post_message_takes_form_encoded_blocks(standin: SlackStandIn) -> None:
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
         too_many = json.dumps([section("x")] * 51)
-        answer = await http.post(slack.api_url + "chat.postMessage", data={"channel": "C0", "blocks": too_many})
-        garbled = await http.post(slack.api_url + "chat.postMessage", data={"channel": "C0", "blocks": "[{"})
+        answer = await http.post(standin.api_url + "chat.postMessage", data={"channel": "C0", "blocks": too_many})
+        garbled = await http.post(standin.api_url + "chat.postMessage", data={"channel": "C0", "blocks": "[{"})
     assert answer.json()["error"] == "invalid_blocks"
     assert garbled.json()["error"] == "invalid_blocks_format"
 
 
-async def test_injected_rate_limit_answers_429_with_retry_after(slack: SlackStandIn) -> None:
-    slack.fail_method("users.info", status=429, retry_after=7, times=1)
+async def test_injected_rate_limit_answers_429_with_retry_after(standin: SlackStandIn) -> None:
+    standin.fail_method("users.info", status=429, retry_after=7, times=1)
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
-        limited = await http.post(slack.api_url + "users.info", data={"user": "U0ALICE"})
-        after = await http.post(slack.api_url + "users.info", data={"user": "U0ALICE"})
+        limited = await http.post(standin.api_url + "users.info", data={"user": "U0ALICE"})
+        after = await http.post(standin.api_url + "users.info", data={"user": "U0ALICE"})
     assert limited.status_code == 429
     assert limited.headers["Retry-After"] == "7"
     assert limited.json() == {"ok": False, "error": "ratelimited"}
     assert after.json()["user"]["id"] == "U0ALICE"
 
 
-async def test_injected_errors_last_until_used_up_and_reach_the_sdk(slack: SlackStandIn) -> None:
-    slack.fail_method("auth.test", error="account_inactive", times=2)
-    client = web_client(slack)
+async def test_injected_errors_last_until_used_up_and_reach_the_sdk(standin: SlackStandIn) -> None:
+    standin.fail_method("auth.test", error="account_inactive", times=2)
+    client = web_client(standin)
     errors = []
     for _ in range(2):
         with pytest.raises(SlackApiError) as failed:
@@ -180,43 +181,43 @@ async def test_injected_errors_last_until_used_up_and_reach_the_sdk(slack: Slack
     assert errors == ["account_inactive", "account_inactive"]
     assert (await client.auth_test())["ok"] is True
     with pytest.raises(ValueError, match="needs an error code"):
-        slack.fail_method("auth.test", status=200)
+        standin.fail_method("auth.test", status=200)
 
 
-async def test_every_api_call_is_recorded_without_the_token(slack: SlackStandIn) -> None:
-    client = web_client(slack)
+async def test_every_api_call_is_recorded_without_the_token(standin: SlackStandIn) -> None:
+    client = web_client(standin)
     await client.users_info(user="U0ALICE")
     await client.usergroups_users_list(usergroup="S0ONCALL")
-    methods = [(method, params) for _, method, params in slack.api_calls]
+    methods = [(method, params) for _, method, params in standin.api_calls]
     assert methods == [("users.info", {"user": "U0ALICE"}), ("usergroups.users.list", {"usergroup": "S0ONCALL"})]
-    times = [at for at, _, _ in slack.api_calls]
+    times = [at for at, _, _ in standin.api_calls]
     assert times == sorted(times)
-    assert TOKEN not in repr(slack.api_calls)
+    assert TOKEN not in repr(standin.api_calls)
 
 
 # --- response_url ------------------------------------------------------------------------------
 
 
-async def test_respond_path_is_accepted_and_recorded_in_order(slack: SlackStandIn) -> None:
-    url = slack.new_response_url()
+async def test_respond_path_is_accepted_and_recorded_in_order(standin: SlackStandIn) -> None:
+    url = standin.new_response_url()
     webhook = AsyncWebhookClient(url)
     first = await webhook.send(text="one", blocks=[section("one")], response_type="ephemeral")
     second = await webhook.send(text="two", replace_original=True)
     assert (first.status_code, first.body, second.status_code) == (200, "ok", 200)
-    assert [post["text"] for post in slack.posts(url)] == ["one", "two"]
-    arrivals = [post.at for post in slack.timed_posts(url)]
+    assert [post["text"] for post in standin.posts(url)] == ["one", "two"]
+    arrivals = [post.at for post in standin.timed_posts(url)]
     assert arrivals == sorted(arrivals)
 
 
-async def test_the_sixth_post_to_a_response_url_is_refused(slack: SlackStandIn) -> None:
-    url = slack.new_response_url()
+async def test_the_sixth_post_to_a_response_url_is_refused(standin: SlackStandIn) -> None:
+    url = standin.new_response_url()
     async with httpx.AsyncClient() as http:
         statuses = [(await http.post(url, json={"text": f"post {n}"})).status_code for n in range(5)]
         sixth = await http.post(url, json={"text": "post 5"})
     assert statuses == [200] * 5
     assert (sixth.status_code, sixth.text) == (404, "used_url")
-    assert len(slack.posts(url)) == 5
-    assert [refused.error for refused in slack.refused_posts(url)] == ["used_url"]
+    assert len(standin.posts(url)) == 5
+    assert [refused.error for refused in standin.refused_posts(url)] == ["used_url"]
 
 
 async def test_a_response_url_expires_after_30_minutes() -> None:
@@ -231,25 +232,25 @@ async def test_a_response_url_expires_after_30_minutes() -> None:
     assert (late.status_code, late.text) == (404, "expired_url")
 
 
-async def test_invalid_blocks_are_refused_with_the_problems_recorded(slack: SlackStandIn) -> None:
-    url = slack.new_response_url()
+async def test_invalid_blocks_are_refused_with_the_problems_recorded(standin: SlackStandIn) -> None:
+    url = standin.new_response_url()
     async with httpx.AsyncClient() as http:
         answer = await http.post(url, json={"text": "too many", "blocks": [section("x")] * 51})
     assert (answer.status_code, answer.text) == (400, "invalid_blocks")
-    [refused] = slack.refused_posts(url)
+    [refused] = standin.refused_posts(url)
     assert any("51 blocks" in problem for problem in refused.problems), refused.problems
-    assert slack.posts(url) == []
+    assert standin.posts(url) == []
 
 
-async def test_malformed_posts_are_refused(slack: SlackStandIn) -> None:
-    url = slack.new_response_url()
+async def test_malformed_posts_are_refused(standin: SlackStandIn) -> None:
+    url = standin.new_response_url()
     async with httpx.AsyncClient() as http:
         no_text = await http.post(url, json={"response_type": "ephemeral"})
         not_json = await http.post(url, content=b"text=hello")
         wrong_type = await http.post(url, json={"text": "hi", "response_type": "in-channel"})
         string_flag = await http.post(url, json={"text": "hi", "replace_original": "true"})
         deleted = await http.post(url, json={"delete_original": True})
-        unknown = await http.post(slack.base_url + "/response/not-a-token", json={"text": "hi"})
+        unknown = await http.post(standin.base_url + "/response/not-a-token", json={"text": "hi"})
     assert (no_text.status_code, no_text.text) == (400, "no_text")
     assert (not_json.status_code, not_json.text) == (400, "invalid_payload")
     assert (wrong_type.status_code, string_flag.status_code) == (400, 400)
@@ -257,19 +258,19 @@ async def test_malformed_posts_are_refused(slack: SlackStandIn) -> None:
     assert unknown.status_code == 404
 
 
-async def test_failing_response_urls_answer_the_status_asked_for(slack: SlackStandIn) -> None:
-    url = slack.new_response_url()
-    slack.fail_response_urls(500)
+async def test_failing_response_urls_answer_the_status_asked_for(standin: SlackStandIn) -> None:
+    url = standin.new_response_url()
+    standin.fail_response_urls(500)
     response = await AsyncWebhookClient(url).send(text="lost")
-    slack.fail_response_urls(None)
+    standin.fail_response_urls(None)
     recovered = await AsyncWebhookClient(url).send(text="kept")
     assert response.status_code == 500
     assert recovered.status_code == 200
-    assert [post["text"] for post in slack.posts(url)] == ["kept"]
+    assert [post["text"] for post in standin.posts(url)] == ["kept"]
 
 
-async def test_wait_for_posts_returns_once_they_arrive(slack: SlackStandIn) -> None:
-    url = slack.new_response_url()
+async def test_wait_for_posts_returns_once_they_arrive(standin: SlackStandIn) -> None:
+    url = standin.new_response_url()
 
     async def post_later() -> None:
         await asyncio.sleep(0.05)
@@ -277,21 +278,21 @@ async def test_wait_for_posts_returns_once_they_arrive(slack: SlackStandIn) -> N
             await AsyncWebhookClient(url).send(text=text)
 
     poster = asyncio.create_task(post_later())
-    posts = await slack.wait_for_posts(url, count=2)
+    posts = await standin.wait_for_posts(url, count=2)
     await poster
     assert [post["text"] for post in posts] == ["a", "b"]
 
 
-async def test_wait_for_posts_explains_a_timeout_with_the_refusals(slack: SlackStandIn) -> None:
-    url = slack.new_response_url()
+async def test_wait_for_posts_explains_a_timeout_with_the_refusals(standin: SlackStandIn) -> None:
+    url = standin.new_response_url()
     await AsyncWebhookClient(url).send(text="bad", blocks=[section("x")] * 51)
     with pytest.raises(TimeoutError, match="invalid_blocks"):
-        await slack.wait_for_posts(url, timeout=0.05)
+        await standin.wait_for_posts(url, timeout=0.05)
 
 
-async def test_posts_of_a_foreign_url_is_a_mistake(slack: SlackStandIn) -> None:
+async def test_posts_of_a_foreign_url_is_a_mistake(standin: SlackStandIn) -> None:
     with pytest.raises(ValueError, match="not a response_url"):
-        slack.posts("https://hooks.slack.com/commands/T0/1/abc")
+        standin.posts("https://hooks.standin.com/commands/T0/1/abc")
 
 
 # --- Slack's side of requests to the app -------------------------------------------------------
