@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from bot.otel import span
+
 log = logging.getLogger(__name__)
 
 Ack = Callable[..., Awaitable[None]]
@@ -68,13 +70,14 @@ async def after_ack_sent() -> None:
             await event.wait()
 
 
-def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]]) -> Listener:
+def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]], name: str = "slack request") -> Listener:
     """Run `listener` in a task of its own and return as soon as it has called `ack()` (or ended).
 
     Without this, Bolt runs listeners in the background and notices their ack by polling every 10 ms,
     which every answer then waits for. An error before the ack reaches Bolt as it would have; later
-    ones are logged. `running` holds the tasks still working after their ack. Bolt reads the listener's
-    parameter names through `functools.wraps`.
+    ones are logged. `running` holds the tasks still working after their ack. With tracing on, the
+    listener's whole work is one span, `name`. Bolt reads the listener's parameter names through
+    `functools.wraps`.
     """
 
     @functools.wraps(listener)
@@ -87,7 +90,11 @@ def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]]) ->
             finally:
                 acked.set()
 
-        work = asyncio.ensure_future(listener(ack=ack_and_tell, **kwargs))
+        async def traced() -> None:
+            with span(name):
+                await listener(ack=ack_and_tell, **kwargs)
+
+        work = asyncio.ensure_future(traced())
         ack_seen = asyncio.ensure_future(acked.wait())
         try:
             await asyncio.wait({work, ack_seen}, return_when=asyncio.FIRST_COMPLETED)

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
+from bot.otel import setup_tracing, shutdown_tracing
 from bot.settings import Settings
 from bot.yunxin.service import Lookups
 
@@ -219,6 +220,7 @@ class Runtime:
         session = getattr(self.client, "session", None)
         if session is not None:
             await session.close()
+        shutdown_tracing()
 
 
 async def start_runtime(
@@ -230,6 +232,7 @@ async def start_runtime(
     """Check the Slack token, open the Yunxin clients, build the app. Raises StartupError."""
     token_client = web_client(settings)  # the local checks first: say what is missing before calling Slack
     require_signing_secret(settings, socket_mode)
+    setup_tracing()  # before any HTTP session is made: aiohttp's instrumentation reaches only later ones
     identity = await verify_slack_token(token_client)
     session = slack_session()
     try:

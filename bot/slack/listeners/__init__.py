@@ -53,4 +53,4 @@ def register_listeners(app: AsyncApp, deps: Deps) -> None:
         register: Callable[[str], Callable[..., Any]] = getattr(app, route.kind)
         # A partial keeps the listener's own parameter names, less `deps`, for Bolt to read.
         bound = functools.partial(route.listener, deps)
-        register(route.key)(acked_then_detached(bound, running))
+        register(route.key)(acked_then_detached(bound, running, name=f"slack {route.kind} {route.key}"))
