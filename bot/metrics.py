@@ -1,101 +1,92 @@
-"""Process metrics in Prometheus' text format, for `GET /metrics`.
+"""The bot's metrics, through prometheus-client, for `GET /metrics`.
 
-A few counters and histograms do not justify a dependency; this writes the exposition format
-(version 0.0.4) directly.
+One `Metrics` (and so one registry) per app, so tests read their own. With several worker processes
+(WEB_CONCURRENCY), PROMETHEUS_MULTIPROC_DIR names a directory the workers share: prometheus-client's
+multiprocess mode then keeps each worker's values there and `/metrics` serves their sum, whichever worker
+answers. The process collectors (CPU, memory, open files, GC) describe one process, so they are served
+only without that directory.
+
+Every label takes only known values: kinds and outcomes are the pipeline's enums, Yunxin results a
+fixed set (unknown codes count as `other`).
 """
 
 from __future__ import annotations
 
-import bisect
-import threading
-from collections.abc import Iterable, Sequence
+import os
 
-Labels = tuple[tuple[str, str], ...]
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client import multiprocess as prometheus_multiprocess
+from prometheus_client.registry import Collector
+
+# The series are the bot's own, as they always were: no `_created` companion to every counter.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _format_labels(labels: Labels, extra: Labels = ()) -> str:
-    pairs = (*labels, *extra)
-    if not pairs:
-        return ""
-    return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in pairs) + "}"
-
-
-class Counter:
-    def __init__(self, name: str, help_text: str) -> None:
-        self.name = name
-        self.help = help_text
-        self._values: dict[Labels, float] = {}
-        self._lock = threading.Lock()
-
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, **labels: str) -> float:
-        return self._values.get(tuple(sorted(labels.items())), 0.0)
-
-    def expose(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} counter"
-        for labels, value in sorted(self._values.items()):
-            yield f"{self.name}{_format_labels(labels)} {value:g}"
-
-
-class Histogram:
-    def __init__(self, name: str, help_text: str, buckets: Sequence[float] = LATENCY_BUCKETS) -> None:
-        self.name = name
-        self.help = help_text
-        self._buckets = tuple(sorted(buckets))
-        self._series: dict[Labels, list[float]] = {}  # per-bucket counts, then sum, then count
-        self._lock = threading.Lock()
-
-    def observe(self, value: float, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            series = self._series.setdefault(key, [0.0] * (len(self._buckets) + 2))
-            index = bisect.bisect_left(self._buckets, value)
-            if index < len(self._buckets):
-                series[index] += 1
-            series[-2] += value
-            series[-1] += 1
-
-    def count(self, **labels: str) -> int:
-        series = self._series.get(tuple(sorted(labels.items())))
-        return int(series[-1]) if series else 0
-
-    def expose(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} histogram"
-        for labels, series in sorted(self._series.items()):
-            cumulative = 0.0
-            for bound, count in zip(self._buckets, series, strict=False):
-                cumulative += count
-                yield f"{self.name}_bucket{_format_labels(labels, (('le', f'{bound:g}'),))} {cumulative:g}"
-            yield f"{self.name}_bucket{_format_labels(labels, (('le', '+Inf'),))} {series[-1]:g}"
-            yield f"{self.name}_sum{_format_labels(labels)} {series[-2]:.6f}"
-            yield f"{self.name}_count{_format_labels(labels)} {series[-1]:g}"
+def multiprocess_mode() -> bool:
+    return bool(os.environ.get(MULTIPROC_DIR))
 
 
 class Metrics:
-    """The process's metrics. One instance per app, so tests can read their own."""
+    """The app's series. Counters and histograms as Prometheus names them (`_total`, `_bucket`, ...)."""
 
     def __init__(self) -> None:
-        self.commands = Counter("conversation_bot_commands_total", "Lookups requested from Slack, by kind and outcome.")
-        self.command_seconds = Histogram(
-            "conversation_bot_command_seconds", "Time from a command's arrival to its last reply."
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._multiprocess = multiprocess_mode()
+        if not self._multiprocess:
+            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+                self.registry.register(_Forward(collector))
+        registry = self.registry
+        self.commands = Counter(
+            "conversation_bot_commands",
+            "Lookups requested from Slack, by kind and outcome.",
+            ["kind", "outcome"],
+            registry=registry,
         )
-        self.yunxin_calls = Counter("conversation_bot_yunxin_calls_total", "Calls to Yunxin, by result code.")
-        self.yunxin_seconds = Histogram("conversation_bot_yunxin_call_seconds", "Duration of one Yunxin call.")
+        self.command_seconds = Histogram(
+            "conversation_bot_command_seconds",
+            "Time from a command's arrival to its last reply.",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.yunxin_calls = Counter(
+            "conversation_bot_yunxin_calls", "Calls to Yunxin, by result code.", ["result"], registry=registry
+        )
+        self.yunxin_seconds = Histogram(
+            "conversation_bot_yunxin_call_seconds",
+            "Duration of one Yunxin call.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
 
-    def render(self) -> str:
-        lines: list[str] = []
-        for metric in (self.commands, self.command_seconds, self.yunxin_calls, self.yunxin_seconds):
-            lines.extend(metric.expose())
-        return "\n".join(lines) + "\n"
+    def render(self) -> bytes:
+        """The exposition in Prometheus' text format (`CONTENT_TYPE`)."""
+        if not self._multiprocess:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        prometheus_multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+        return generate_latest(merged)
+
+
+class _Forward(Collector):
+    """A process-wide collector (registered once in the default registry) shown in an app's registry."""
+
+    def __init__(self, collector: Collector) -> None:
+        self._collector = collector
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        return self._collector.collect()

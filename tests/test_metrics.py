@@ -1,29 +1,33 @@
-"""GET /metrics: Prometheus' text format (0.0.4), read back by a small parser, and counts that move with
-each command; and every failure seen three ways: the trace ID shown, one log line with it, its counter."""
+"""GET /metrics: Prometheus' text format through prometheus-client, read back by its own parser; one
+registry per app, process metrics, several workers summed; counts that move with each command; and every
+failure seen three ways: the trace ID shown, one log line with it, its counter."""
 
 from __future__ import annotations
 
 import logging
 import math
-import re
+import subprocess
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from bot.metrics import Counter, Histogram, Metrics
+from bot.metrics import Metrics
 from tests.harness import BOB, HANG, Bot, BotFactory, Fault, ScriptedYunxin, envelope, html_page
 from tests.messages import shown, shown_trace_ids
+from tests.processes import subprocess_env
 
 Labels = frozenset[tuple[str, str]]
-
-_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-_HELP = re.compile(rf"# HELP ({_NAME}) (.*)")
-_TYPE = re.compile(rf"# TYPE ({_NAME}) (counter|gauge|histogram|summary|untyped)")
-_SAMPLE = re.compile(rf"({_NAME})(?:\{{(.*)\}})? (\S+)")
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"')
-_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+BOT_FAMILIES = {
+    "conversation_bot_commands": "counter",
+    "conversation_bot_command_seconds": "histogram",
+    "conversation_bot_yunxin_calls": "counter",
+    "conversation_bot_yunxin_call_seconds": "histogram",
+}
 
 
 @dataclass
@@ -33,55 +37,17 @@ class Family:
     samples: dict[tuple[str, Labels], float] = field(default_factory=dict)
 
 
-def parse_labels(text: str) -> Labels:
-    labels: list[tuple[str, str]] = []
-    position = 0
-    while position < len(text):
-        match = _LABEL.match(text, position)
-        assert match, f"bad label syntax at {text[position:]!r}"
-        value = re.sub(r"\\[\\\"n]", lambda m: _UNESCAPE[m.group(0)], match.group(2))
-        labels.append((match.group(1), value))
-        position = match.end()
-        if position < len(text):
-            assert text[position] == ",", f"labels not separated by commas: {text!r}"
-            position += 1
-    names = [name for name, _ in labels]
-    assert len(names) == len(set(names)), f"a label twice: {text!r}"
-    return frozenset(labels)
-
-
-def parse_exposition(text: str) -> dict[str, Family]:
-    """The families of a text exposition; fails on any line that is not HELP, TYPE or a sample of a
-    family declared above it."""
-    assert text.endswith("\n")
+def parse_exposition(text: str | bytes) -> dict[str, Family]:
+    """The families of a text exposition, read by prometheus-client's own parser (as Prometheus reads it);
+    a sample twice fails."""
     families: dict[str, Family] = {}
-    helps: dict[str, str] = {}
-    for line in text[:-1].split("\n"):
-        if help_line := _HELP.fullmatch(line):
-            helps[help_line.group(1)] = help_line.group(2)
-        elif type_line := _TYPE.fullmatch(line):
-            name = type_line.group(1)
-            assert name not in families, f"{name} declared twice"
-            families[name] = Family(type_line.group(2), helps.get(name, ""))
-        else:
-            sample = _SAMPLE.fullmatch(line)
-            assert sample, f"not a sample line: {line!r}"
-            name, labels, value = sample.group(1), parse_labels(sample.group(2) or ""), float(sample.group(3))
-            family = _family_of(name, families)
-            key = (name, labels)
-            assert key not in family.samples, f"sample twice: {line!r}"
-            family.samples[key] = value
+    for metric in text_string_to_metric_families(text.decode() if isinstance(text, bytes) else text):
+        family = families.setdefault(metric.name, Family(metric.type, metric.documentation))
+        for sample in metric.samples:
+            key = (sample.name, frozenset(sample.labels.items()))
+            assert key not in family.samples, f"sample twice: {key}"
+            family.samples[key] = sample.value
     return families
-
-
-def _family_of(sample_name: str, families: dict[str, Family]) -> Family:
-    if sample_name in families and families[sample_name].kind in ("counter", "gauge", "untyped"):
-        return families[sample_name]
-    for suffix in ("_bucket", "_sum", "_count"):
-        base = sample_name.removesuffix(suffix)
-        if base != sample_name and base in families and families[base].kind == "histogram":
-            return families[base]
-    raise AssertionError(f"{sample_name} belongs to no family declared before it")
 
 
 def check_histogram(name: str, family: Family) -> None:
@@ -114,19 +80,14 @@ def value(families: dict[str, Family], sample: str, **labels: str) -> float:
 
 def test_the_exposition_parses_back_with_escaped_labels_and_consistent_histograms() -> None:
     metrics = Metrics()
-    metrics.commands.inc(kind="command", outcome="ok")
-    metrics.commands.inc(2, kind="share", outcome='quote " backslash \\ newline \n end')
+    metrics.commands.labels(kind="command", outcome="ok").inc()
+    metrics.commands.labels(kind="share", outcome='quote " backslash \\ newline \n end').inc(2)
     for seconds in (0.001, 0.2, 3.0, 99.0):
-        metrics.command_seconds.observe(seconds, kind="command")
+        metrics.command_seconds.labels(kind="command").observe(seconds)
         metrics.yunxin_seconds.observe(seconds)
-    metrics.yunxin_calls.inc(result="416")
+    metrics.yunxin_calls.labels(result="416").inc()
     families = parse_exposition(metrics.render())
-    assert {name: family.kind for name, family in families.items()} == {
-        "conversation_bot_commands_total": "counter",
-        "conversation_bot_command_seconds": "histogram",
-        "conversation_bot_yunxin_calls_total": "counter",
-        "conversation_bot_yunxin_call_seconds": "histogram",
-    }
+    assert {name: families[name].kind for name in BOT_FAMILIES} == BOT_FAMILIES
     assert all(family.help for family in families.values())
     assert (
         value(families, "conversation_bot_commands_total", kind="share", outcome='quote " backslash \\ newline \n end')
@@ -138,15 +99,42 @@ def test_the_exposition_parses_back_with_escaped_labels_and_consistent_histogram
     assert value(families, "conversation_bot_yunxin_call_seconds_count") == 4
     assert value(families, "conversation_bot_yunxin_call_seconds_bucket", le="0.25") == 2
     assert value(families, "conversation_bot_yunxin_call_seconds_sum") == pytest.approx(102.201)
+    assert not any(name.endswith("_created") for family in families.values() for name, _ in family.samples)
 
 
-def test_an_empty_registry_and_bare_metrics_still_parse() -> None:
-    assert parse_exposition(Metrics().render())
-    counter, histogram = Counter("c_total", "A counter."), Histogram("h_seconds", "A histogram.", (1.0,))
-    histogram.observe(2.0)
-    families = parse_exposition("\n".join([*counter.expose(), *histogram.expose()]) + "\n")
-    assert families["c_total"].samples == {}
-    check_histogram("h_seconds", families["h_seconds"])
+def test_the_process_is_described_too() -> None:
+    families = parse_exposition(Metrics().render())
+    assert {"process_cpu_seconds", "process_resident_memory_bytes", "python_gc_collections"} <= families.keys()
+
+
+def test_each_app_reads_its_own_metrics() -> None:
+    first, second = Metrics(), Metrics()
+    first.commands.labels(kind="command", outcome="ok").inc()
+    assert (
+        value(parse_exposition(second.render()), "conversation_bot_commands_total", kind="command", outcome="ok") == 0
+    )
+
+
+WORKER = """
+import sys
+from bot.metrics import Metrics
+metrics = Metrics()
+metrics.commands.labels(kind="command", outcome="ok").inc(int(sys.argv[1]))
+metrics.yunxin_seconds.observe(0.2)
+sys.stdout.buffer.write(metrics.render())
+"""
+
+
+def test_several_workers_are_summed_in_multiprocess_mode(tmp_path: Path) -> None:
+    env = subprocess_env({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    outputs = [
+        subprocess.run([sys.executable, "-c", WORKER, str(n)], env=env, capture_output=True, check=True).stdout
+        for n in (2, 3)
+    ]
+    last = parse_exposition(outputs[-1])  # any worker answers with the sum of all
+    assert value(last, "conversation_bot_commands_total", kind="command", outcome="ok") == 5
+    assert value(last, "conversation_bot_yunxin_call_seconds_count") == 2
+    assert "process_cpu_seconds" not in last  # one process's own figures would mislead
 
 
 # --- through the app ------------------------------------------------------------------------------
@@ -155,7 +143,7 @@ def test_an_empty_registry_and_bare_metrics_still_parse() -> None:
 async def scrape(bot: Bot) -> dict[str, Family]:
     response = await bot.get("/metrics")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert response.headers["content-type"].startswith("text/plain; version=")
     families = parse_exposition(response.text)
     for name, family in families.items():
         if family.kind == "histogram" and family.samples:

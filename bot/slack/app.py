@@ -252,7 +252,7 @@ def _runtime(
     metrics = Metrics()
 
     def count_call(result: str, seconds: float) -> None:
-        metrics.yunxin_calls.inc(result=result)
+        metrics.yunxin_calls.labels(result=result).inc()
         metrics.yunxin_seconds.observe(seconds)
 
     lookups = Lookups.from_settings(settings, on_call=count_call, transports=yunxin_transports)

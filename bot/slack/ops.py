@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bot.metrics import CONTENT_TYPE
 
 from .app import Runtime
 from .lifecycle import Lifecycle
@@ -53,8 +55,8 @@ def health_routes(health: Health, *, metrics: bool = True) -> list[Route]:
         return JSONResponse({"status": "ok", "in_flight": health.runtime.deps.inflight.count})
 
     async def metrics_text(_: Request) -> Response:
-        body = health.runtime.deps.metrics.render() if health.runtime is not None else ""
-        return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
+        body = health.runtime.deps.metrics.render() if health.runtime is not None else b""
+        return Response(body, media_type=CONTENT_TYPE)
 
     routes = [
         Route("/livez", livez, methods=["GET"]),

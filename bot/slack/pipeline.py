@@ -291,8 +291,8 @@ def _outcome(result: LookupResult) -> Outcome:
 def record(deps: Deps, ask: Ask, outcome: Outcome, ids: Sequence[str], **extra: Any) -> None:
     """Count it in the metrics and write its audit line: every command, share, shortcut and click."""
     seconds = time.perf_counter() - ask.started
-    deps.metrics.commands.inc(kind=ask.event.value, outcome=outcome.value)
-    deps.metrics.command_seconds.observe(seconds, kind=ask.event.value)
+    deps.metrics.commands.labels(kind=ask.event.value, outcome=outcome.value).inc()
+    deps.metrics.command_seconds.labels(kind=ask.event.value).observe(seconds)
     caller = ask.caller
     first_seen: dict[str, str] = {}
     for conversation_id in ids:  # as Yunxin tells IDs apart (case-insensitively), each as first written
