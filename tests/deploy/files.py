@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bot.settings import ENVIRONMENT_NAME, EnvironmentSettings, Settings
-from bot.slack.web import DRAIN_MARGIN_SECONDS
+from bot.slack.app import DRAIN_MARGIN_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH_PATHS = {"/livez", "/readyz", "/healthz"}
