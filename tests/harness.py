@@ -53,7 +53,7 @@ from bot.yunxin.client import TRACE_HEADER
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.factories import bot_settings
 from tests.loopback import ServeAsgi
-from tests.messages import button_value
+from tests.messages import button_value, parts_announced
 from tests.processes import credentials
 from tests.standins.socket_mode import SocketAck, SocketConnection, SocketModeStandIn
 
@@ -271,6 +271,10 @@ class Sent:
     async def reply(self) -> dict[str, Any]:
         return (await self.replies(1))[0]
 
+    async def whole_answer(self) -> list[dict[str, Any]]:
+        """Every message of the answer, once the first has said how many there are."""
+        return await self.replies(parts_announced(await self.reply()))
+
 
 @dataclass
 class _InWorkspace:
@@ -315,6 +319,12 @@ class Bot(_InWorkspace):
         """Click a button (`value=`) or choose an option of a menu (`selected_option=`): see `block_action`."""
         payload = block_action(action_id, self.origin(**_who(click)), **click)
         return Sent(await self.send_click(payload), payload["response_url"], self.slack)
+
+    async def press(self, action_id: str, value: str, **click: Any) -> Sent:
+        """Click a button, and check that Slack had its ack in time."""
+        sent = await self.click(action_id, value=value, **click)
+        assert sent.delivery.status == 200 and not sent.delivery.timed_out
+        return sent
 
     async def click_in_modal(self, view_id: str, action_id: str, **click: Any) -> Delivery:
         """Click a button (`value=`) or choose an option (`selected_option=`) in the open modal `view_id` as it is

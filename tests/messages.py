@@ -32,6 +32,21 @@ def all_shown(messages: list[dict[str, Any]]) -> str:
     return "\n".join(shown(message) for message in messages)
 
 
+def every_text(messages: list[dict[str, Any]]) -> str:
+    """Every text anywhere in these messages, the fallback and blocks included (nothing may hide elsewhere)."""
+    return "\n".join(text for message in messages for text in texts(message))
+
+
+def parts_announced(first: dict[str, Any]) -> int:
+    """How many messages an answer has: its first says "Part 1 of N" when it has more than one."""
+    for block in first["blocks"]:
+        for element in block.get("elements", []) if block["type"] == "context" else []:
+            words = element.get("text", "").split()
+            if words[:1] == ["Part"]:
+                return int(words[-1])
+    return 1
+
+
 def shown_trace_ids(message: dict[str, Any]) -> list[str]:
     """The trace IDs a message tells its reader to quote to Yunxin support."""
     return _SHOWN_TRACE.findall(shown(message))

@@ -22,12 +22,14 @@ from bot.slack.app import StartupError, start_runtime, verify_app_token, verify_
 from bot.standins.slack import SlackStandIn, send_slash_command
 from tests.harness import (
     APP_TOKEN,
+    BOB,
     BOT_TOKEN,
     CHANNEL,
     MEMBER,
     NOT_SLACK_ANSWERS,
     SIGNING_SECRET,
     TEAM,
+    Bot,
     not_slack,
     settings_for,
     socket_workspace,
@@ -52,6 +54,13 @@ async def test_start_up_asks_auth_test_once_and_learns_who_the_bot_is(slack: Sla
         assert runtime.identity.enterprise_id is None
     finally:
         await runtime.aclose()
+
+
+async def test_auth_test_runs_once_at_start_up_and_never_on_a_request(bot: Bot) -> None:
+    assert bot.api_methods() == ["auth.test"]
+    for _ in range(3):
+        await (await bot.command(BOB)).reply()
+    assert bot.api_methods().count("auth.test") == 1
 
 
 async def test_an_enterprise_install_learns_its_org() -> None:

@@ -1,4 +1,5 @@
-"""Rendering: lookups, help, refusals and errors as Block Kit, within Slack's limits, escaped."""
+"""A lookup's answer as Block Kit messages: within Slack's limits, escaped, every ID asked for shown, with
+the buttons its reader needs."""
 
 from __future__ import annotations
 
@@ -10,19 +11,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.slack.actions import DETAILS_ACTION, DETAILS_PICKER_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
-from bot.slack.render.kit import SANDBOX_LABEL, escape_mrkdwn, shorten
+from bot.slack.render.kit import SANDBOX_LABEL, escape_mrkdwn
 from bot.slack.render.limits import problems
 from bot.slack.render.lookup import DETAILS_LEFT_OUT, render_lookup
 from bot.slack.render.lookup_body import JUNK_SHOWN_MIN
-from bot.slack.render.notices import render_error, render_help, render_notice, render_refusal, render_unexpected
 from bot.yunxin.errors import ADVICE, RateLimited, RequestRejected, Timeout, Unavailable, YunxinError
 from bot.yunxin.ids import InvalidId, parse_id
 from bot.yunxin.models import REDACTED, ChunkFailure, Conversation, FailedConversation, LastMessage, LookupResult
-from tests.messages import texts
+from tests.messages import every_text
 
 SHARED_BY = "U0SHARER1"
+
+
 # The only <...> tokens the bot writes itself.
 OWN_TOKEN = re.compile(r"<!date\^-?\d+\^\{date_short_pretty\} \{time\}\|[0-9T:Z-]+>|<@" + SHARED_BY + ">")
+
+
 HOSTILE_PIECES = [
     "<!channel>",
     "<@U1>",
@@ -41,11 +45,6 @@ HOSTILE_PIECES = [
 ]
 
 
-def shown(messages: list[dict[str, Any]]) -> str:
-    """Every text anywhere in these messages, the fallback and blocks included (nothing may hide elsewhere)."""
-    return "\n".join(text for message in messages for text in texts(message))
-
-
 def conversation(conversation_id: str, **fields: Any) -> Conversation:
     return Conversation.model_validate({"conversation_id": conversation_id, **fields})
 
@@ -58,22 +57,6 @@ def assert_valid(messages: list[dict[str, Any]]) -> None:
     assert 1 <= len(messages) <= 5
     for message in messages:
         assert problems(message) == []
-
-
-# ---- text helpers -------------------------------------------------------------------------
-
-
-def test_escape_mrkdwn_escapes_exactly_ampersand_and_angle_brackets() -> None:
-    assert escape_mrkdwn('a & b <!channel> > *x* `y` "q"') == 'a &amp; b &lt;!channel&gt; &gt; *x* `y` "q"'
-    assert escape_mrkdwn("&lt;") == "&amp;lt;"
-
-
-def test_shorten_keeps_short_text_and_cuts_long_text_with_an_ellipsis() -> None:
-    assert shorten("hello", 5) == "hello"
-    assert shorten("hello!", 5) == "hell…"
-    assert len(shorten("x" * 10_000, 300)) == 300
-    with pytest.raises(ValueError):
-        shorten("x", 0)
 
 
 # ---- a few conversations, in detail -------------------------------------------------------
@@ -95,7 +78,7 @@ def test_one_found_conversation_is_shown_in_detail() -> None:
     )
     [message] = render_lookup(found_result(item, environment="cn-prod"))
     assert_valid([message])
-    text = shown([message])
+    text = every_text([message])
     assert message["blocks"][0] == {
         "type": "header",
         "text": {"type": "plain_text", "text": "Yunxin conversations", "emoji": True},
@@ -115,7 +98,7 @@ def test_one_found_conversation_is_shown_in_detail() -> None:
 def test_detail_reads_the_flat_last_message_shape_and_labels_types() -> None:
     p2p = conversation("a|1|b", type=1, last_message={"message_type": 1, "message_server_id": 2**62})
     unknown = conversation("a|3|9", type=None, last_message={"message_type": 0, "text": "flat text"})
-    text = shown(render_lookup(found_result(p2p, unknown)))
+    text = every_text(render_lookup(found_result(p2p, unknown)))
     assert "one-to-one" in text and "*Peer*" in text and "last message: image" in text
     assert "super team" in text and "flat text" in text  # the type is read from the ID
 
@@ -123,7 +106,7 @@ def test_detail_reads_the_flat_last_message_shape_and_labels_types() -> None:
 def test_detail_shows_revoked_missing_and_unknown_values() -> None:
     revoked = conversation("a|1|b", message_state=1, last_message={"message": {"text": "gone"}})
     bare = conversation("a|1|c")
-    text = shown(render_lookup(found_result(revoked, bare)))
+    text = every_text(render_lookup(found_result(revoked, bare)))
     assert "last message revoked" in text and "gone" not in text
     assert "no last message" in text
     assert "*Unread*\n—" in text and "*Created*\n—" in text and "*Pinned*\n—" in text
@@ -138,7 +121,7 @@ def test_redact_hides_message_texts_but_keeps_their_kind() -> None:
             *[conversation(f"a|1|u{i}", last_message={"message_type": 0, "text": f"SECRET {i}"}) for i in range(50)]
         ),
     ):
-        text = shown(render_lookup(result, redact_text=True))
+        text = every_text(render_lookup(result, redact_text=True))
         assert "SECRET" not in text
         assert f"text: {REDACTED}" in text
 
@@ -155,7 +138,7 @@ def test_hostile_values_are_escaped_shortened_and_within_limits() -> None:
     )
     messages = render_lookup(found_result(item, item.model_copy(update={"conversation_id": "a|1|c"})))
     assert_valid(messages)
-    text = shown(messages)
+    text = every_text(messages)
     assert "<!channel>" not in text and "<@U1>" not in text
     assert "&lt;!channel&gt; &lt;@U1&gt; &amp;" in text
     assert "(1000 in all)" in text
@@ -168,7 +151,7 @@ def test_failures_are_listed_with_their_reasons() -> None:
         failed=[FailedConversation(conversation_id="a|1|gone", error_code=110404, error_msg="<not> found")],
         invalid=[InvalidId("bad", "expected owner|type|target")],
     )
-    text = shown(render_lookup(result))
+    text = every_text(render_lookup(result))
     assert "`a|1|gone` · :x: failed: 110404: &lt;not&gt; found" in text
     assert "`bad` · :no_entry: malformed: expected owner|type|target" in text
     assert "`a|1|b` · :grey_question: Yunxin did not return this ID" in text
@@ -186,7 +169,7 @@ def test_a_failed_call_is_explained_once_with_advice_and_trace_id() -> None:
     )
     messages = render_lookup(result)
     assert_valid(messages)
-    text = shown(messages)
+    text = every_text(messages)
     assert text.count("Trace ID to quote:") == 2
     assert "Trace ID to quote: `trace-one`" in text and "Trace ID to quote: `trace-two`" in text
     assert "code 503: &lt;busy&gt;" in text
@@ -197,7 +180,7 @@ def test_a_failed_call_is_explained_once_with_advice_and_trace_id() -> None:
 def test_no_ids_still_answers() -> None:
     [message] = render_lookup(LookupResult(requested=[]))
     assert_valid([message])
-    assert "No conversation IDs were given." in shown([message])
+    assert "No conversation IDs were given." in every_text([message])
 
 
 def test_max_messages_must_allow_one() -> None:
@@ -214,9 +197,9 @@ def test_sandbox_is_labelled_on_every_message() -> None:
     messages = render_lookup(LookupResult(requested=ids, found=found, sandbox=True))
     assert len(messages) > 1
     for message in messages:
-        assert SANDBOX_LABEL in shown([message])
+        assert SANDBOX_LABEL in every_text([message])
         assert message["text"].startswith("SANDBOX DATA")
-    assert not any(SANDBOX_LABEL in shown([m]) for m in render_lookup(LookupResult(requested=ids, found=found)))
+    assert not any(SANDBOX_LABEL in every_text([m]) for m in render_lookup(LookupResult(requested=ids, found=found)))
 
 
 def test_request_adds_share_and_refresh_buttons_to_the_last_message() -> None:
@@ -234,12 +217,12 @@ def test_request_adds_share_and_refresh_buttons_to_the_last_message() -> None:
 def test_a_shared_answer_names_the_sharer_and_offers_no_share_button() -> None:
     request = LookupRequest(("a|1|b",))
     messages = render_lookup(LookupResult(requested=["a|1|b"]), request=request, shared_by=SHARED_BY)
-    assert f"Shared by <@{SHARED_BY}>" in shown(messages)
+    assert f"Shared by <@{SHARED_BY}>" in every_text(messages)
     assert [b["action_id"] for b in messages[-1]["blocks"][-1]["elements"]] == [REFRESH_ACTION]
 
 
 def test_a_sharer_that_is_not_a_user_id_is_escaped() -> None:
-    text = shown(render_lookup(LookupResult(requested=["a|1|b"]), shared_by="<!channel>"))
+    text = every_text(render_lookup(LookupResult(requested=["a|1|b"]), shared_by="<!channel>"))
     assert "Shared by &lt;!channel&gt;" in text
 
 
@@ -250,7 +233,7 @@ def test_a_request_too_large_for_a_button_says_so() -> None:
     messages = render_lookup(LookupResult(requested=list(ids)), request=request)
     assert_valid(messages)
     assert not any(block["type"] == "actions" for m in messages for block in m["blocks"])
-    assert "too many to share or refresh with one button" in shown(messages[-1:])
+    assert "too many to share or refresh with one button" in every_text(messages[-1:])
 
 
 # ---- many IDs -----------------------------------------------------------------------------
@@ -306,7 +289,7 @@ def test_every_one_of_400_found_conversations_can_be_opened_in_details() -> None
     assert {part.environment for part in parts} == {"prod"}
     labels = [e["text"]["text"] for m in messages for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert labels[0] == f"Details 1–{len(parts[0].ids)} of 400 found" and labels[-1].endswith("–400 of 400 found")
-    assert DETAILS_LEFT_OUT not in shown(messages)
+    assert DETAILS_LEFT_OUT not in every_text(messages)
 
 
 def test_300_ids_all_appear_within_five_messages() -> None:
@@ -323,7 +306,7 @@ def test_300_ids_all_appear_within_five_messages() -> None:
     result = LookupResult(requested=ids, found=found, failed=failed, sandbox=True)
     messages = render_lookup(result, request=LookupRequest(tuple(ids)))
     assert_valid(messages)
-    text = shown(messages)
+    text = every_text(messages)
     assert all(f"`{i}`" in text for i in ids)
     assert "*150* found · *75* failed · *75* unanswered" in text
 
@@ -366,7 +349,7 @@ def test_400_of_the_longest_ids_with_the_worst_values_all_fit(mix: tuple[int, in
     request = LookupRequest(tuple(result.requested), WORST_TEXT)
     messages = render_lookup(result, request=request, shared_by=SHARED_BY)
     assert_valid(messages)
-    text = shown(messages)
+    text = every_text(messages)
     assert_every_id_shown(result, text)
     assert "more IDs not shown" not in text
 
@@ -376,8 +359,8 @@ def test_details_that_cannot_fit_the_answer_are_said_to_be_left_out() -> None:
     result = LookupResult(requested=ids, found=[conversation(i) for i in ids])
     messages = render_lookup(result, request=LookupRequest(tuple(ids)))
     assert_valid(messages)
-    assert picker_parts(messages) == [] and DETAILS_LEFT_OUT in shown(messages[-1:])
-    assert all(f"`{i}`" in shown(messages) for i in ids)
+    assert picker_parts(messages) == [] and DETAILS_LEFT_OUT in every_text(messages[-1:])
+    assert all(f"`{i}`" in every_text(messages) for i in ids)
 
 
 def test_beyond_what_fits_the_answer_says_how_many_ids_are_left_out() -> None:
@@ -385,7 +368,7 @@ def test_beyond_what_fits_the_answer_says_how_many_ids_are_left_out() -> None:
     messages = render_lookup(LookupResult(requested=ids), max_messages=1)
     assert_valid(messages)
     assert len(messages) == 1
-    text = shown(messages)
+    text = every_text(messages)
     match = re.search(r"…and (\d+) more IDs not shown", text)
     assert match is not None
     assert sum(f"`{i}`" in text for i in ids) + int(match.group(1)) == 400
@@ -393,25 +376,38 @@ def test_beyond_what_fits_the_answer_says_how_many_ids_are_left_out() -> None:
 
 # ---- property: any lookup result renders within limits, escaped, complete ---------------------
 
+
 ACCOUNT_CHARS = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@.-")
+
+
 hostile_piece = st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_size=4))
+
+
 hostile_text = st.one_of(
     st.none(),
     st.lists(hostile_piece, max_size=12).map("".join),
     st.builds(lambda piece, times: piece * times, st.sampled_from(HOSTILE_PIECES), st.integers(1, 3000)),
 )
+
+
 # Junk as Slack text can hold it: no whitespace, commas or semicolons (those separate IDs).
 junk_text = st.one_of(
     st.lists(st.sampled_from([*HOSTILE_PIECES, "|", "a|9|b", "x" * 40]), max_size=40).map("".join),
     st.text(st.characters(blacklist_categories=("Zs", "Cc"), blacklist_characters=",，、;；"), max_size=50),
 ).map(lambda text: "".join(text.split()))
+
+
 # Long runs of the characters that grow most when escaped or written as JSON.
 heavy_junk_text = st.builds(
     lambda piece, times: piece * times,
     st.sampled_from(["&", "<", "\x01", '"', "\\", "<!channel>", "中"]),
     st.integers(16, 400),
 )
+
+
 millis = st.one_of(st.none(), st.integers(-5, 4_102_444_800_000), st.just(10**20))
+
+
 last_messages = st.one_of(
     st.none(),
     st.just({}),
@@ -431,6 +427,8 @@ last_messages = st.one_of(
         }
     ),
 )
+
+
 conversation_fields = st.fixed_dictionaries(
     {
         "sender_id": hostile_text,
@@ -449,13 +447,19 @@ conversation_fields = st.fixed_dictionaries(
         "revoke_notification": st.one_of(st.none(), st.just({"server_id": 1, "attach": "<!channel>"})),
     }
 )
+
+
 ERROR_TYPES = [Unavailable, Timeout, RateLimited, RequestRejected, YunxinError]
+
+
 errors = st.builds(
     lambda kind, detail, trace: kind(detail or "", trace_id=trace),
     st.sampled_from(ERROR_TYPES),
     hostile_text,
     st.one_of(st.none(), st.uuids().map(str), st.lists(hostile_piece, max_size=6).map("".join)),
 )
+
+
 STATUSES = ["found", "failed", "malformed", "unanswered"]
 
 
@@ -525,14 +529,14 @@ def test_any_result_renders_within_limits_escaped_and_complete(
     messages = render_lookup(result, redact_text=redact, request=request, shared_by=shared_by)
 
     assert_valid(messages)
-    text = shown(messages)
+    text = every_text(messages)
     assert_every_id_shown(result, text)
     assert "more IDs not shown" not in text
     leftover = OWN_TOKEN.sub("", text)
     assert "<" not in leftover and ">" not in leftover
     for message in messages:
         assert message["text"].strip() and "\n" not in message["text"]
-        assert (SANDBOX_LABEL in shown([message])) == result.sandbox
+        assert (SANDBOX_LABEL in every_text([message])) == result.sandbox
     if request is not None and request.encode() is not None:
         actions = [block for block in messages[-1]["blocks"] if block["type"] == "actions"][-1]
         expected = [REFRESH_ACTION] if shared_by else [SHARE_ACTION, REFRESH_ACTION]
@@ -555,61 +559,10 @@ def test_few_results_are_detailed_and_redaction_hides_every_text(result: LookupR
     result.found = [c.model_copy(update={"last_message": LastMessage.model_validate(secret)}) for c in result.found]
     messages = render_lookup(result, redact_text=True)
     assert_valid(messages)
-    text = shown(messages)
+    text = every_text(messages)
     assert "SECRETTEXT" not in text
     assert_every_id_shown(result, text)
     if any(not c.is_revoked for c in result.found):
         assert f"text: {REDACTED}" in text
     detailed = [b for m in messages for b in m["blocks"] if "fields" in b]
     assert len(detailed) == len(result.found)
-
-
-# ---- other messages -----------------------------------------------------------------------
-
-
-def test_help_explains_the_format_with_an_example_and_a_note() -> None:
-    message = render_help(example_ids=["alice|1|bob", "alice|2|123"], sandbox=True, note="Unrecognised option <x>")
-    assert problems(message) == []
-    text = shown([message])
-    assert "`owner|type|target`" in text
-    assert "one-to-one" in text and "team" in text and "super team" in text
-    assert "spaces, commas or new lines" in text
-    assert "`/conversation alice|1|bob alice|2|123`" in text
-    assert "Unrecognised option &lt;x&gt;" in text
-    assert SANDBOX_LABEL in text
-    plain = shown([render_help(command="/yx", example_ids=[], sandbox=False)])
-    assert "/yx" in plain and SANDBOX_LABEL not in plain and "Example" not in plain
-
-
-def test_refusal_says_why_and_whom_to_ask_escaped() -> None:
-    message = render_refusal("You are not in the support group.", "<!channel> & #it-help")
-    assert problems(message) == []
-    text = shown([message])
-    assert "not in the support group" in text
-    assert "ask &lt;!channel&gt; &amp; #it-help" in text
-
-
-def test_error_shows_title_detail_advice_and_trace() -> None:
-    message = render_error(RateLimited("code 416: <too fast>", trace_id="abc-123"), sandbox=True)
-    assert problems(message) == []
-    text = shown([message])
-    assert "Yunxin is rate limiting this app" in text
-    assert "code 416: &lt;too fast&gt;" in text
-    assert ADVICE[RateLimited.kind] in text
-    assert "Trace ID to quote: `abc-123`" in text
-    assert SANDBOX_LABEL in text
-    assert "Trace ID" not in shown([render_error(Timeout("slow"))])
-
-
-def test_notice_is_escaped_and_never_empty() -> None:
-    message = render_notice("Looking up 3 conversations… <!channel>")
-    assert problems(message) == []
-    assert message["blocks"][0]["text"]["text"] == "Looking up 3 conversations… &lt;!channel&gt;"
-    assert problems(render_notice("")) == []
-
-
-def test_unexpected_gives_the_reference_to_quote() -> None:
-    message = render_unexpected("ref-42")
-    assert problems(message) == []
-    assert "Something went wrong on our side" in shown([message])
-    assert "`ref-42`" in shown([message])
