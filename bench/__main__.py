@@ -139,10 +139,12 @@ class Run:
     async def burst(self) -> None:
         before = self.bench.sandbox.calls
         count = self.plan.burst
-        cpu_before = cpu_seconds(self.bench.app.pid)
+        user_before, system_before = cpu_seconds(self.bench.app.pid)
         timings = await at_once(self.bench, count, "b")
         await asyncio.sleep(0.5)  # the last audit lines and metrics are the command's cost too
-        per_command = (cpu_seconds(self.bench.app.pid) - cpu_before) / count
+        user_after, system_after = cpu_seconds(self.bench.app.pid)
+        user, system = (user_after - user_before) / count, (system_after - system_before) / count
+        per_command = user + system
         ends = answered(timings)
         complete = sum(1 for t in timings if t.complete)
         slowest_ack = max(t.ack_seconds for t in timings)
@@ -150,7 +152,10 @@ class Run:
         print(f"\nBurst of {count} at once ({self.calls_since(before)}; the call budget spreads them by design)")
         print(f"  answered    {len(ends)}/{count} ({complete} with every ID answered)")
         print(f"  slowest ack {ms(slowest_ack)}; acks over 3 s: {late}")
-        print(f"  app CPU     {per_command * 1000:.2f} ms per command (user + system of the app process)")
+        print(
+            f"  app CPU     {per_command * 1000:.2f} ms per command (user {user * 1000:.2f} + system "
+            f"{system * 1000:.2f} ms, of the app process)"
+        )
         if ends:
             print(
                 f"  end to end  p50 {timing(percentile(ends, 0.5), self.floor)}   "
@@ -179,7 +184,7 @@ class Run:
 
 
 async def profile(bench: Bench, plan: Plan, path: Path) -> None:
-    """Record where the app's CPU goes during a burst, with py-spy attached to the app process."""
+    """Record where the app's Python CPU goes during three bursts, with py-spy attached to the app process."""
     spy = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("py-spy")),  # installed beside this Python by the dev extra
         "record",
@@ -192,6 +197,7 @@ async def profile(bench: Bench, plan: Plan, path: Path) -> None:
         "--output",
         str(path),
         "--nonblocking",
+        "--gil",  # only while Python holds the GIL: its own work, not waits or system calls
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -75,10 +75,11 @@ def memory_kib(pid: int) -> dict[str, int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far, from /proc/<pid>/stat (fields 14 and 15)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time a process has used so far, from /proc/<pid>/stat (fields 14 and 15)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 def profile_summary(path: Path, top: int = 25) -> list[str]:
