@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,15 @@ class Ran:
 
     def error_lines(self) -> list[str]:
         return [line for line in self.err.splitlines() if line.startswith("error:")]
+
+
+def procfile_web_command() -> list[str]:
+    """The Procfile's `web:` line, listening on loopback only, on a free port uvicorn picks."""
+    for line in (REPO / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            command = line.removeprefix("web:").strip()
+            return shlex.split(command.replace("--host 0.0.0.0", "--host 127.0.0.1").replace("${PORT:-3000}", "0"))
+    raise AssertionError("the Procfile has no web: line")
 
 
 def subprocess_env(variables: Mapping[str, str]) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shlex
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from tests.harness import (
     workspace,
 )
 from tests.messages import shown
-from tests.processes import REPO, Ran, run_to_end, spawn
+from tests.processes import Ran, procfile_web_command, run_to_end, spawn
 
 # Hang guards for the subprocess (start-up, a reply, exiting), not deadlines the app is held to.
 PROCESS_WAIT_SECONDS = 20.0
@@ -135,15 +134,6 @@ async def test_the_app_level_token_is_checked_once_before_socket_mode_connects()
 
 
 # --- the Procfile's web: command, for real -----------------------------------------------------------
-
-
-def procfile_web_command() -> list[str]:
-    """The Procfile's `web:` line, listening on loopback only, on a free port uvicorn picks."""
-    for line in (REPO / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            command = line.removeprefix("web:").strip()
-            return shlex.split(command.replace("--host 0.0.0.0", "--host 127.0.0.1").replace("${PORT:-3000}", "0"))
-    raise AssertionError("the Procfile has no web: line")
 
 
 @dataclass
