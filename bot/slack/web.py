@@ -29,7 +29,7 @@ from bot.logs import configure_logging, report_startup_error
 from bot.settings import Settings, SettingsError, load_settings
 
 from .ack import AckWatch
-from .app import StartupError, start_runtime
+from .app import StartupError, check_workers, start_runtime
 from .edge import Refusal, SlackEdge
 from .lifecycle import LIFECYCLE_KEY
 from .ops import Health, health_routes, ops_server
@@ -84,6 +84,7 @@ def create_asgi_app(
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:
         raise_open_files_limit()
         try:
+            check_workers(settings)  # here, not in the factory: uvicorn's supervisor stops on a failed start-up
             runtime = await start_runtime(settings, yunxin_transports=yunxin_transports)
         except StartupError as error:
             report_startup_error(str(error))
@@ -91,7 +92,7 @@ def create_asgi_app(
             raise SystemExit(2) from None
         secret = settings.slack_signing_secret
         assert secret is not None  # start_runtime refuses HTTP mode without one
-        edges.append(SlackEdge(secret.get_secret_value()))
+        edges.append(SlackEdge(secret.get_secret_value(), replay=runtime.replay_guard()))
         health.runtime = runtime
         async with contextlib.AsyncExitStack() as stack:
             if settings.metrics_port is not None:
@@ -108,7 +109,14 @@ def create_asgi_app(
         admitted = await edge.admit(request)
         if isinstance(admitted, Refusal):
             return PlainTextResponse(admitted.reason if admitted.status != 200 else "", status_code=admitted.status)
-        bolt_request = AsyncBoltRequest(body=admitted.text, query=request.url.query, headers=dict(request.headers))
+        # The body goes to Bolt parsed (the edge parsed it as Bolt would): Bolt takes a parsed body only in
+        # its "socket_mode", whose one difference, skipping the signature check, the edge has made moot.
+        bolt_request = AsyncBoltRequest(
+            body=admitted.payload,
+            query=request.scope["query_string"].decode("latin-1"),
+            headers=dict(request.headers),
+            mode="socket_mode",
+        )
         watch = AckWatch()
         with watch.handling():  # listeners started by this request wait for its answer (see ack.py)
             response = to_starlette_response(await runtime.app.async_dispatch(bolt_request))

@@ -196,3 +196,11 @@ async def test_a_refusal_logs_one_short_line_with_nothing_of_the_request(caplog:
 
 def test_the_signing_secret_is_not_in_the_repr() -> None:
     assert SECRET not in repr(edge())
+
+
+async def test_slacks_certificate_check_gets_a_bare_200_even_unsigned() -> None:
+    admitted = await edge().admit(request(b"ssl_check=1&token=legacy-verification-token"))
+    assert admitted == Refusal(200, "ssl_check")
+    # Anything more is no certificate check: refused as unsigned.
+    assert await edge().admit(request(b"ssl_check=1&text=" + b"x" * 2000)) == Refusal(401, "not signed")
+    assert await edge().admit(request(b"ssl_check=2")) == Refusal(401, "not signed")

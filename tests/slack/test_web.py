@@ -64,9 +64,9 @@ async def test_metrics_count_commands_and_yunxin_calls(bot: Bot) -> None:
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
     lines = metrics.text.splitlines()
-    assert 'conversation_bot_commands_total{kind="command",outcome="ok"} 1' in lines
-    assert 'conversation_bot_commands_total{kind="command",outcome="help"} 1' in lines
-    assert 'conversation_bot_yunxin_calls_total{result="200"} 1' in lines
+    assert 'conversation_bot_commands_total{kind="command",outcome="ok"} 1.0' in lines
+    assert 'conversation_bot_commands_total{kind="command",outcome="help"} 1.0' in lines
+    assert 'conversation_bot_yunxin_calls_total{result="200"} 1.0' in lines
     assert any(line.startswith("conversation_bot_yunxin_call_seconds_count") for line in lines)
 
 
