@@ -12,9 +12,14 @@ from typing import Any
 
 from bot.slack.access import AccessPolicy, build_rules
 from bot.slack.pipeline import Deps
+from bot.standins.slack import Origin
 from bot.yunxin.service import Lookups
 from tests.factories import bot_settings
-from tests.harness import TEAM
+from tests.harness import CHANNEL, MEMBER, TEAM
+
+# Where a payload handed to a listener comes from; its response_url is never posted to (BoltRecorder.respond
+# keeps the replies instead).
+ORIGIN = Origin(MEMBER, TEAM, CHANNEL, "https://hooks.slack.invalid/commands/T0STANDIN/1/fake")
 
 
 class MemberDirectory:

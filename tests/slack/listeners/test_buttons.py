@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.slack.actions import REFRESH_ACTION, SHARE_ACTION, LookupRequest
+from bot.slack.listeners.buttons import refresh, share_in_channel
+from bot.slack.pipeline import Deps
 from bot.slack.render.limits import problems
+from bot.standins.slack import block_actions_payload
+from tests.fakes import ORIGIN, BoltRecorder
 from tests.harness import BOB, GUEST, SECOND_MEMBER, UNKNOWN, Bot
 from tests.messages import button_value, shown
 
@@ -86,3 +92,17 @@ async def test_a_guest_cannot_refresh(bot: Bot) -> None:
     refusal = await (await bot.press(REFRESH_ACTION, button_value(answer, REFRESH_ACTION), user=GUEST)).reply()
     assert "guest" in shown(refusal) and refusal.get("replace_original") is not True
     assert len(bot.yunxin.calls) == calls_before
+
+
+# --- the listeners on their own, with fakes (tests/fakes.py) --------------------------------------
+
+
+@pytest.mark.parametrize("listener", [share_in_channel, refresh], ids=["share", "refresh"])
+async def test_a_button_whose_value_is_not_ours_is_answered_as_out_of_date(deps: Deps, listener: Any) -> None:
+    slack = BoltRecorder()
+    body = block_actions_payload(ORIGIN, action_id=SHARE_ACTION, value='{"v":1,"ids":[]}')
+    await listener(deps, slack.ack, body, slack.respond)
+    assert slack.acks == [{}]
+    (note,) = slack.replies
+    assert "This button is out of date; run the command again." in shown(note)
+    assert note.get("replace_original") is not True

@@ -4,10 +4,14 @@ answer, malformed IDs, many IDs, too many."""
 
 from __future__ import annotations
 
+from bot.slack.listeners.command import conversation_command
+from bot.slack.pipeline import Deps
 from bot.slack.render.kit import SANDBOX_LABEL
 from bot.slack.render.limits import problems
+from bot.standins.slack import slash_command_form
 from bot.yunxin.models import REDACTED
 from bot.yunxin.sandbox import SAMPLE_CONVERSATIONS, SAMPLE_IDS
+from tests.fakes import ORIGIN, BoltRecorder, fake_deps
 from tests.harness import BOB, TEAM_CHAT, UNKNOWN, Bot, BotFactory
 from tests.messages import all_shown, shown
 
@@ -119,3 +123,27 @@ async def test_more_ids_than_allowed_get_a_clear_message_and_no_lookup(start_bot
     assert bot.api_methods() == ["auth.test"]
     assert bot.yunxin.calls == []
     assert bot.slack.posts(sent.response_url) == []
+
+
+# --- the listener on its own, with fakes (tests/fakes.py) ----------------------------------------
+
+
+async def test_too_many_ids_are_answered_in_the_ack_and_nothing_follows() -> None:
+    slack = BoltRecorder()
+    async with fake_deps(max_ids_per_command=2) as deps:
+        command = slash_command_form(ORIGIN, text="a|1|b c|1|d e|1|f a|1|b")
+        await conversation_command(deps, slack.ack, command, slack.respond)
+    (ack,) = slack.acks
+    assert ack["response_type"] == "ephemeral" and problems(ack) == []
+    assert "That is 3 IDs; one command looks up at most 2." in shown(ack)  # duplicates counted once
+    assert slack.replies == []
+
+
+async def test_a_lookup_is_promised_in_the_ack_and_answered_at_the_response_url(deps: Deps) -> None:
+    slack = BoltRecorder()
+    await conversation_command(deps, slack.ack, slash_command_form(ORIGIN, text=f"{BOB} {UNKNOWN}"), slack.respond)
+    (ack,) = slack.acks
+    assert "Looking up 2 conversations" in shown(ack)
+    (answer,) = slack.replies
+    assert answer["response_type"] == "ephemeral"
+    assert "*1* found" in shown(answer) and "*1* failed" in shown(answer) and SANDBOX_LABEL in shown(answer)

@@ -3,11 +3,16 @@ sends it, answered only to the person who ran it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from bot.slack.listeners.shortcut import find_ids
+from bot.slack.listeners.shortcut import SHORTCUT_CALLBACK, find_ids, look_up_in_message
+from bot.slack.pipeline import Deps
+from bot.standins.slack import message_action_payload
+from tests.fakes import ORIGIN, BoltRecorder, fake_deps
 from tests.harness import BOB, GUEST, UNKNOWN, Bot
-from tests.messages import shown
+from tests.messages import all_shown, shown
 
 # --- finding IDs in a message -------------------------------------------------------------------
 
@@ -51,3 +56,33 @@ async def test_the_shortcut_applies_the_same_access_checks(bot: Bot) -> None:
     refusal = await (await bot.run_shortcut(BOB, user=GUEST)).reply()
     assert "guest" in shown(refusal)
     assert bot.yunxin.calls == []
+
+
+# --- the listener on its own, with fakes (tests/fakes.py) ----------------------------------------
+
+
+def shortcut_on(text: str, **message: Any) -> dict[str, Any]:
+    """The shortcut run on a message saying `text` (`message`: more of the message, such as attachments)."""
+    payload = message_action_payload(ORIGIN, callback_id=SHORTCUT_CALLBACK, message_text=text)
+    payload["message"] |= message
+    return payload
+
+
+async def test_a_message_quoting_more_ids_than_a_lookup_takes_is_answered_with_how_many() -> None:
+    slack = BoltRecorder()
+    async with fake_deps(max_ids_per_command=2) as deps:
+        await look_up_in_message(deps, slack.ack, shortcut_on("a|1|b c|1|d e|1|f"), slack.respond)
+    assert slack.acks == [{}]
+    (reply,) = slack.replies
+    assert "That message quotes 3 IDs; one lookup takes at most 2." in shown(reply)
+
+
+async def test_ids_quoted_in_a_messages_attachments_are_looked_up_too(deps: Deps) -> None:
+    slack = BoltRecorder()
+    attachment = {"pretext": "from the ticket", "text": f"`{BOB}`", "fallback": UNKNOWN}
+    await look_up_in_message(
+        deps, slack.ack, shortcut_on("see the attachment", attachments=[attachment]), slack.respond
+    )
+    assert slack.acks == [{}]
+    text = all_shown(slack.replies)
+    assert BOB in text and UNKNOWN in text and "*1* found" in text
