@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 
 from bot.slack.actions import SHARE_ACTION, LookupRequest
 from bot.standins.slack import SlackStandIn, send_block_action, slash_command_form
-from tests.harness import BOB, CHANNEL, MEMBER, Bot, BotFactory, ScriptedYunxin, block_action
+from tests.harness import BOB, Bot, BotFactory, ScriptedYunxin, block_action
 from tests.messages import shown
 
 
@@ -30,9 +30,9 @@ def nothing_ran(bot: Bot, *response_urls: str) -> bool:
 async def test_requests_slack_did_not_sign_are_answered_401_and_nothing_runs(bot: Bot) -> None:
     forged = await bot.command(BOB, secret="not-the-signing-secret")
     stale = await bot.command(BOB, timestamp=int(time.time()) - 6 * 60)  # Slack's limit is 5 minutes
-    unsigned = bot.slack.new_origin(MEMBER, CHANNEL)
-    unsigned_url = unsigned.response_url
-    form = slash_command_form(unsigned, text=BOB)
+    unsigned_from = bot.origin()
+    unsigned_url = unsigned_from.response_url
+    form = slash_command_form(unsigned_from, text=BOB)
     unsigned = await bot.http.post(
         bot.events_url, content=urlencode(form), headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
