@@ -38,6 +38,7 @@ SANDBOX_APP_SECRET = "sandbox-app-secret"
 SANDBOX_BASE_URL = "http://yunxin-sandbox.invalid"
 
 CommaList = Annotated[list[str], NoDecode]
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class SettingsError(Exception):
@@ -217,6 +218,22 @@ class Settings(BaseSettings):
     yunxin_concurrency: int = Field(50, ge=1, le=256)
     yunxin_environments: CommaList = []
     yunxin_default_environment: str | None = None
+    # After a 416, no call goes to that Yunxin app (from any replica sharing REDIS_URL) for this long; 0: never.
+    yunxin_rate_limit_pause_seconds: float = Field(10.0, ge=0, le=300)
+    # This many calls in a row failing as unavailable or timed out open the circuit breaker; 0: never.
+    yunxin_breaker_failures: int = Field(5, ge=0, le=1000)
+    # How long an open breaker lets no call through before one probe call may go.
+    yunxin_breaker_cooldown_seconds: float = Field(30.0, gt=0, le=600)
+    # Bot processes that share REDIS_URL (replicas x workers): while Redis is down each spends
+    # YUNXIN_MAX_CALLS_PER_SECOND divided by this, so the fleet stays within the budget.
+    yunxin_fleet_size: int = Field(2, ge=1, le=1000)
+
+    # Shared state of several replicas (Redis 6+ or Valkey): unset, each process keeps its own.
+    redis_url: SecretStr | None = None
+    redis_timeout_seconds: float = Field(0.1, gt=0, le=5)
+    redis_key_prefix: str = Field("yunxin-bot", min_length=1, max_length=64)
+    # uvicorn's --workers default; read here so that several workers without REDIS_URL stop start-up.
+    web_concurrency: int = Field(1, ge=1, le=256)
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -237,6 +254,8 @@ class Settings(BaseSettings):
     # What is shown
     redact_message_text: bool = False
     max_ids_per_command: int = Field(400, ge=1, le=400)
+    # The language of what is posted for a channel, and for anyone whose Slack locale is unknown or has no texts.
+    default_locale: Literal["en", "zh_CN"] = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # auto: JSON lines unless stderr is a terminal (a person reading); see bot/logs.py.
     log_format: Literal["auto", "json", "text"] = "auto"
@@ -284,6 +303,39 @@ class Settings(BaseSettings):
     @classmethod
     def _backup_url(cls, value: str | None) -> str | None:
         return _backup_setting(value)
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            scheme = urlsplit(value.strip()).scheme.lower()
+            if scheme not in REDIS_SCHEMES:
+                # The URL may hold a password: only its scheme is named.
+                raise ValueError(
+                    f"must be a redis://, rediss:// or unix:// URL (the scheme is {scheme or 'missing'!r})"
+                )
+            return value.strip()
+        return value
+
+    @field_validator("redis_key_prefix")
+    @classmethod
+    def _key_prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]+", value):
+            raise ValueError("use letters, digits and _ . : - only")
+        return value
+
+    @field_validator("default_locale", mode="before")
+    @classmethod
+    def _locale(cls, value: Any) -> Any:
+        # As Slack writes locales too: zh-CN, en-US.
+        if isinstance(value, str):
+            lowered = value.strip().replace("-", "_").lower()
+            return {"zh_cn": "zh_CN", "en_us": "en", "en": "en"}.get(lowered, value)
+        return value
 
     @field_validator("yunxin_app_key", mode="before")
     @classmethod
@@ -413,7 +465,14 @@ class Settings(BaseSettings):
         return dict(self._environment_access)
 
 
-_SECRET_FIELDS = {"yunxin_app_secret", "app_secret", "slack_bot_token", "slack_signing_secret", "slack_app_token"}
+_SECRET_FIELDS = {
+    "yunxin_app_secret",
+    "app_secret",
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "redis_url",
+}
 
 
 def describe_validation_error(error: ValidationError, *, prefix: str = "") -> str:

@@ -3,19 +3,25 @@
 By default any full member of the workspace (or Enterprise Grid org) that installed the app.
 Guests, bots and deactivated accounts are refused. Optional allow-lists narrow it further.
 Slack answers (users.info, usergroups.users.list) are cached briefly: during an incident the
-same people ask again and again, and Slack rate-limits these methods.
+same people ask again and again, and Slack rate-limits these methods. With REDIS_URL the replicas
+share these caches (bot/shared/cache.py); of a users.info answer only the fields the check reads are
+kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+
+if TYPE_CHECKING:
+    from bot.shared.state import SharedState
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -48,12 +54,49 @@ class TtlCache(Generic[K, V]):
             raise
         else:
             future.set_result(value)
-            if len(self._values) >= self._max_entries:
-                self._values.clear()
-            self._values[key] = (self._clock() + self._ttl, value)
+            self.put(key, value)
             return value
         finally:
             del self._loading[key]
+
+    def put(self, key: K, value: V) -> None:
+        """Keep `value` for the TTL from now."""
+        if len(self._values) >= self._max_entries:
+            self._values.clear()
+        self._values[key] = (self._clock() + self._ttl, value)
+
+    def forget(self, key: K) -> None:
+        self._values.pop(key, None)
+
+
+class Cache(Protocol[V]):
+    async def get(self, key: str, load: Callable[[], Awaitable[V]]) -> V: ...
+
+
+USER_FIELDS = ("id", "deleted", "is_bot", "is_app_user", "is_restricted", "is_ultra_restricted", "team_id", "locale")
+
+
+def access_fields(user: Mapping[str, Any]) -> dict[str, Any]:
+    """What the check reads of a users.info answer: nothing else of the profile is kept (nor shared)."""
+    kept = {name: user[name] for name in USER_FIELDS if name in user}
+    enterprise = user.get("enterprise_user")
+    if isinstance(enterprise, dict):
+        kept["enterprise_user"] = {name: enterprise[name] for name in ("enterprise_id", "teams") if name in enterprise}
+    return kept
+
+
+def _user_from_json(raw: bytes) -> dict[str, Any]:
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("not a user")
+    return value
+
+
+def _members_from_json(raw: bytes) -> frozenset[str]:
+    value = json.loads(raw)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("not a list of members")
+    return frozenset(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +111,7 @@ class Caller:
 class Decision:
     allowed: bool
     reason: str = ""
+    locale: str | None = None  # the caller's Slack locale (en-US, zh-CN), once users.info has told it
 
 
 ALLOWED = Decision(True)
@@ -184,11 +228,30 @@ class AccessPolicy:
         user_ttl: float = 60.0,
         usergroup_ttl: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedState | None = None,
     ) -> None:
+        """With `shared`, the caches are the fleet's (in Redis), with these as their in-process fallback."""
         self.rules = rules
         self._client = client
-        self._users: TtlCache[str, dict[str, Any]] = TtlCache(user_ttl, clock)
-        self._groups: TtlCache[str, frozenset[str]] = TtlCache(usergroup_ttl, clock)
+        users: TtlCache[str, dict[str, Any]] = TtlCache(user_ttl, clock)
+        groups: TtlCache[str, frozenset[str]] = TtlCache(usergroup_ttl, clock)
+        self._users: Cache[dict[str, Any]] = users
+        self._groups: Cache[frozenset[str]] = groups
+        self._locales: dict[str, str] = {}  # user -> Slack locale, as last read: for replies before any call
+        if shared is not None:
+            from bot.shared.cache import SharedTtlCache
+
+            self._users = SharedTtlCache(
+                shared, "user", user_ttl, users, lambda user: json.dumps(user).encode(), _user_from_json
+            )
+            self._groups = SharedTtlCache(
+                shared,
+                "usergroup",
+                usergroup_ttl,
+                groups,
+                lambda members: json.dumps(sorted(members)).encode(),
+                _members_from_json,
+            )
 
     async def check(self, caller: Caller, environment: str | None = None) -> Decision:
         """May `caller` look up conversations here, in `environment` (None: the default one)?"""
@@ -199,16 +262,29 @@ class AccessPolicy:
         if not request_teams & rules.teams:
             return Decision(False, "your workspace is not one this app serves")
         user = await self._user(caller.user_id)
+        locale = self._remember_locale(caller.user_id, user.get("locale"))
         refusal = _account_refusal(user, rules.teams)
         if refusal:
-            return Decision(False, refusal)
+            return Decision(False, refusal, locale)
         if not await self._admits(rules.people, caller.user_id):
-            return Decision(False, "you are not on the list of people allowed to look up conversations")
+            return Decision(False, "you are not on the list of people allowed to look up conversations", locale)
         name = environment or rules.default_environment
         people = rules.environments.get(name) if name else None
         if people is not None and not await self._admits(people, caller.user_id):
-            return Decision(False, f"you are not on the list of people allowed to query the {name} environment")
-        return ALLOWED
+            return Decision(False, f"you are not on the list of people allowed to query the {name} environment", locale)
+        return Decision(True, locale=locale)
+
+    def known_locale(self, user_id: str) -> str | None:
+        """The Slack locale last read for `user_id`, without calling Slack (None: not read yet)."""
+        return self._locales.get(user_id)
+
+    def _remember_locale(self, user_id: str, locale: Any) -> str | None:
+        if not isinstance(locale, str) or not locale:
+            return None
+        if len(self._locales) >= 10_000 and user_id not in self._locales:
+            self._locales.clear()
+        self._locales[user_id] = locale
+        return locale
 
     async def _admits(self, people: PeopleList, user_id: str) -> bool:
         """With both lists set, either admits; an empty PeopleList admits everyone."""
@@ -222,7 +298,7 @@ class AccessPolicy:
     async def _user(self, user_id: str) -> dict[str, Any]:
         async def load() -> dict[str, Any]:
             try:
-                response = await self._client.users_info(user=user_id)
+                response = await self._client.users_info(user=user_id, include_locale=True)
             except SlackApiError as error:
                 if slack_error_code(error) == "user_not_found":
                     return {}  # refused by the caller: Slack does not know this account
@@ -230,7 +306,7 @@ class AccessPolicy:
             except (TimeoutError, SlackClientError, OSError) as error:
                 raise _slack_failure("users.info", error) from None
             user = response.get("user")
-            return dict(user) if isinstance(user, dict) else {}
+            return access_fields(user) if isinstance(user, dict) else {}
 
         return await self._users.get(user_id, load)
 

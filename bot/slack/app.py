@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import httpx
@@ -20,20 +20,34 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.metrics import Metrics
 from bot.otel import setup_tracing, shutdown_tracing
 from bot.settings import Settings
+from bot.shared import open_shared_state
 from bot.yunxin.service import Lookups
 
 from .access import AccessPolicy, build_rules, slack_error_code, slack_http_status
-from .edge import shape_problem
+from .edge import SIGNATURE_WINDOW_SECONDS, ReplayCheck, ReplayGuard, shape_problem
 from .listeners import register_listeners
 from .pipeline import RESTARTED, Deps
 from .render.notices import render_notice
 from .replies import SessionRespond
+
+if TYPE_CHECKING:
+    from bot.shared.state import SharedState
 
 log = logging.getLogger(__name__)
 
 
 class StartupError(Exception):
     """The app cannot start; the message is one line that says what to fix."""
+
+
+def check_workers(settings: Settings) -> None:
+    """Several workers of one server (WEB_CONCURRENCY) need REDIS_URL: otherwise each would keep its own call
+    budget, pause, breaker, caches and replay guard, and together they could exceed Yunxin's limit."""
+    if settings.web_concurrency > 1 and settings.redis_url is None:
+        raise StartupError(
+            f"WEB_CONCURRENCY: {settings.web_concurrency} workers need REDIS_URL (Redis or Valkey) to share the "
+            "Yunxin call budget, pause and breaker and the replay guard; set REDIS_URL, or WEB_CONCURRENCY=1"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +129,9 @@ async def verify_app_token(api_url: str, app_token: SecretStr) -> None:
         raise StartupError(f"SLACK_API_URL: could not reach Slack at {api_url} ({type(error).__name__})") from None
 
 
-def access_policy(settings: Settings, identity: SlackIdentity, client: AsyncWebClient) -> AccessPolicy:
+def access_policy(
+    settings: Settings, identity: SlackIdentity, client: AsyncWebClient, shared: SharedState | None = None
+) -> AccessPolicy:
     rules = build_rules(
         installed_team_id=identity.team_id,
         installed_enterprise_id=identity.enterprise_id,
@@ -126,7 +142,7 @@ def access_policy(settings: Settings, identity: SlackIdentity, client: AsyncWebC
         environments=settings.environment_access(),
         default_environment=settings.default_environment(),
     )
-    return AccessPolicy(rules, client)
+    return AccessPolicy(rules, client, shared=shared)
 
 
 def require_signing_secret(settings: Settings, socket_mode: bool) -> str | None:
@@ -201,6 +217,18 @@ class Runtime:
     app: AsyncApp
     client: AsyncWebClient
     identity: SlackIdentity
+    # The state shared with the other replicas (REDIS_URL); None: everything is this process's own.
+    # For /metrics: `shared.degraded`, `shared.outages`; `deps.lookups.gate_status()` per environment.
+    shared: SharedState | None = None
+
+    def replay_guard(self) -> ReplayCheck:
+        """The HTTP edge's replay guard: the fleet's with REDIS_URL, else this process's."""
+        local = ReplayGuard()
+        if self.shared is None:
+            return local
+        from bot.shared.replay import SharedReplayGuard
+
+        return SharedReplayGuard(self.shared, local, SIGNATURE_WINDOW_SECONDS)
 
     @property
     def drain_seconds(self) -> float:
@@ -220,6 +248,8 @@ class Runtime:
         session = getattr(self.client, "session", None)
         if session is not None:
             await session.close()
+        if self.shared is not None:
+            await self.shared.aclose()
         shutdown_tracing()
 
 
@@ -229,16 +259,20 @@ async def start_runtime(
     socket_mode: bool = False,
     yunxin_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Runtime:
-    """Check the Slack token, open the Yunxin clients, build the app. Raises StartupError."""
+    """Check the Slack token, connect to the shared state (REDIS_URL), open the Yunxin clients, build the app.
+    Raises StartupError. Redis being down stops nothing: the bot starts on its in-process fallbacks."""
     token_client = web_client(settings)  # the local checks first: say what is missing before calling Slack
     require_signing_secret(settings, socket_mode)
     setup_tracing()  # before any HTTP session is made: aiohttp's instrumentation reaches only later ones
     identity = await verify_slack_token(token_client)
+    shared = await open_shared_state(settings)
     session = slack_session()
     try:
-        return _runtime(settings, identity, web_client(settings, session), socket_mode, yunxin_transports)
+        return _runtime(settings, identity, web_client(settings, session), socket_mode, yunxin_transports, shared)
     except BaseException:
         await session.close()
+        if shared is not None:
+            await shared.aclose()
         raise
 
 
@@ -248,6 +282,7 @@ def _runtime(
     client: AsyncWebClient,
     socket_mode: bool,
     yunxin_transports: Mapping[str, httpx.AsyncBaseTransport] | None,
+    shared: SharedState | None = None,
 ) -> Runtime:
     metrics = Metrics()
 
@@ -255,10 +290,10 @@ def _runtime(
         metrics.yunxin_calls.labels(result=result).inc()
         metrics.yunxin_seconds.observe(seconds)
 
-    lookups = Lookups.from_settings(settings, on_call=count_call, transports=yunxin_transports)
-    deps = Deps(settings, lookups, access_policy(settings, identity, client), metrics=metrics)
+    lookups = Lookups.from_settings(settings, on_call=count_call, transports=yunxin_transports, shared=shared)
+    deps = Deps(settings, lookups, access_policy(settings, identity, client, shared), metrics=metrics)
     app = build_app(deps, identity, client, socket_mode=socket_mode)
     if lookups.config().sandbox:
         log.warning("Yunxin SANDBOX: answers come from the built-in emulator, not from Yunxin")
     log.info("Slack app ready for team %s (%s)", identity.team_name or "?", identity.team_id)
-    return Runtime(deps, app, client, identity)
+    return Runtime(deps, app, client, identity, shared)

@@ -1,14 +1,38 @@
-"""A process-wide budget of Yunxin calls per second.
+"""What each Yunxin call passes before it is sent, and reports after: the call budget, the pause after a
+416, and the circuit breaker.
 
-Yunxin answers 416 past its per-app rate and then blocks the app for a while; during an incident
-many people ask at once. Spending from one budget makes a burst of commands queue briefly instead.
+Yunxin answers 416 past its per-app rate and then blocks the app for a while; during an incident many
+people ask at once. Spending from one budget makes a burst of commands queue briefly instead. After a 416
+no call goes to that app for a pause (a retry only lengthens the block), and after a run of calls that
+failed as unavailable or timed out the breaker opens: lookups fail at once instead of each waiting for
+its deadline, until one probe call finds Yunxin answering again.
+
+`CallGate` is that interface. `LocalGate` keeps it in this process (REDIS_URL unset, or Redis down);
+`bot.shared.gate.SharedGate` keeps it in Redis for every replica that shares it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from .errors import BreakerOpen, CallsPaused, YunxinError
+
+log = logging.getLogger(__name__)
+
+# The budget's window: "per second". Its calls are spaced by a little more than the second, so that the
+# jitter between the moment a call is let go and its arrival at Yunxin cannot squeeze one more call into
+# a second as Yunxin counts it.
+WINDOW_SECONDS = 1.0
+WINDOW_MARGIN_SECONDS = 0.05
+# Failures further apart than this are not "in a row": the count starts again.
+FAILURE_MEMORY_SECONDS = 60.0
 
 
 class CallBudget:
@@ -55,3 +79,236 @@ class CallBudget:
         wait = self.reserve()
         if wait > 0:
             await self._sleep(wait)
+
+
+class SlidingWindowBudget:
+    """At most `limit` calls in any window of `window` seconds: each call starts no sooner than `window`
+    after the `limit`-th call before it. What the shared budget keeps in Redis, and the share of it each
+    process keeps while Redis is down."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: float = WINDOW_SECONDS + WINDOW_MARGIN_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        if window <= 0:
+            raise ValueError("window must be positive")
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: collections.deque[float] = collections.deque(maxlen=limit)  # the last `limit`, in order
+
+    @classmethod
+    def share(
+        cls,
+        rate: float,
+        processes: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> SlidingWindowBudget:
+        """The budget of one of `processes` that together may make `rate` calls per second: a whole number
+        of calls per second each (so that no second holds more), or one call per several seconds."""
+        each = rate / processes
+        if each >= 1:
+            return cls(int(each), WINDOW_SECONDS + WINDOW_MARGIN_SECONDS, clock, sleep)
+        return cls(1, WINDOW_SECONDS / each + WINDOW_MARGIN_SECONDS, clock, sleep)
+
+    def reserve(self) -> float:
+        """Take one call from the budget; return how long to wait before making it."""
+        now = self._clock()
+        start = now
+        if len(self._starts) == self.limit:
+            start = max(start, self._starts[0] + self.window)
+        self._starts.append(start)
+        return start - now
+
+    async def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            await self._sleep(wait)
+
+    def recent(self) -> list[float]:
+        """How many seconds ago each call of the last window started (negative: one yet to start)."""
+        now = self._clock()
+        return [now - start for start in self._starts if start > now - self.window]
+
+
+class Budget(Protocol):
+    async def acquire(self) -> None: ...
+
+
+@dataclass(slots=True)
+class CallTicket:
+    """One upstream call, across its attempts: what the gate told it, for what it reports afterwards."""
+
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    probe: bool = False  # the breaker's one probe call
+    failures_seen: int = 0  # failures in a row when it was let through: a success must reset them
+    local: bool = False  # let through by this process's own state (Redis down), so reported there
+
+
+BreakerState = Literal["closed", "open", "half_open"]
+
+
+@dataclass(frozen=True, slots=True)
+class GateStatus:
+    """What one Yunxin app's gate knows, for /metrics. Times are wall-clock (time.time()) seconds."""
+
+    paused_until: float | None  # a 416 paused the calls until then; None: not paused
+    breaker: BreakerState  # half_open: the cool-down is over and one probe call may go (or is out)
+    breaker_until: float | None  # while open, when a probe may go
+    failures: int  # failed calls in a row, as last seen
+
+
+class CallGate:
+    """What a Yunxin client consults before each attempt (`admit`) and tells after each call (`answered`,
+    `failed`, `rate_limited`). This base lets every call through at once and remembers nothing."""
+
+    async def admit(self, call: CallTicket, max_wait: float) -> None:
+        """Wait until the budget has room, at most `max_wait` seconds (BudgetSpent beyond it, when the gate
+        can tell in advance), or raise CallsPaused / BreakerOpen at once."""
+
+    async def answered(self, call: CallTicket) -> None:
+        """Yunxin answered the call (any answer but 5xx, a timeout or no connection)."""
+
+    async def failed(self, call: CallTicket, error: YunxinError) -> None:
+        """The call failed as unavailable or timed out."""
+
+    async def rate_limited(self, call: CallTicket, error: YunxinError) -> None:
+        """Yunxin answered the call with 416."""
+
+    def status(self) -> GateStatus:
+        return GateStatus(None, "closed", None, 0)
+
+
+class LocalGate(CallGate):
+    """The budget, the pause and the breaker, kept in this process.
+
+    `pause_seconds` 0 never pauses; `breaker_failures` 0 never opens. While the breaker is open no call
+    goes; once `cooldown_seconds` are over, one call (the probe) goes, and closes the breaker when Yunxin
+    answers it or opens it again when it fails. A probe that never reports frees its place after
+    `probe_lease_seconds`."""
+
+    def __init__(
+        self,
+        budget: Budget | None = None,
+        *,
+        name: str = "yunxin",
+        pause_seconds: float = 0.0,
+        breaker_failures: int = 0,
+        cooldown_seconds: float = 30.0,
+        probe_lease_seconds: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.budget = budget
+        self._name = name
+        self._pause_seconds = pause_seconds
+        self._breaker_failures = breaker_failures
+        self._cooldown = cooldown_seconds
+        self._lease = probe_lease_seconds
+        self._clock = clock
+        self._wall = wall_clock
+        self._paused_until = 0.0
+        self._pause_trace: str | None = None
+        self._failures = 0
+        self._last_failure = 0.0
+        self._open_until: float | None = None  # None: closed
+        self._open_trace: str | None = None
+        self._probe: str | None = None  # the probe call's token
+        self._probe_until = 0.0
+
+    def check_pause(self) -> None:
+        """Raise CallsPaused while a 416 this process saw pauses the calls."""
+        left = self._paused_until - self._clock()
+        if left > 0:
+            raise CallsPaused(left, trace_id=self._pause_trace)
+
+    async def admit(self, call: CallTicket, max_wait: float) -> None:
+        self.check_pause()
+        now = self._clock()
+        if self._open_until is not None:
+            if now < self._open_until:
+                raise self._open_error(self._open_until - now)
+            if self._probe is not None and self._probe != call.token and now < self._probe_until:
+                raise self._open_error(self._probe_until - now)
+            self._probe, self._probe_until, call.probe = call.token, now + self._lease, True
+        call.failures_seen = self._failures
+        call.local = True
+        if self.budget is not None:
+            await self.budget.acquire()
+
+    def _open_error(self, seconds: float) -> BreakerOpen:
+        return BreakerOpen(seconds, trace_id=self._open_trace, failures=self._breaker_failures)
+
+    async def answered(self, call: CallTicket) -> None:
+        self.note_answered()
+
+    def note_answered(self) -> None:
+        if self._open_until is not None:
+            log.warning("Yunxin (%s) answers again: the circuit breaker is closed", self._name)
+        self._failures = 0
+        self._open_until = None
+        self._probe = None
+
+    async def failed(self, call: CallTicket, error: YunxinError) -> None:
+        if self._breaker_failures <= 0:
+            return
+        now = self._clock()
+        if now - self._last_failure > FAILURE_MEMORY_SECONDS:
+            self._failures = 0
+        self._failures += 1
+        self._last_failure = now
+        if self._open_until is not None:
+            if call.probe and self._probe == call.token:  # the probe failed: open again
+                self._open(now, error, "the probe call failed")
+            return  # a call let through before the breaker opened: the probe decides
+        if self._failures >= self._breaker_failures:
+            self._open(now, error, f"{self._failures} calls in a row failed")
+
+    def _open(self, now: float, error: YunxinError, why: str) -> None:
+        self._open_until = now + self._cooldown
+        self._open_trace = error.trace_id
+        self._probe = None
+        log.warning(
+            "Yunxin (%s): %s (the last: %s); the circuit breaker is open: no call for %g s",
+            self._name,
+            why,
+            error.kind,
+            self._cooldown,
+        )
+
+    async def rate_limited(self, call: CallTicket, error: YunxinError) -> None:
+        self.note_answered()
+        self.pause(self._pause_seconds, error.trace_id)
+
+    def pause(self, seconds: float, trace_id: str | None) -> None:
+        """No call goes for `seconds` (from now), as after a 416 to the call `trace_id`."""
+        if seconds <= 0:
+            return
+        if self._paused_until <= self._clock():
+            # The refused call's trace ID is in the lookup's own warning.
+            log.warning("Yunxin (%s) answered 416: no call to it for %g s", self._name, seconds)
+        self._paused_until = self._clock() + seconds
+        self._pause_trace = trace_id
+
+    def status(self) -> GateStatus:
+        now, wall = self._clock(), self._wall()
+        paused = wall + (self._paused_until - now) if self._paused_until > now else None
+        if self._open_until is None:
+            return GateStatus(paused, "closed", None, self._failures)
+        if now < self._open_until:
+            return GateStatus(paused, "open", wall + (self._open_until - now), self._failures)
+        return GateStatus(paused, "half_open", None, self._failures)
+
+
+class BudgetGate(LocalGate):
+    """A budget alone: no pause, no breaker (a client given only a budget, as in tests and tools)."""
+
+    def __init__(self, budget: Budget) -> None:
+        super().__init__(budget)

@@ -28,11 +28,16 @@ import httpx
 from bot.settings import YunxinAppConfig
 
 from .auth import YunxinAuth
-from .budget import CallBudget
+from .budget import Budget, BudgetGate, CallGate, CallTicket
 from .errors import (
     ERROR_KINDS,
     KNOWN_CODES,
+    NOT_CALLED_KINDS,
+    BreakerOpen,
+    BudgetSpent,
+    CallsPaused,
     MalformedResponse,
+    RateLimited,
     RequestRejected,
     Timeout,
     Unavailable,
@@ -63,7 +68,7 @@ THREAD_PARSE_BYTES = 64 * 1024
 # Every label `on_call` reports: "200", a code Yunxin documents, an error kind (no code: timeout,
 # unavailable, malformed_response, ...), or "other" for a code the bot does not know.
 OTHER_LABEL = "other"
-CALL_LABELS = frozenset({"200", OTHER_LABEL, *(str(code) for code in KNOWN_CODES), *ERROR_KINDS})
+CALL_LABELS = frozenset({"200", OTHER_LABEL, *(str(code) for code in KNOWN_CODES), *(ERROR_KINDS - NOT_CALLED_KINDS)})
 
 
 def call_label(error: YunxinError) -> str:
@@ -224,16 +229,21 @@ class YunxinClient:
         transport: httpx.AsyncBaseTransport | None = None,
         deadline_seconds: float = 15.0,
         concurrency: int = 4,
-        budget: CallBudget | None = None,
+        budget: Budget | None = None,
+        gate: CallGate | None = None,
         clock: Callable[[], float] = time.perf_counter,
         on_call: Callable[[str, float], None] | None = None,
     ) -> None:
+        """`gate` is what every attempt passes first (the budget, the pause after a 416, the breaker); a
+        `budget` alone is a gate of just that budget."""
         if transport is None:
             transport = AiohttpTransport(max_connections=max(10, concurrency * 2))
         self.config = config
         self._deadline_seconds = deadline_seconds
         self._calls = asyncio.Semaphore(concurrency)
-        self._budget = budget
+        if gate is None:
+            gate = BudgetGate(budget) if budget is not None else CallGate()
+        self.gate = gate
         self._clock = clock  # times each call for `on_call`
         self._on_call = on_call  # (label from CALL_LABELS, seconds) for each HTTP attempt: metrics
         self._inflight: dict[tuple[str, ...], _SharedCall] = {}
@@ -285,7 +295,7 @@ class YunxinClient:
         return result
 
     async def _chunk_by_deadline(self, ids: tuple[str, ...], deadline: float) -> CallAnswer | YunxinError:
-        shared = self._join(ids)
+        shared = self._join(ids, deadline)
         try:
             async with asyncio.timeout_at(deadline):
                 return await asyncio.shield(shared.task)
@@ -302,13 +312,13 @@ class YunxinClient:
         finally:
             self._leave(shared)
 
-    def _join(self, ids: tuple[str, ...]) -> _SharedCall:
+    def _join(self, ids: tuple[str, ...], deadline: float) -> _SharedCall:
         """Identical calls in flight at the same moment share one upstream request."""
         key = tuple(sorted(i.lower() for i in ids))
         shared = self._inflight.get(key)
         if shared is None:
             traces: list[str] = []
-            shared = _SharedCall(key, asyncio.ensure_future(self._call(ids, traces)), traces)
+            shared = _SharedCall(key, asyncio.ensure_future(self._call(ids, traces, deadline)), traces)
             self._inflight[key] = shared
             shared.task.add_done_callback(lambda _: self._forget(shared))
         shared.waiters += 1
@@ -326,7 +336,27 @@ class YunxinClient:
         if self._inflight.get(shared.key) is shared:
             del self._inflight[shared.key]
 
-    async def _call(self, ids: Sequence[str], traces: list[str]) -> CallAnswer:
+    async def _call(self, ids: Sequence[str], traces: list[str], deadline: float) -> CallAnswer:
+        """One call, its retries and failover, then what became of it told to the gate: an answer, a 416,
+        or a failure (unavailable, timed out) that counts towards the breaker."""
+        call = CallTicket()
+        try:
+            answer = await self._attempts(ids, traces, call, deadline)
+        except (CallsPaused, BreakerOpen, BudgetSpent):
+            raise  # never sent: nothing to tell
+        except RateLimited as error:
+            await self.gate.rate_limited(call, error)
+            raise
+        except (Unavailable, Timeout) as error:
+            await self.gate.failed(call, error)
+            raise
+        except YunxinError:
+            await self.gate.answered(call)  # an answer Yunxin gave, if not the one asked for
+            raise
+        await self.gate.answered(call)
+        return answer
+
+    async def _attempts(self, ids: Sequence[str], traces: list[str], call: CallTicket, deadline: float) -> CallAnswer:
         last_error: _HostUnreachable | None = None
         hosts = self.config.base_urls
         for index, base_url in enumerate(hosts):
@@ -334,7 +364,7 @@ class YunxinClient:
                 trace_id = new_trace_id()
                 traces.append(trace_id)
                 try:
-                    answer = await self._send(base_url, ids, trace_id)
+                    answer = await self._send(base_url, ids, trace_id, call, deadline)
                 except _HostUnreachable as error:
                     last_error = error
                     continue
@@ -350,10 +380,11 @@ class YunxinClient:
         detail = f"could not reach {_either(hosts)} ({last_error.reason})" if len(hosts) > 1 else last_error.detail
         raise Unavailable(detail, trace_id=last_error.trace_id)
 
-    async def _send(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
+    async def _send(
+        self, base_url: str, ids: Sequence[str], trace_id: str, call: CallTicket, deadline: float
+    ) -> CallAnswer:
         async with self._calls:
-            if self._budget is not None:
-                await self._budget.acquire()
+            await self.gate.admit(call, max(0.0, deadline - asyncio.get_running_loop().time()))
             # Timed from here: the metrics report the call, not its wait for a slot or for the budget.
             started = self._clock()
             label = "200"

@@ -8,12 +8,20 @@ terminal: it never contains the AppSecret, a CheckSum or a raw response body.
     ├── RequestRejected       any other non-200 code (403, 404, 414 parameter error, 419, ...), or an HTTP
     │                         status other than 200 below 500 (its body is never read)
     ├── RateLimited           416 frequency control (never retried: a retry lengthens Yunxin's block)
+    │   └── CallsPaused       not called: a 416 a moment ago paused this app's calls (no call was made)
     ├── Unavailable           HTTP 5xx, codes 500/503/514, connection refused or reset
+    │   └── BreakerOpen       not called: calls in a row failed, so the circuit breaker is open
     ├── Timeout               no answer within the timeout or the lookup's deadline
+    │   └── BudgetSpent       not called: the call budget had no room before the lookup's deadline
     └── MalformedResponse     HTML, non-JSON, or JSON without the expected envelope
+
+CallsPaused and BreakerOpen are answered at once, without calling Yunxin, for every replica that shares
+the pause or the breaker (bot/yunxin/budget.py, bot/shared/).
 """
 
 from __future__ import annotations
+
+import math
 
 
 class YunxinError(Exception):
@@ -66,9 +74,62 @@ class MalformedResponse(YunxinError):
     title = "Yunxin sent an answer the bot cannot read"
 
 
+def whole_seconds(seconds: float) -> int:
+    """A wait as people read it: whole seconds, rounded up, at least 1."""
+    return max(1, math.ceil(seconds - 1e-6))
+
+
+class CallsPaused(RateLimited):
+    """Yunxin answered 416 to a call of this app within the pause: the call was not made. `trace_id` is the
+    refused call's, `seconds` what is left of the pause."""
+
+    kind = "paused"
+
+    def __init__(self, seconds: float, *, trace_id: str | None) -> None:
+        self.seconds = whole_seconds(seconds)
+        super().__init__(
+            "Yunxin answered 416 to an earlier call (its trace ID is given); no call goes to this app until the "
+            "pause is over, since calling sooner only lengthens Yunxin's block",
+            trace_id=trace_id,
+        )
+        self.title = f"Yunxin is rate limiting this app; paused for {self.seconds} s"
+
+
+class BreakerOpen(Unavailable):
+    """Calls in a row failed as unavailable or timed out, so the circuit breaker is open: the call was not
+    made. `trace_id` is the last failed call's, `seconds` how long until a call may go again."""
+
+    kind = "breaker_open"
+
+    def __init__(self, seconds: float, *, trace_id: str | None, failures: int) -> None:
+        self.seconds = whole_seconds(seconds)
+        super().__init__(
+            f"{failures} calls in a row failed (unavailable or timed out; the trace ID given is the last one's); "
+            "after that time one call checks whether Yunxin answers again",
+            trace_id=trace_id,
+        )
+        self.title = f"Yunxin has not been answering; the bot stopped calling it for {self.seconds} s"
+
+
+class BudgetSpent(Timeout):
+    """The call budget had no room for this call before the lookup's deadline: the call was not made."""
+
+
 # Every kind of error above: the metric label of a failed attempt that carries no code of Yunxin's.
-_ERRORS = (YunxinError, CredentialsRejected, RequestRejected, RateLimited, Unavailable, Timeout, MalformedResponse)
+_ERRORS = (
+    YunxinError,
+    CredentialsRejected,
+    RequestRejected,
+    RateLimited,
+    Unavailable,
+    Timeout,
+    MalformedResponse,
+    CallsPaused,
+    BreakerOpen,
+)
 ERROR_KINDS = frozenset(error.kind for error in _ERRORS)
+# The kinds of a call that was never made: no HTTP attempt, so never a label of a Yunxin call's metrics.
+NOT_CALLED_KINDS = frozenset({CallsPaused.kind, BreakerOpen.kind})
 
 # The top-level codes Yunxin documents for its server API: each is a metric label of its own, and any
 # other code Yunxin may send is counted as "other", so the metrics hold a fixed set of series.
@@ -92,6 +153,8 @@ ADVICE: dict[str, str] = {
     Unavailable.kind: "Try again in a minute; quote the trace ID to Yunxin support if it persists.",
     Timeout.kind: "Try again with fewer IDs, or in a minute.",
     MalformedResponse.kind: "Check that YUNXIN_BASE_URLS name the Yunxin API; quote the trace ID to support.",
+    CallsPaused.kind: "Try again once the pause is over; quote the trace ID to Yunxin support if it persists.",
+    BreakerOpen.kind: "Try again after that; quote the trace ID (the last failed call's) to Yunxin support.",
     YunxinError.kind: "Quote the trace ID to Yunxin support.",
 }
 
