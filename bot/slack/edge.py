@@ -105,6 +105,8 @@ class SlackEdge:
         body = await _read_body(request)
         if isinstance(body, Refusal):
             return self._refused(request, body, 0)
+        if _is_ssl_check(body):
+            return Refusal(200, "ssl_check")
         refusal = self._signature_problem(request.headers, body)
         if refusal is None and not await self._replay.is_first(request.headers["x-slack-signature"]):
             refusal = Refusal(401, "replayed")
