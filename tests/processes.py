@@ -39,12 +39,12 @@ class Ran:
         return [line for line in self.err.splitlines() if line.startswith("error:")]
 
 
-def procfile_web_command() -> list[str]:
-    """The Procfile's `web:` line, listening on loopback only, on a free port uvicorn picks."""
+def procfile_web_command(port: int = 0) -> list[str]:
+    """The Procfile's `web:` line, listening on loopback only, on `port` (0: a free one uvicorn picks)."""
     for line in (REPO / "Procfile").read_text().splitlines():
         if line.startswith("web:"):
-            command = line.removeprefix("web:").strip()
-            return shlex.split(command.replace("--host 0.0.0.0", "--host 127.0.0.1").replace("${PORT:-3000}", "0"))
+            command = line.removeprefix("web:").strip().replace("--host 0.0.0.0", "--host 127.0.0.1")
+            return shlex.split(command.replace("${PORT:-3000}", str(port)))
     raise AssertionError("the Procfile has no web: line")
 
 

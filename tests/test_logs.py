@@ -8,7 +8,6 @@ import asyncio
 import json
 import logging
 import re
-import shlex
 import signal
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from bot.logs import MESSAGE_MAX, AuditLine, BotJsonFormatter, TextFormatter
 from bot.standins.slack import SlackStandIn, send_slash_command
-from tests.processes import REPO, credentials, spawn
+from tests.processes import credentials, procfile_web_command, spawn
 
 FORGED = 'ok\n2020-01-01 00:00:00,000 INFO bot.audit {"event": "command"}\r\x1b[2J'
 WAIT_SECONDS = 20.0
@@ -72,12 +71,6 @@ def test_a_huge_message_is_cut_saying_how_much(formatter: logging.Formatter) -> 
     assert f"({MESSAGE_MAX * 9} more characters)" in formatted
 
 
-def web_command() -> list[str]:
-    line = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    words = line.removeprefix("web:").strip().replace("--host 0.0.0.0", "--host 127.0.0.1")
-    return shlex.split(words.replace("${PORT:-3000}", "0"))
-
-
 async def test_every_line_of_a_json_web_session_parses(tmp_path: Path, refused_url) -> None:  # type: ignore[no-untyped-def]
     token, secret = "xoxb-json-session", "json-session-secret"
     async with SlackStandIn(bot_token=token) as slack:
@@ -91,7 +84,7 @@ async def test_every_line_of_a_json_web_session_parses(tmp_path: Path, refused_u
         }
         log_path = tmp_path / "web.log"
         with log_path.open("wb") as log:
-            process = await spawn(web_command(), tmp_path, variables, stdout=log, stderr=log)
+            process = await spawn(procfile_web_command(), tmp_path, variables, stdout=log, stderr=log)
         try:
             async with asyncio.timeout(WAIT_SECONDS):
                 found = None

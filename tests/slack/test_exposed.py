@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import re
-import shlex
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -24,7 +23,7 @@ from bot.standins.slack import SlackStandIn, send_slash_command, sign, slash_com
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.loopback import ServeAsgi
 from tests.messages import shown
-from tests.processes import REPO, credentials, spawn
+from tests.processes import credentials, procfile_web_command, spawn
 
 SIGNING_SECRET = "exposed-signing-secret-9d2f"
 BOT_TOKEN = "xoxb-exposed-bot-token-4a1b"
@@ -34,14 +33,6 @@ CHANNEL = "C0INCIDENT"
 TEN_MB = 10 * 1024 * 1024
 # Hang guards, not deadlines the app is held to.
 WAIT_SECONDS = 20.0
-
-
-def web_command() -> list[str]:
-    for line in (REPO / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            words = line.removeprefix("web:").strip()
-            return shlex.split(words.replace("--host 0.0.0.0", "--host 127.0.0.1").replace("${PORT:-3000}", "0"))
-    raise AssertionError("the Procfile has no web: line")
 
 
 @dataclass
@@ -76,7 +67,7 @@ async def running_web(tmp_path: Path, **variables: str) -> AsyncIterator[Web]:
         }
         log_path = tmp_path / "web.log"
         with log_path.open("wb") as log:
-            process = await spawn(web_command(), tmp_path, settings, stdout=log, stderr=log)
+            process = await spawn(procfile_web_command(), tmp_path, settings, stdout=log, stderr=log)
         try:
             url = None
             async with asyncio.timeout(WAIT_SECONDS):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shlex
 import signal
 import socket
 from collections.abc import AsyncIterator
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from bot.standins.slack import SlackStandIn, send_slash_command
-from tests.processes import PYTHON_M_BOT, REPO, spawn
+from tests.processes import PYTHON_M_BOT, procfile_web_command, spawn
 from tests.standins.socket_mode import SocketModeStandIn
 
 BOT_TOKEN = "xoxb-ops-token"
@@ -55,23 +54,20 @@ async def process(command: list[str], tmp_path: Path, **variables: str) -> Async
         log.close()
 
 
-def web_command(port: int) -> list[str]:
-    line = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    words = line.removeprefix("web:").strip().replace("--host 0.0.0.0", "--host 127.0.0.1")
-    return shlex.split(words.replace("${PORT:-3000}", str(port)))
+def http_settings(slack: SlackStandIn, metrics_port: int) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "METRICS_PORT": str(metrics_port),
+    }
 
 
 async def test_http_mode_serves_metrics_on_the_metrics_port_only(tmp_path: Path) -> None:
     port, metrics_port = free_port(), free_port()
     async with SlackStandIn(bot_token=BOT_TOKEN) as slack:
         slack.add_user(MEMBER)
-        settings = {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "METRICS_PORT": str(metrics_port),
-        }
-        async with process(web_command(port), tmp_path, **settings):
+        async with process(procfile_web_command(port), tmp_path, **http_settings(slack, metrics_port)):
             ops = f"http://127.0.0.1:{metrics_port}"
             assert (await until_answers(f"{ops}/livez")).status_code == 200
             app = f"http://127.0.0.1:{port}"
@@ -116,15 +112,11 @@ async def test_a_metrics_port_in_use_is_said_once_and_the_bot_serves_on(tmp_path
     port = free_port()
     with socket.create_server(("0.0.0.0", 0)) as taken:
         metrics_port = taken.getsockname()[1]
-        async with SlackStandIn(bot_token=BOT_TOKEN) as slack:
-            settings = {
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": slack.api_url,
-                "METRICS_PORT": str(metrics_port),
-            }
-            async with process(web_command(port), tmp_path, **settings):
-                assert (await until_answers(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+        async with (
+            SlackStandIn(bot_token=BOT_TOKEN) as slack,
+            process(procfile_web_command(port), tmp_path, **http_settings(slack, metrics_port)),
+        ):
+            assert (await until_answers(f"http://127.0.0.1:{port}/readyz")).status_code == 200
     log = (tmp_path / "out.log").read_text()
     assert log.count(f"METRICS_PORT {metrics_port}: cannot listen there") == 1
     assert "Traceback" not in log
