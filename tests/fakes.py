@@ -25,7 +25,7 @@ ORIGIN = Origin(MEMBER, TEAM, CHANNEL, "https://hooks.slack.invalid/commands/T0S
 class MemberDirectory:
     """users.info for a workspace where everyone asking is a full member of TEAM."""
 
-    async def users_info(self, user: str) -> dict[str, Any]:
+    async def users_info(self, user: str, include_locale: bool = False) -> dict[str, Any]:
         return {"ok": True, "user": {"id": user, "team_id": TEAM, "name": user.lower()}}
 
 

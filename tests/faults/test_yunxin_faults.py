@@ -5,7 +5,9 @@ shows the trace ID of the failed call (the one logged too), and the bot stays he
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,8 +50,14 @@ CASES: dict[str, Case] = {
     "code 414, parameter": Case(
         [lambda: envelope(414, "parameter error")], ["Yunxin rejected the request", "code 414"], 1, {}
     ),
-    # Never retried: calling again only lengthens Yunxin's block.
-    "code 416": Case([lambda: envelope(416, "frequency control")], ["Yunxin is rate limiting this app"], 1, {}),
+    # Never retried: calling again only lengthens Yunxin's block. Without the pause that follows a 416, the
+    # next command reaches Yunxin at once (the pause has a test of its own, below).
+    "code 416": Case(
+        [lambda: envelope(416, "frequency control")],
+        ["Yunxin is rate limiting this app"],
+        1,
+        {"yunxin_rate_limit_pause_seconds": 0},
+    ),
     "code 503": Case([lambda: envelope(503, "server busy")], ["Yunxin is unavailable", "code 503"], 1, {}),
     # HTTP 503 is worth one retry on the same host (there is no backup here).
     "HTTP 503": Case([lambda: http_status(503)] * 2, ["Yunxin is unavailable", "HTTP 503"], 2, {}),
@@ -90,6 +98,28 @@ async def test_a_yunxin_fault_gets_one_clear_answer_with_its_trace_id(
         assert len(logged_with(caplog, yunxin.trace_ids[-1])) == 1
         assert await bot.healthy()
         assert await answers_a_good_command(bot)
+
+
+async def test_after_a_416_no_call_goes_to_yunxin_until_the_pause_is_over(
+    start_bot: BotFactory, yunxin: ScriptedYunxin, yunxin_url: str
+) -> None:
+    pause = 1.0
+    yunxin.queue(lambda: envelope(416, "frequency control"))
+    async with start_bot(yunxin_url=yunxin_url, yunxin_rate_limit_pause_seconds=pause) as bot:
+        limited = await bot.only_answer(await bot.command(BOB), listen_on=False)
+        paused_at = time.monotonic()
+        (trace,) = set(shown_trace_ids(limited))
+        assert trace == yunxin.trace_ids[-1]
+        # Within the pause a command is answered at once, quoting the refused call's trace ID, and Yunxin is
+        # not called.
+        paused = await bot.only_answer(await bot.command(BOB))
+        assert "Yunxin is rate limiting this app; paused for 1 s" in shown(paused)
+        assert set(shown_trace_ids(paused)) == {trace}
+        assert len(yunxin.calls) == 1
+        assert await bot.healthy()
+        await asyncio.sleep(max(0.0, pause - (time.monotonic() - paused_at)) + 0.1)
+        assert await answers_a_good_command(bot)
+        assert len(yunxin.calls) == 2
 
 
 @pytest.mark.parametrize("drop", ["reset", "close"])
