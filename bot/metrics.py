@@ -72,6 +72,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.slack_refusals = Counter(
+            "conversation_bot_slack_refusals",
+            "Answers Slack refused, by layout (table, plain) and error; a refused table is sent again as lists.",
+            ["layout", "error"],
+            registry=registry,
+        )
 
     def render(self) -> bytes:
         """The exposition in Prometheus' text format (`CONTENT_TYPE`)."""

@@ -24,8 +24,10 @@ def texts(value: Any) -> Iterator[str]:
 
 
 def shown(message: dict[str, Any]) -> str:
-    """Everything a reader could see in a message: its fallback text and every text in its blocks."""
-    return "\n".join([str(message.get("text", "")), *texts(message.get("blocks", []))])
+    """Everything a reader could see in a message: its fallback text and every text in its blocks, and in the
+    blocks of its attachments (where a table is)."""
+    attachments = [attachment.get("blocks", []) for attachment in message.get("attachments") or []]
+    return "\n".join([str(message.get("text", "")), *texts(message.get("blocks", [])), *texts(attachments)])
 
 
 def all_shown(messages: list[dict[str, Any]]) -> str:

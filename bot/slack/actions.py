@@ -24,6 +24,8 @@ DETAILS_PICKER_ACTION = "conversation_details_picker"
 # In that modal: a conversation chosen from its menus, and the way back from its details to the list.
 PICKER_CHOICE_ACTION = "conversation_details_choice"
 PICKER_BACK_ACTION = "conversation_details_back"
+# "Download CSV": the lookup again, for the clicker, as a file in their direct message with the bot.
+EXPORT_ACTION = "download_csv"
 
 _VERSION = 1
 

@@ -15,6 +15,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
@@ -26,8 +28,7 @@ from bot.yunxin.service import Lookups
 from .access import AccessPolicy, build_rules, slack_error_code, slack_http_status
 from .edge import SIGNATURE_WINDOW_SECONDS, ReplayCheck, ReplayGuard, shape_problem
 from .listeners import register_listeners
-from .pipeline import RESTARTED, Deps
-from .render.notices import render_notice
+from .pipeline import Deps, restarted_notice
 from .replies import SessionRespond
 
 if TYPE_CHECKING:
@@ -62,6 +63,38 @@ class SlackIdentity:
 
 
 SLACK_TIMEOUT_SECONDS = 10
+# A Web API call Slack answers 429 is made again after its Retry-After, this many times, when Slack asks for a
+# wait of at most this: a person waiting for an access check or a file is told Slack is rate limiting (and
+# when to try again) once these are spent, never left waiting.
+SLACK_RATE_LIMIT_RETRIES = 2
+SLACK_RATE_LIMIT_MAX_WAIT_SECONDS = 3.0
+
+
+class BoundedRateLimitRetries(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's retry of a 429 after its Retry-After, except when Slack asks for a longer wait than
+    `max_wait` seconds: then the 429 is answered at once, for the person to be told."""
+
+    def __init__(self, max_retry_count: int, max_wait: float) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    async def _can_retry_async(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+        if not await super()._can_retry_async(state=state, request=request, response=response, error=error):
+            return False
+        headers = {str(name).lower(): value for name, value in (response.headers or {}).items()}
+        wait = headers.get("retry-after")
+        wait = wait[0] if isinstance(wait, list | tuple) and wait else wait
+        try:
+            return float(str(wait)) <= self.max_wait if wait is not None else True
+        except ValueError:
+            return True
+
+
+def rate_limit_retries() -> list[AsyncRetryHandler]:
+    """slack_sdk retries only connection errors by default; a 429 is waited out (its Retry-After), boundedly."""
+    return [BoundedRateLimitRetries(SLACK_RATE_LIMIT_RETRIES, SLACK_RATE_LIMIT_MAX_WAIT_SECONDS)]
+
+
 # Shutdown lets lookups in flight run to their deadline, and this much more to post their answers.
 DRAIN_MARGIN_SECONDS = 5.0
 
@@ -75,6 +108,7 @@ def web_client(settings: Settings, session: aiohttp.ClientSession | None = None)
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT_SECONDS,
         session=session,
+        retry_handlers=[*async_default_handlers(), *rate_limit_retries()],
     )
 
 
@@ -169,7 +203,12 @@ def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, so
 
     app = AsyncApp(
         # Bolt makes each request's client from this one's base URL, session and the token authorize() gives.
-        client=AsyncWebClient(base_url=client.base_url, timeout=client.timeout, session=client.session),
+        client=AsyncWebClient(
+            base_url=client.base_url,
+            timeout=client.timeout,
+            session=client.session,
+            retry_handlers=list(client.retry_handlers),
+        ),
         authorize=authorize,
         signing_secret=signing_secret or "",
         # HTTP requests are verified at the edge (edge.py) before Bolt sees them; the socket needs none.
@@ -240,7 +279,7 @@ class Runtime:
         people whose lookups still run that the bot restarted, then close the clients."""
         drain_seconds = self.drain_seconds if drain_seconds is None else drain_seconds
         if not await self.deps.inflight.drain(drain_seconds):
-            left = await self.deps.inflight.abandon(render_notice(RESTARTED))
+            left = await self.deps.inflight.abandon(restarted_notice)
             log.warning(
                 "shut down with %d lookups unfinished after %g s; their askers were told to retry", left, drain_seconds
             )

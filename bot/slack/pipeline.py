@@ -3,6 +3,9 @@
 
 It owns the one table from typed errors to what the person reads (`reply_for`), and the outcome names that
 metrics and the audit log count (`Outcome`). Nothing here reads a Slack payload: listeners do that.
+
+Each reply is in its reader's language: the asker's Slack locale once the access check has read it (before
+that, the locale cached for them, else DEFAULT_LOCALE), and DEFAULT_LOCALE for an answer shared in a channel.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from bot.yunxin.service import Lookups, UnknownEnvironment
 from .access import AccessCheckFailed, AccessPolicy, Caller
 from .ack import after_ack_sent
 from .actions import LookupRequest, StaleRequest
+from .i18n import N_, Translator, for_locale, translator
+from .i18n.outside import translate_outside
 from .render.kit import Message, shorten
 from .render.notices import render_help, render_notice, render_refusal, render_unexpected
 from .replies import Destination
@@ -40,7 +45,7 @@ SANDBOX_EXAMPLE_IDS = ("sandbox_alice|1|sandbox_bob", "sandbox_alice|2|880000000
 EXAMPLE_IDS = ("alice|1|bob", "alice|2|12345")
 AUDIT_IDS_MAX = 400  # IDs named in one audit line; `ids_total` keeps the count
 AUDIT_ID_MAX = 80  # characters of each (a valid ID has at most 67)
-RESTARTED = "The bot restarted before it could answer. Please run the command again."
+RESTARTED = N_("The bot restarted before it could answer. Please run the command again.")
 
 
 class Event(StrEnum):
@@ -52,6 +57,7 @@ class Event(StrEnum):
     SHORTCUT = "shortcut"
     DETAILS = "details"
     DETAILS_LIST = "details_list"
+    EXPORT = "export"
 
 
 class Outcome(StrEnum):
@@ -71,12 +77,21 @@ class Outcome(StrEnum):
     ERROR = "error"  # a bug: the person got an apology with a reference
 
 
+@dataclass(slots=True)
+class Reader:
+    """Who reads one lookup's replies, in which language: the best known so far, then the asker's own once
+    the access check has read their locale."""
+
+    to: Destination
+    t: Translator
+
+
 class InFlight:
     """The lookups under way and where each answers, so shutdown can let them finish (bounded) and then
     tell the people still waiting."""
 
     def __init__(self) -> None:
-        self._running: dict[asyncio.Task[Any], Destination] = {}
+        self._running: dict[asyncio.Task[Any], Reader] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -85,10 +100,10 @@ class InFlight:
         return len(self._running)
 
     @contextlib.asynccontextmanager
-    async def track(self, to: Destination) -> AsyncIterator[None]:
+    async def track(self, reader: Reader) -> AsyncIterator[None]:
         task = asyncio.current_task()
         assert task is not None
-        self._running[task] = to
+        self._running[task] = reader
         self._idle.clear()
         try:
             yield
@@ -106,14 +121,18 @@ class InFlight:
             return False
         return True
 
-    async def abandon(self, notice: Message) -> int:
-        """End the lookups still running and send each asker `notice`; how many there were."""
+    async def abandon(self, notice: Callable[[Translator], Message]) -> int:
+        """End the lookups still running and send each asker `notice`, in their language; how many there were."""
         left = list(self._running.items())
         for task, _ in left:
             task.cancel()
         await asyncio.gather(*(task for task, _ in left), return_exceptions=True)
-        await asyncio.gather(*(to.notify(notice) for _, to in left), return_exceptions=True)
+        await asyncio.gather(*(reader.to.notify(notice(reader.t)) for _, reader in left), return_exceptions=True)
         return len(left)
+
+
+def restarted_notice(t: Translator) -> Message:
+    return render_notice(t.gettext(RESTARTED))
 
 
 @dataclass
@@ -125,6 +144,18 @@ class Deps:
     access: AccessPolicy
     metrics: Metrics = field(default_factory=Metrics)
     inflight: InFlight = field(default_factory=InFlight)
+
+    @property
+    def channel_t(self) -> Translator:
+        """The language of what is posted for a channel, and of what is said before anyone's locale is known."""
+        return translator(self.settings.default_locale)
+
+    def reader_t(self, user_id: str) -> Translator:
+        """The language to say something to `user_id` in before their access check: their locale when it is
+        cached, else DEFAULT_LOCALE (nothing here may call Slack: it runs before the ack)."""
+        known = getattr(self.access, "known_locale", None)
+        locale = known(user_id) if callable(known) else None
+        return for_locale(locale, self.channel_t.locale) if locale else self.channel_t
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,47 +192,55 @@ class Reply:
     message: Message
 
 
-def _too_many(deps: Deps, error: TooManyIds) -> Reply:
+def _too_many(deps: Deps, error: TooManyIds, t: Translator) -> Reply:
     if error.quoted:
-        text = f"That message quotes {error.count} IDs; one lookup takes at most {error.limit}."
+        text = t.gettext("That message quotes {count} IDs; one lookup takes at most {limit}.")
     else:
-        text = (
-            f"That is {error.count} IDs; one command looks up at most {error.limit}. Split them into several commands."
-        )
-    return Reply(Outcome.TOO_MANY_IDS, render_notice(text))
+        text = t.gettext("That is {count} IDs; one command looks up at most {limit}. Split them into several commands.")
+    return Reply(Outcome.TOO_MANY_IDS, render_notice(text.format(count=error.count, limit=error.limit)))
 
 
-def _access_check_failed(deps: Deps, error: AccessCheckFailed) -> Reply:
-    return Reply(Outcome.ACCESS_CHECK_FAILED, render_notice(f"Couldn't check your access: {error}"))
+def _access_check_failed(deps: Deps, error: AccessCheckFailed, t: Translator) -> Reply:
+    why = translate_outside(str(error), t)
+    return Reply(
+        Outcome.ACCESS_CHECK_FAILED, render_notice(t.gettext("Couldn't check your access: {why}").format(why=why))
+    )
 
 
-def _unexpected(deps: Deps, error: Exception) -> Reply:
+def _unexpected(deps: Deps, error: Exception, t: Translator) -> Reply:
     reference = uuid.uuid4().hex[:12]
     log.error("unexpected error; reference %s", reference, exc_info=error)  # the reference the person quotes
-    return Reply(Outcome.ERROR, render_unexpected(reference))
+    return Reply(Outcome.ERROR, render_unexpected(reference, t))
 
 
-_REPLIES: dict[type[Exception], Callable[[Deps, Any], Reply]] = {
-    StaleRequest: lambda deps, error: Reply(Outcome.INVALID, render_notice(str(error))),
+def _unknown_environment(deps: Deps, error: UnknownEnvironment, t: Translator) -> Reply:
+    return Reply(Outcome.INVALID, help_message(deps, f"{translate_outside(str(error), t)}.", t))
+
+
+_REPLIES: dict[type[Exception], Callable[[Deps, Any, Translator], Reply]] = {
+    # A stale request's message is the listener's, already in the reader's language.
+    StaleRequest: lambda deps, error, t: Reply(Outcome.INVALID, render_notice(str(error))),
     TooManyIds: _too_many,
-    NoIdsFound: lambda deps, error: Reply(
-        Outcome.NO_IDS, render_notice("No Yunxin conversation IDs (owner|type|target) found in that message.")
+    NoIdsFound: lambda deps, error, t: Reply(
+        Outcome.NO_IDS,
+        render_notice(t.gettext("No Yunxin conversation IDs (owner|type|target) found in that message.")),
     ),
-    Refused: lambda deps, error: Reply(Outcome.REFUSED, render_refusal(str(error), deps.settings.access_contact)),
+    Refused: lambda deps, error, t: Reply(Outcome.REFUSED, render_refusal(str(error), deps.settings.access_contact, t)),
     AccessCheckFailed: _access_check_failed,
-    UnknownEnvironment: lambda deps, error: Reply(Outcome.INVALID, help_message(deps, f"{error}.")),
+    UnknownEnvironment: _unknown_environment,
     Exception: _unexpected,
 }
 
 
-def reply_for(deps: Deps, error: Exception) -> Reply:
-    """What the person reads for `error`, and the outcome it counts as: the nearest entry of `_REPLIES`
-    along the error's class hierarchy (anything unforeseen is an apology with a logged reference)."""
+def reply_for(deps: Deps, error: Exception, t: Translator | None = None) -> Reply:
+    """What the person reads for `error` (in `t`'s language, DEFAULT_LOCALE's by default), and the outcome it
+    counts as: the nearest entry of `_REPLIES` along the error's class hierarchy (anything unforeseen is an
+    apology with a logged reference)."""
     kind = next(kind for kind in type(error).__mro__ if kind in _REPLIES)
-    return _REPLIES[kind](deps, error)
+    return _REPLIES[kind](deps, error, t or deps.channel_t)
 
 
-def help_message(deps: Deps, note: str | None = None) -> Message:
+def help_message(deps: Deps, note: str | None = None, t: Translator | None = None) -> Message:
     sandbox = deps.lookups.config().sandbox
     return render_help(
         command=COMMAND,
@@ -210,6 +249,7 @@ def help_message(deps: Deps, note: str | None = None) -> Message:
         note=note or None,
         environments=deps.lookups.names,
         default_environment=deps.lookups.default,
+        t=t or deps.channel_t,
     )
 
 
@@ -218,17 +258,18 @@ def help_message(deps: Deps, note: str | None = None) -> Message:
 
 async def run_lookup(deps: Deps, ask: Ask, request: LookupRequest, to: Destination) -> None:
     """Everything after the ack: access, Yunxin, the answer, metrics, audit. Never raises."""
-    async with deps.inflight.track(to):
+    reader = Reader(to, deps.reader_t(ask.caller.user_id))
+    async with deps.inflight.track(reader):
         await after_ack_sent()
         outcome = Outcome.ERROR
         result: LookupResult | None = None
         try:
-            outcome, result = await _checked_lookup(deps, ask, request, to)
+            outcome, result = await _checked_lookup(deps, ask, request, reader)
         except asyncio.CancelledError:
             outcome = Outcome.INTERRUPTED  # shutdown's: InFlight.abandon tells the person
             raise
         except Exception as error:
-            outcome = await _reply_with_error(deps, error, to)
+            outcome = await _reply_with_error(deps, error, to, reader.t)
         finally:
             record(
                 deps,
@@ -243,12 +284,12 @@ async def run_lookup(deps: Deps, ask: Ask, request: LookupRequest, to: Destinati
 
 async def stop(deps: Deps, ask: Ask, error: Exception, to: Destination, ids: Sequence[str] = ()) -> None:
     """A request that ends before any lookup (a stale button, no IDs found): its reply, then its record."""
-    outcome = await _reply_with_error(deps, error, to)
+    outcome = await _reply_with_error(deps, error, to, deps.reader_t(ask.caller.user_id))
     record(deps, ask, outcome, ids)
 
 
-async def _reply_with_error(deps: Deps, error: Exception, to: Destination) -> Outcome:
-    reply = reply_for(deps, error)
+async def _reply_with_error(deps: Deps, error: Exception, to: Destination, t: Translator) -> Outcome:
+    reply = reply_for(deps, error, t)
     if isinstance(error, AccessCheckFailed):
         log.warning("access check failed: %s", error)
     with contextlib.suppress(Exception):  # the reply is best effort; the record is not
@@ -257,9 +298,12 @@ async def _reply_with_error(deps: Deps, error: Exception, to: Destination) -> Ou
 
 
 async def _checked_lookup(
-    deps: Deps, ask: Ask, request: LookupRequest, to: Destination
+    deps: Deps, ask: Ask, request: LookupRequest, reader: Reader
 ) -> tuple[Outcome, LookupResult | None]:
     decision = await deps.access.check(ask.caller, request.environment)
+    locale = getattr(decision, "locale", None)
+    if locale:
+        reader.t = for_locale(locale, deps.channel_t.locale)
     if not decision.allowed:
         raise Refused(decision.reason)
     result = await deps.lookups.lookup(request.parsed, request.environment)
@@ -271,7 +315,8 @@ async def _checked_lookup(
             failure.error.kind,
             failure.error.trace_id,
         )
-    delivered = await to.answer(result)
+    to = reader.to
+    delivered = await to.answer(result, deps.channel_t if to.shared else reader.t)
     return (_outcome(result) if delivered else Outcome.REPLY_FAILED), result
 
 

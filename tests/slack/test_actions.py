@@ -26,6 +26,7 @@ ANSWERED = {
     ("action", "conversation_details_picker"),
     ("action", "conversation_details_choice"),
     ("action", "conversation_details_back"),
+    ("action", "download_csv"),
     ("shortcut", "lookup_conversations_shortcut"),
 }
 

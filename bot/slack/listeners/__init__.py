@@ -18,13 +18,14 @@ from ..ack import acked_then_detached
 from ..actions import (
     DETAILS_ACTION,
     DETAILS_PICKER_ACTION,
+    EXPORT_ACTION,
     PICKER_BACK_ACTION,
     PICKER_CHOICE_ACTION,
     REFRESH_ACTION,
     SHARE_ACTION,
 )
 from ..pipeline import COMMAND, Deps
-from . import buttons, command, details, shortcut
+from . import buttons, command, details, export, shortcut
 from .shortcut import SHORTCUT_CALLBACK
 
 
@@ -38,6 +39,7 @@ ROUTES: tuple[Route, ...] = (
     Route("command", COMMAND, command.conversation_command),
     Route("action", SHARE_ACTION, buttons.share_in_channel),
     Route("action", REFRESH_ACTION, buttons.refresh),
+    Route("action", EXPORT_ACTION, export.download_csv),
     Route("action", DETAILS_ACTION, details.details),
     Route("action", DETAILS_PICKER_ACTION, details.details_list),
     # Clicks inside the Details modal: no response_url, so everything they answer goes into the modal.

@@ -19,7 +19,9 @@ async def share_in_channel(deps: Deps, ack: Ack, body: dict[str, Any], respond: 
         return
     ask, request = clicked
     redact = deps.settings.redact_message_text
-    shared = ResponseUrlReplies(respond, redact, request, response_type="in_channel", shared_by=ask.caller.user_id)
+    shared = ResponseUrlReplies(
+        respond, redact, request, response_type="in_channel", shared_by=ask.caller.user_id, metrics=deps.metrics
+    )
     await run_lookup(deps, ask, request, shared)
 
 
@@ -37,6 +39,7 @@ async def refresh(deps: Deps, ack: Ack, body: dict[str, Any], respond: Respond) 
         shared_by=ask.caller.user_id if shared else None,
         refreshed_at=datetime.now(UTC),
         replace_first=True,
+        metrics=deps.metrics,
     )
     await run_lookup(deps, ask, request, replies)
 
@@ -48,7 +51,7 @@ async def _clicked(
     ask = Ask(event, interaction_caller(body))
     await ack()
     try:
-        return ask, button_request(body)
+        return ask, button_request(body, deps.reader_t(ask.caller.user_id))
     except StaleRequest as error:
         await stop(deps, ask, error, ResponseUrlReplies(respond, deps.settings.redact_message_text))
         return None

@@ -1,4 +1,7 @@
-"""`/conversation [--env NAME] ID …`: help, or the ack "Looking up N conversations…" and the lookup."""
+"""`/conversation [--env NAME] ID …`: help, or the ack "Looking up N conversations…" and the lookup.
+
+The ack is sent at once, before any call to Slack: it is in the asker's language when their locale is cached
+(from an earlier lookup), else in DEFAULT_LOCALE. The answer is in their own language either way."""
 
 from __future__ import annotations
 
@@ -14,20 +17,21 @@ from .payloads import command_caller, parse_command_text
 
 async def conversation_command(deps: Deps, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
     ask = Ask(Event.COMMAND, command_caller(command))
-    parsed = parse_command_text(str(command.get("text") or ""))
+    t = deps.reader_t(ask.caller.user_id)
+    parsed = parse_command_text(str(command.get("text") or ""), t)
     if parsed.help_note is not None:
-        await ack(response_type="ephemeral", **help_message(deps, parsed.help_note))
+        await ack(response_type="ephemeral", **help_message(deps, parsed.help_note, t))
         record(deps, ask, Outcome.HELP, parsed.ids)
         return
     request = LookupRequest(parsed.ids, parsed.environment)
     distinct = len(request.parsed)
     limit = deps.settings.max_ids_per_command
     if distinct > limit:
-        reply = reply_for(deps, TooManyIds(distinct, limit))
+        reply = reply_for(deps, TooManyIds(distinct, limit), t)
         await ack(response_type="ephemeral", **reply.message)
         record(deps, ask, reply.outcome, parsed.ids)
         return
-    noun = "conversation" if distinct == 1 else "conversations"
-    await ack(response_type="ephemeral", **render_notice(f"Looking up {distinct} {noun}…"))
-    replies = ResponseUrlReplies(respond, deps.settings.redact_message_text, request)
+    looking = t.ngettext("Looking up {count} conversation…", "Looking up {count} conversations…", distinct)
+    await ack(response_type="ephemeral", **render_notice(looking.format(count=distinct)))
+    replies = ResponseUrlReplies(respond, deps.settings.redact_message_text, request, metrics=deps.metrics)
     await run_lookup(deps, ask, request, replies)

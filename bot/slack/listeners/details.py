@@ -22,6 +22,7 @@ from bot.yunxin.models import LookupResult
 from ..access import Caller, slack_error_code
 from ..ack import Ack, after_ack_sent
 from ..actions import LookupRequest, ModalState, StaleRequest
+from ..i18n import Translator
 from ..pipeline import Ask, Deps, Event, run_lookup, stop
 from ..render.modals import View, render_details_view, render_loading_view, render_picker_view
 from ..render.notices import render_notice
@@ -30,19 +31,20 @@ from .payloads import button_request, interaction_caller
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[LookupResult], View]
+Render = Callable[[LookupResult, Translator], View]
 
 
 def _details(deps: Deps, back_to: ModalState | None = None) -> Render:
     """Render the first (the only) conversation of a lookup in full."""
 
-    def render(result: LookupResult) -> View:
+    def render(result: LookupResult, t: Translator) -> View:
         return render_details_view(
             result.outcomes()[0],
             environment=result.environment,
             sandbox=result.sandbox,
             redact_text=deps.settings.redact_message_text,
             back_to=back_to,
+            t=t,
         )
 
     return render
@@ -51,7 +53,7 @@ def _details(deps: Deps, back_to: ModalState | None = None) -> Render:
 def _listing(request: LookupRequest, caller: Caller) -> Render:
     """Render the list of a lookup's found conversations, keeping what a choice in it needs."""
     state = ModalState(request, caller.channel_id)
-    return lambda result: render_picker_view(result, state)
+    return lambda result, t: render_picker_view(result, state, t)
 
 
 async def details(deps: Deps, ack: Ack, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
@@ -77,21 +79,22 @@ async def _into_new_modal(
     the clicked button carries."""
     ask = Ask(event, interaction_caller(body))
     await ack()
+    t = deps.reader_t(ask.caller.user_id)
     notices = ResponseUrlReplies(respond, deps.settings.redact_message_text)
     try:
-        request = button_request(body)
+        request = button_request(body, t)
     except StaleRequest as error:
         await stop(deps, ask, error, notices)
         return
-    view_id = await _open_modal(client, body, notices, render_loading_view(request.ids))
+    view_id = await _open_modal(client, body, notices, render_loading_view(request.ids, t), t)
     if view_id is None:
         return
-    replies = ModalReplies(shown_in(client, view_id), renderer(request, ask.caller))
+    replies = ModalReplies(shown_in(client, view_id), renderer(request, ask.caller), t)
     await run_lookup(deps, ask, request, replies)
 
 
 async def _open_modal(
-    client: AsyncWebClient, body: dict[str, Any], notices: ResponseUrlReplies, loading: View
+    client: AsyncWebClient, body: dict[str, Any], notices: ResponseUrlReplies, loading: View, t: Translator
 ) -> str | None:
     """`views.open` with `loading` at once (a trigger_id lives 3 s); the new view's ID, or None once the
     clicker has been told it could not open."""
@@ -103,7 +106,8 @@ async def _open_modal(
         code = slack_error_code(error) if isinstance(error, SlackApiError) else None
         code = code or type(error).__name__
         log.warning("views.open failed: %s", code)
-        await notices.notify(render_notice(f"Couldn't open the details (Slack answered {code}); try again."))
+        text = t.gettext("Couldn't open the details (Slack answered {code}); try again.").format(code=code)
+        await notices.notify(render_notice(text))
         return None
 
 
@@ -114,12 +118,14 @@ async def _modal_click(
     clicker, in the channel the modal was opened from. A view that is not one of ours shows a notice."""
     ask = Ask(event, interaction_caller(body))
     await ack()
+    t = deps.reader_t(ask.caller.user_id)
     show = shown_in(client, str((body.get("view") or {}).get("id") or ""))
     await after_ack_sent()
     try:
         state = ModalState.decode(str((body.get("view") or {}).get("private_metadata") or ""))
     except ValueError:
-        await stop(deps, ask, StaleRequest("This list is out of date; run the command again."), ModalReplies(show))
+        stale = StaleRequest(t.gettext("This list is out of date; run the command again."))
+        await stop(deps, ask, stale, ModalReplies(show, t=t))
         return None
     return replace(ask, caller=replace(ask.caller, channel_id=state.channel_id)), show, state
 
@@ -132,13 +138,14 @@ async def choose_from_list(deps: Deps, ack: Ack, body: dict[str, Any], client: A
     ask, show, state = click
     action = (body.get("actions") or [{}])[0]
     chosen = str((action.get("selected_option") or {}).get("value") or "")
+    t = deps.reader_t(ask.caller.user_id)
     if match_key(chosen) not in {match_key(listed) for listed in state.request.ids}:
-        stale = StaleRequest("That conversation is not in this list; run the command again.")
-        await stop(deps, ask, stale, ModalReplies(show))
+        stale = StaleRequest(t.gettext("That conversation is not in this list; run the command again."))
+        await stop(deps, ask, stale, ModalReplies(show, t=t))
         return
-    await show(render_loading_view([chosen]))
+    await show(render_loading_view([chosen], t))
     request = LookupRequest((chosen,), state.request.environment)
-    await run_lookup(deps, ask, request, ModalReplies(show, _details(deps, back_to=state)))
+    await run_lookup(deps, ask, request, ModalReplies(show, _details(deps, back_to=state), t))
 
 
 async def back_to_list(deps: Deps, ack: Ack, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -148,5 +155,6 @@ async def back_to_list(deps: Deps, ack: Ack, body: dict[str, Any], client: Async
         return
     ask, show, state = click
     request = state.request
-    await show(render_loading_view(request.ids))
-    await run_lookup(deps, ask, request, ModalReplies(show, _listing(request, ask.caller)))
+    t = deps.reader_t(ask.caller.user_id)
+    await show(render_loading_view(request.ids, t))
+    await run_lookup(deps, ask, request, ModalReplies(show, _listing(request, ask.caller), t))

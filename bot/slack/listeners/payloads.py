@@ -13,8 +13,9 @@ from bot.yunxin.ids import split_text
 
 from ..access import Caller
 from ..actions import LookupRequest, StaleRequest
+from ..i18n import EN, N_, Translator
 
-OUT_OF_DATE = "This button is out of date; run the command again."
+OUT_OF_DATE = N_("This button is out of date; run the command again.")
 
 
 def _caller(user_id: str, team_id: str | None, enterprise_id: str | None, channel_id: str | None) -> Caller:
@@ -42,13 +43,14 @@ def interaction_caller(body: dict[str, Any]) -> Caller:
     )
 
 
-def button_request(body: dict[str, Any]) -> LookupRequest:
-    """The lookup a clicked button carries; StaleRequest for a value that is not one of ours."""
+def button_request(body: dict[str, Any], t: Translator = EN) -> LookupRequest:
+    """The lookup a clicked button carries; StaleRequest (saying so in `t`'s language) for a value that is not
+    one of ours."""
     action = (body.get("actions") or [{}])[0]
     try:
         return LookupRequest.decode(str(action.get("value") or ""))
     except ValueError:
-        raise StaleRequest(OUT_OF_DATE) from None
+        raise StaleRequest(t.gettext(OUT_OF_DATE)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +60,8 @@ class ParsedCommand:
     help_note: str | None = None  # set: show usage (with this note when not empty)
 
 
-def parse_command_text(text: str) -> ParsedCommand:
-    """`[--env NAME] ID [ID ...]`, IDs separated by spaces, commas or new lines."""
+def parse_command_text(text: str, t: Translator = EN) -> ParsedCommand:
+    """`[--env NAME] ID [ID ...]`, IDs separated by spaces, commas or new lines; a help note in `t`'s language."""
     tokens = [token.strip("`'\"“”‘’") for token in split_text(html.unescape(text or ""))]
     tokens = [token for token in tokens if token]
     if not tokens or (len(tokens) == 1 and tokens[0].lower() in ("help", "-h", "--help", "?")):
@@ -75,13 +77,13 @@ def parse_command_text(text: str) -> ParsedCommand:
                 index += 1
                 value = tokens[index]
             if not value:
-                return ParsedCommand(help_note="--env needs an environment name, for example --env staging")
+                return ParsedCommand(help_note=t.gettext("--env needs an environment name, for example --env staging"))
             environment = value.lower()
         elif token.startswith("--"):
-            return ParsedCommand(help_note=f"Unknown option {token}.")
+            return ParsedCommand(help_note=t.gettext("Unknown option {option}.").format(option=token))
         else:
             ids.append(token)
         index += 1
     if not ids:
-        return ParsedCommand(help_note="No conversation IDs given.")
+        return ParsedCommand(help_note=t.gettext("No conversation IDs given."))
     return ParsedCommand(tuple(ids), environment)

@@ -60,4 +60,5 @@ async def look_up_in_message(deps: Deps, ack: Ack, body: dict[str, Any], respond
         await stop(deps, ask, error, ResponseUrlReplies(respond, redact, thread_ts=thread_ts), ids)
         return
     request = LookupRequest(tuple(ids))
-    await run_lookup(deps, ask, request, ResponseUrlReplies(respond, redact, request, thread_ts=thread_ts))
+    replies = ResponseUrlReplies(respond, redact, request, thread_ts=thread_ts, metrics=deps.metrics)
+    await run_lookup(deps, ask, request, replies)

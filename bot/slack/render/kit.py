@@ -3,7 +3,9 @@ dicts for text objects, blocks and buttons.
 
 Nothing here does I/O or knows Bolt. Every text that comes from Yunxin or from a user goes through
 `safe_text` or `code` (shortened, then escaped: `& < >`), so a stored `<!channel>` can never notify
-anyone; the only `<...>` tokens the bot writes are its own date tokens and mentions."""
+anyone; the only `<...>` tokens the bot writes are its own date tokens and mentions. Table cells are not
+mrkdwn (Slack shows their text as it is, so escaping would show `&lt;`): outside text goes into them
+through `literal`, and no cell ever holds a mention element made from data."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from ..i18n import EN, N_, Translator
+
 Block = dict[str, Any]
 Message = dict[str, Any]
-SANDBOX_LABEL = ":warning: SANDBOX DATA — not production"
+SANDBOX_LABEL = N_(":warning: SANDBOX DATA — not production")
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 
@@ -33,6 +37,17 @@ def shorten(text: str, limit: int) -> str:
 def safe_text(text: str, limit: int) -> str:
     """Outside text on one line, shortened, then escaped (so no entity is ever cut in half)."""
     return escape_mrkdwn(shorten(" ".join(text.split()), limit))
+
+
+# A `<` that would open a Slack token (`<!channel>`, `<@U1>`, `<#C1>`, `<!date…>`): Slack documents the text of
+# raw_text and rich_text cells as literal, and a word joiner after it keeps it so even if it were not.
+_TOKEN_START = re.compile(r"<(?=[!@#])")
+WORD_JOINER = "\u2060"
+
+
+def literal(text: str, limit: int) -> str:
+    """Outside text for a table cell: shortened, shown as it is, no `<` able to open a Slack token."""
+    return _TOKEN_START.sub("<" + WORD_JOINER, shorten(text, limit))
 
 
 def code(text: str, limit: int) -> str:
@@ -86,5 +101,9 @@ def message(fallback: str, blocks: list[Block]) -> Message:
     return {"text": fallback, "blocks": blocks}
 
 
-def sandbox_context(sandbox: bool) -> list[Block]:
-    return [context([SANDBOX_LABEL])] if sandbox else []
+def sandbox_label(t: Translator = EN) -> str:
+    return t.gettext(SANDBOX_LABEL)
+
+
+def sandbox_context(sandbox: bool, t: Translator = EN) -> list[Block]:
+    return [context([sandbox_label(t)])] if sandbox else []

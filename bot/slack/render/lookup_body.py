@@ -12,11 +12,13 @@ from bot.yunxin.ids import ConversationType
 from bot.yunxin.models import Conversation, Failed, Found, Malformed, Outcome, Unanswered
 
 from ..actions import DETAILS_ACTION, LookupRequest
+from ..i18n import EN, N_, Translator
+from ..i18n.outside import translate_outside
 from .kit import Block, button, code, date_token, divider, mrkdwn, safe_text, section, shorten
 from .paging import Blocks, Item, Line, json_text_length
 from .yunxin_text import ID_SHOWN_MAX, error_summary, error_text, last_message_text, type_label
 
-NOT_RETURNED = "Yunxin did not return this ID"
+NOT_RETURNED = N_("Yunxin did not return this ID")
 # ...and in the densest layout, where 400 entries of junk must still fit.
 JUNK_SHOWN_MIN = 16
 ACCOUNT_SHOWN_MAX = 100
@@ -34,58 +36,80 @@ def _account(value: str | None) -> str:
     return code(value, ACCOUNT_SHOWN_MAX) if value else "—"
 
 
-def _groups(group_ids: list[int]) -> str:
+def _groups(group_ids: list[int], t: Translator = EN) -> str:
     listed = ", ".join(str(group) for group in group_ids)
     if len(listed) <= GROUPS_SHOWN_MAX:
         return listed
-    return f"{shorten(listed, GROUPS_SHOWN_MAX)} ({len(group_ids)} in all)"
+    return t.gettext("{listed} ({count} in all)").format(listed=shorten(listed, GROUPS_SHOWN_MAX), count=len(group_ids))
+
+
+def target_label(kind: ConversationType | None, t: Translator = EN) -> str:
+    """What a conversation's target is called: a peer, a team, or (type unknown) either."""
+    if kind is None:
+        return t.gettext("Peer or team")
+    return t.gettext("Peer") if kind is ConversationType.P2P else t.gettext("Team")
+
+
+def pinned_word(stick_top: bool | None, t: Translator = EN) -> str:
+    return {True: t.gettext("yes"), False: t.gettext("no"), None: "—"}[stick_top]
 
 
 def _found_section(
-    shown_id: str, conversation: Conversation, *, redact: bool, snippet: int, details: str | None = None
+    shown_id: str,
+    conversation: Conversation,
+    *,
+    redact: bool,
+    snippet: int,
+    details: str | None = None,
+    t: Translator = EN,
 ) -> Block:
     kind = conversation.conversation_type
-    pinned = " · :pushpin: pinned" if conversation.stick_top else ""
-    last = last_message_text(conversation, redact=redact, limit=snippet)
-    target_label = {None: "Peer or team", ConversationType.P2P: "Peer"}.get(kind, "Team")
+    pinned = t.gettext(" · :pushpin: pinned") if conversation.stick_top else ""
+    last = last_message_text(conversation, redact=redact, limit=snippet, t=t)
     unread = conversation.unread_count
     fields = [
-        _field("Owner", _account(conversation.sender_id)),
-        _field(target_label, _account(conversation.receiver_id)),
-        _field("Unread", "—" if unread is None else str(unread)),
-        _field("Pinned", {True: "yes", False: "no", None: "—"}[conversation.stick_top]),
-        _field("Created", date_token(conversation.created_at)),
-        _field("Updated", date_token(conversation.updated_at)),
+        _field(t.gettext("Owner"), _account(conversation.sender_id)),
+        _field(target_label(kind, t), _account(conversation.receiver_id)),
+        _field(t.gettext("Unread"), "—" if unread is None else str(unread)),
+        _field(t.gettext("Pinned"), pinned_word(conversation.stick_top, t)),
+        _field(t.gettext("Created"), date_token(conversation.created_at)),
+        _field(t.gettext("Updated"), date_token(conversation.updated_at)),
     ]
     if conversation.group_ids:
-        fields.append(_field("Groups", _groups(conversation.group_ids)))
+        fields.append(_field(t.gettext("Groups"), _groups(conversation.group_ids, t)))
     if conversation.server_extension:
-        fields.append(_field("Server extension", code(conversation.server_extension, EXTENSION_SHOWN_MAX)))
-    text = f"*{shown_id}* · {type_label(conversation)}{pinned}\n*Last message:* {last}"
+        fields.append(_field(t.gettext("Server extension"), code(conversation.server_extension, EXTENSION_SHOWN_MAX)))
+    text = f"*{shown_id}* · {type_label(conversation, t)}{pinned}\n" + t.gettext("*Last message:* {last}").format(
+        last=last
+    )
     section: Block = {"type": "section", "text": mrkdwn(text), "fields": fields}
     if details is not None:
-        section["accessory"] = button("Details", DETAILS_ACTION, details)
+        section["accessory"] = button(t.gettext("Details"), DETAILS_ACTION, details)
     return section
 
 
-def _found_line(shown_id: str, conversation: Conversation, *, redact: bool, snippet: int | None) -> str:
-    parts = [shown_id, type_label(conversation)]
+def _found_line(
+    shown_id: str, conversation: Conversation, *, redact: bool, snippet: int | None, t: Translator = EN
+) -> str:
+    parts = [shown_id, type_label(conversation, t)]
     if conversation.unread_count is not None:
-        parts.append(f"unread {conversation.unread_count}")
+        parts.append(t.gettext("unread {count}").format(count=conversation.unread_count))
     if conversation.stick_top:
         parts.append(":pushpin:")
-    parts.append(last_message_text(conversation, redact=redact, limit=snippet))
+    parts.append(last_message_text(conversation, redact=redact, limit=snippet, t=t))
     return " · ".join(parts)
 
 
-def _failure_line(shown_id: str, outcome: Failed | Malformed | Unanswered, reasons: int) -> str:
+def _failure_line(shown_id: str, outcome: Failed | Malformed | Unanswered, reasons: int, t: Translator = EN) -> str:
     if isinstance(outcome, Failed):
-        return f"{shown_id} · :x: failed: {safe_text(outcome.failure.reason, reasons)}"
+        reason = safe_text(outcome.failure.reason, reasons)  # Yunxin's code and message, as it sent them
+        return f"{shown_id} · :x: " + t.gettext("failed: {reason}").format(reason=reason)
     if isinstance(outcome, Malformed):
-        return f"{shown_id} · :no_entry: malformed: {safe_text(outcome.reason, reasons)}"
+        reason = safe_text(translate_outside(outcome.reason, t), reasons)
+        return f"{shown_id} · :no_entry: " + t.gettext("malformed: {reason}").format(reason=reason)
     if outcome.error is None:
-        return f"{shown_id} · :grey_question: {NOT_RETURNED}"
-    return f"{shown_id} · :grey_question: {error_summary(outcome.error)}"
+        return f"{shown_id} · :grey_question: {t.gettext(NOT_RETURNED)}"
+    return f"{shown_id} · :grey_question: {error_summary(outcome.error, t)}"
 
 
 def distinct_errors(outcomes: Iterable[Outcome]) -> list[YunxinError]:
@@ -143,63 +167,71 @@ def _id_list(heading: str, shown_ids: list[str]) -> list[Item]:
     return items
 
 
-def _failure_heading(outcome: Failed | Malformed | Unanswered, density: Density) -> str:
+def _failure_heading(outcome: Failed | Malformed | Unanswered, density: Density, t: Translator = EN) -> str:
     """The heading a failure is listed under: its reason, or only its kind in the densest layout."""
     by_reason = density.failures == "by_reason"
+    left_out = t.gettext(" (reasons left out to fit)")
     if isinstance(outcome, Failed):
-        reason = (
-            f" — {safe_text(outcome.failure.reason, density.reasons)}" if by_reason else " (reasons left out to fit)"
-        )
-        return f":x: *Failed*{reason}"
+        reason = f" — {safe_text(outcome.failure.reason, density.reasons)}" if by_reason else left_out
+        return t.gettext(":x: *Failed*{reason}").format(reason=reason)
     if isinstance(outcome, Malformed):
-        reason = f" — {safe_text(outcome.reason, density.reasons)}" if by_reason else " (reasons left out to fit)"
-        return f":no_entry: *Malformed*{reason}"
+        reason = f" — {safe_text(translate_outside(outcome.reason, t), density.reasons)}" if by_reason else left_out
+        return t.gettext(":no_entry: *Malformed*{reason}").format(reason=reason)
     if outcome.error is None:
-        return ":grey_question: *Yunxin did not return these IDs*"
+        return t.gettext(":grey_question: *Yunxin did not return these IDs*")
     if by_reason:
-        return f":grey_question: *Not answered* — {error_summary(outcome.error)}"
-    return ":grey_question: *Not answered* (a call failed; see above)"
+        return t.gettext(":grey_question: *Not answered* — {error}").format(error=error_summary(outcome.error, t))
+    return t.gettext(":grey_question: *Not answered* (a call failed; see above)")
 
 
-def _grouped_items(outcomes: list[Outcome], density: Density, redact: bool) -> list[Item]:
+def _grouped_items(outcomes: list[Outcome], density: Density, redact: bool, t: Translator = EN) -> list[Item]:
     items: list[Item] = []
     found = [o for o in outcomes if isinstance(o, Found)]
     if density.found_as_list and found:
-        items.extend(_id_list(":white_check_mark: *Found*", [_shown_id(o, density) for o in found]))
+        items.extend(_id_list(t.gettext(":white_check_mark: *Found*"), [_shown_id(o, density) for o in found]))
     else:
         for one in found:
-            line = _found_line(_shown_id(one, density), one.conversation, redact=redact, snippet=None)
+            line = _found_line(_shown_id(one, density), one.conversation, redact=redact, snippet=None, t=t)
             items.append(Line(line, ids=1))
     groups: dict[str, list[str]] = {}
     for outcome in outcomes:
         if not isinstance(outcome, Found):
-            heading = _failure_heading(outcome, density)
+            heading = _failure_heading(outcome, density, t)
             groups.setdefault(heading, []).append(_shown_id(outcome, density))
     for heading, shown_ids in groups.items():
         items.extend(_id_list(heading, shown_ids))
     return items
 
 
-def _outcome_item(outcome: Outcome, density: Density, redact: bool, request: LookupRequest | None) -> Item:
+def _outcome_item(
+    outcome: Outcome, density: Density, redact: bool, request: LookupRequest | None, t: Translator = EN
+) -> Item:
     shown_id = _shown_id(outcome, density)
     if not isinstance(outcome, Found):
-        return Line(_failure_line(shown_id, outcome, density.reasons), ids=1)
+        return Line(_failure_line(shown_id, outcome, density.reasons, t), ids=1)
     if density.detailed and density.snippet is not None:
         # The Details button repeats the lookup for this one ID, in the same environment.
         details = None if request is None else LookupRequest((outcome.conversation_id,), request.environment).encode()
         section = _found_section(
-            shown_id, outcome.conversation, redact=redact, snippet=density.snippet, details=details
+            shown_id, outcome.conversation, redact=redact, snippet=density.snippet, details=details, t=t
         )
         return Blocks([divider(), section], ids=1)
-    return Line(_found_line(shown_id, outcome.conversation, redact=redact, snippet=density.snippet), ids=1)
+    return Line(_found_line(shown_id, outcome.conversation, redact=redact, snippet=density.snippet, t=t), ids=1)
 
 
-def body_items(outcomes: list[Outcome], density: Density, redact: bool, request: LookupRequest | None) -> list[Item]:
-    items: list[Item] = [Blocks([section(error_text(e, density.error_detail))]) for e in distinct_errors(outcomes)]
+def error_items(outcomes: list[Outcome], detail: int, t: Translator = EN) -> list[Blocks]:
+    """Each failed call explained once: what failed, what to do, the trace ID."""
+    return [Blocks([section(error_text(e, detail, t))]) for e in distinct_errors(outcomes)]
+
+
+def body_items(
+    outcomes: list[Outcome], density: Density, redact: bool, request: LookupRequest | None, t: Translator = EN
+) -> list[Item]:
+    items: list[Item] = [*error_items(outcomes, density.error_detail, t)]
     if not outcomes:
-        items.append(Line("No conversation IDs were given."))
+        items.append(Line(t.gettext("No conversation IDs were given.")))
     elif density.failures != "lines":
-        items.extend(_grouped_items(outcomes, density, redact))
+        items.extend(_grouped_items(outcomes, density, redact, t))
     else:
-        items.extend(_outcome_item(outcome, density, redact, request) for outcome in outcomes)
+        items.extend(_outcome_item(outcome, density, redact, request, t) for outcome in outcomes)
     return items

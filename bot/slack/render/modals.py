@@ -14,13 +14,15 @@ from typing import Any
 from bot.yunxin.models import Failed, Found, LookupResult, Malformed, Outcome, tally
 
 from ..actions import PICKER_BACK_ACTION, PICKER_CHOICE_ACTION, ModalState
-from .kit import SANDBOX_LABEL, context, escape_mrkdwn, plain, section, shorten
+from ..i18n import EN, N_, Translator
+from ..i18n.outside import translate_outside
+from .kit import context, escape_mrkdwn, plain, sandbox_label, section, shorten
 from .limits import OPTION_TEXT_MAX, SECTION_TEXT_MAX, SELECT_OPTIONS_MAX, VIEW_BLOCKS_MAX, VIEW_TITLE_MAX
 from .yunxin_text import error_text, lookup_summary
 
 View = dict[str, Any]
 DETAILS_CALLBACK = "conversation_details_view"
-TITLE = "Conversation details"
+TITLE = N_("Conversation details")
 # A code block's fences and the escaping of & < > cost characters; keep each chunk's raw text under this.
 _CHUNK = SECTION_TEXT_MAX - 200
 # What a Details modal shows of each field Yunxin returned (a modal holds ~250,000 characters in all).
@@ -45,33 +47,36 @@ def _context(text: str) -> dict[str, Any]:
     return context([shorten(text, SECTION_TEXT_MAX)])
 
 
-def _view(blocks: list[dict[str, Any]], state: ModalState | None = None) -> View:
+def _view(blocks: list[dict[str, Any]], state: ModalState | None = None, t: Translator = EN) -> View:
     """A modal; `state` (the list it came from) is kept for the clicks made in it."""
     return {
         "type": "modal",
         "callback_id": DETAILS_CALLBACK,
-        "title": _plain(TITLE),
-        "close": _plain("Close"),
+        "title": _plain(t.gettext(TITLE)),
+        "close": _plain(t.gettext("Close")),
         "private_metadata": (state.encode() or "") if state is not None else "",
         "blocks": blocks,
     }
 
 
-def _heading(conversation_id: str, environment: str | None, sandbox: bool) -> list[dict[str, Any]]:
-    notes = [f"environment `{escape_mrkdwn(shorten(environment, 100))}`"] if environment else []
+def _heading(conversation_id: str, environment: str | None, sandbox: bool, t: Translator) -> list[dict[str, Any]]:
+    shown = f"`{escape_mrkdwn(shorten(environment, 100))}`" if environment else ""
+    notes = [t.gettext("environment {environment}").format(environment=shown)] if environment else []
     if sandbox:
-        notes.insert(0, SANDBOX_LABEL)
+        notes.insert(0, sandbox_label(t))
     blocks = [_section(f"*`{escape_mrkdwn(shorten(conversation_id, 200))}`*")]
     if notes:
         blocks.append(_context(" · ".join(notes)))
     return blocks
 
 
-def render_loading_view(ids: Sequence[str]) -> View:
+def render_loading_view(ids: Sequence[str], t: Translator = EN) -> View:
     """Shown while the lookup of `ids` runs."""
     if len(ids) == 1:
-        return _view([_section(f":hourglass_flowing_sand: Looking up `{escape_mrkdwn(shorten(ids[0], 200))}`…")])
-    return _view([_section(f":hourglass_flowing_sand: Looking up {len(ids)} conversations…")])
+        shown = f"`{escape_mrkdwn(shorten(ids[0], 200))}`"
+        return _view([_section(":hourglass_flowing_sand: " + t.gettext("Looking up {id}…").format(id=shown))], t=t)
+    text = t.ngettext("Looking up {count} conversation…", "Looking up {count} conversations…", len(ids))
+    return _view([_section(":hourglass_flowing_sand: " + text.format(count=len(ids)))], t=t)
 
 
 def _json_chunks(text: str) -> list[str]:
@@ -114,13 +119,15 @@ def _cut(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _json_blocks(data: Any) -> list[dict[str, Any]]:
+def _json_blocks(data: Any, t: Translator) -> list[dict[str, Any]]:
     pretty = json.dumps(_cut(data), ensure_ascii=False, indent=2, sort_keys=True)
     chunks = _json_chunks(pretty)
     blocks = [_section(f"```{escape_mrkdwn(chunk)}```") for chunk in chunks[:_JSON_BLOCKS_MAX]]
     if len(chunks) > _JSON_BLOCKS_MAX:
         left = sum(len(c) for c in chunks[_JSON_BLOCKS_MAX:])
-        blocks.append(_context(f"Shortened to fit a Slack modal: {left} more characters not shown."))
+        blocks.append(
+            _context(t.gettext("Shortened to fit a Slack modal: {count} more characters not shown.").format(count=left))
+        )
     return blocks
 
 
@@ -131,73 +138,88 @@ def render_details_view(
     sandbox: bool,
     redact_text: bool,
     back_to: ModalState | None = None,
+    t: Translator = EN,
 ) -> View:
     """Everything known of one conversation: Yunxin's fields as returned, or why it failed. With `back_to`
     (the list it was chosen from) it starts with a button back to that list."""
-    back = [_actions(_back_button())] if back_to is not None else []
-    blocks = back + _heading(outcome.conversation_id, environment, sandbox)
+    back = [_actions(_back_button(t))] if back_to is not None else []
+    blocks = back + _heading(outcome.conversation_id, environment, sandbox, t)
     if isinstance(outcome, Found):
-        blocks.extend(_json_blocks(outcome.conversation.as_returned(redact=redact_text)))
+        blocks.extend(_json_blocks(outcome.conversation.as_returned(redact=redact_text), t))
     elif isinstance(outcome, Failed):
         reason = escape_mrkdwn(shorten(outcome.failure.reason, 2000))
-        blocks.append(_section(f":x: Yunxin could not return it: {reason}"))
+        blocks.append(_section(":x: " + t.gettext("Yunxin could not return it: {reason}").format(reason=reason)))
     elif isinstance(outcome, Malformed):
-        blocks.append(_section(f":no_entry: Not a conversation ID: {escape_mrkdwn(shorten(outcome.reason, 2000))}"))
+        reason = escape_mrkdwn(shorten(translate_outside(outcome.reason, t), 2000))
+        blocks.append(_section(":no_entry: " + t.gettext("Not a conversation ID: {reason}").format(reason=reason)))
     elif outcome.error is not None:
-        blocks.append(_section(error_text(outcome.error, 1000)))
+        blocks.append(_section(error_text(outcome.error, 1000, t)))
     else:
-        blocks.append(_section(":grey_question: Yunxin did not return this ID."))
-    return _view(blocks, back_to)
+        blocks.append(_section(":grey_question: " + t.gettext("Yunxin did not return this ID.")))
+    return _view(blocks, back_to, t)
 
 
 def _actions(element: dict[str, Any]) -> dict[str, Any]:
     return {"type": "actions", "elements": [element]}
 
 
-def _back_button() -> dict[str, Any]:
-    return {"type": "button", "text": _plain("Back to the list"), "action_id": PICKER_BACK_ACTION}
+def _back_button(t: Translator) -> dict[str, Any]:
+    return {"type": "button", "text": _plain(t.gettext("Back to the list")), "action_id": PICKER_BACK_ACTION}
 
 
-def _menu(ids: Sequence[str], first: int, total: int) -> dict[str, Any]:
+def _menu(ids: Sequence[str], first: int, total: int, t: Translator) -> dict[str, Any]:
     """A menu of conversation IDs; each option's value is the ID (a found ID is valid, so at most 67
     characters: within an option value's 150), the environment being the modal's."""
     last = first + len(ids) - 1
     return {
         "type": "static_select",
         "action_id": PICKER_CHOICE_ACTION,
-        "placeholder": _plain(f"Conversations {first}–{last} of {total}", 150),
+        "placeholder": _plain(
+            t.gettext("Conversations {first}–{last} of {total}").format(first=first, last=last, total=total), 150
+        ),
         "options": [{"text": _plain(i, OPTION_TEXT_MAX), "value": i} for i in ids],
     }
 
 
-def _menus(found_ids: Sequence[str]) -> list[dict[str, Any]]:
+def _menus(found_ids: Sequence[str], t: Translator) -> list[dict[str, Any]]:
     """The found IDs in menus of up to 100, one menu a block, as many as a modal holds."""
     starts = range(0, len(found_ids), SELECT_OPTIONS_MAX)
-    menus = [_actions(_menu(found_ids[s : s + SELECT_OPTIONS_MAX], s + 1, len(found_ids))) for s in starts[:_MENUS_MAX]]
+    menus = [
+        _actions(_menu(found_ids[s : s + SELECT_OPTIONS_MAX], s + 1, len(found_ids), t)) for s in starts[:_MENUS_MAX]
+    ]
     if len(starts) > _MENUS_MAX:
         left = len(found_ids) - _MENUS_MAX * SELECT_OPTIONS_MAX
-        menus.append(_context(f"{left} more conversations found are not listed: too many for one modal."))
+        menus.append(
+            _context(
+                t.gettext("{count} more conversations found are not listed: too many for one modal.").format(count=left)
+            )
+        )
     return menus
 
 
-def render_picker_view(result: LookupResult, state: ModalState) -> View:
+def render_picker_view(result: LookupResult, state: ModalState, t: Translator = EN) -> View:
     """The conversations of `result` that were found, in menus to choose one from; `state` (the lookup
     listed and where it was opened) stays in the view for the choice and the way back."""
     outcomes = result.outcomes()
     found_ids = [o.conversation_id for o in outcomes if isinstance(o, Found)]
-    notes = [SANDBOX_LABEL] if result.sandbox else []
-    summary = _context(" · ".join([*notes, lookup_summary(tally(outcomes), result.environment)]))
+    notes = [sandbox_label(t)] if result.sandbox else []
+    summary = _context(" · ".join([*notes, lookup_summary(tally(outcomes), result.environment, t)]))
     if not found_ids:
-        return _view(
-            [_section(":grey_question: Yunxin returned none of these conversations this time."), summary], state
-        )
-    blocks = [_section("*Choose a conversation* to see every field Yunxin returned for it."), summary]
+        none_found = t.gettext("Yunxin returned none of these conversations this time.")
+        return _view([_section(f":grey_question: {none_found}"), summary], state, t)
+    blocks = [_section(t.gettext("*Choose a conversation* to see every field Yunxin returned for it.")), summary]
     unlisted = len(outcomes) - len(found_ids)
     if unlisted:
-        blocks.append(_context(f"{unlisted} of these IDs are not listed: Yunxin did not return them this time."))
-    return _view(blocks + _menus(found_ids), state)
+        blocks.append(
+            _context(
+                t.gettext("{count} of these IDs are not listed: Yunxin did not return them this time.").format(
+                    count=unlisted
+                )
+            )
+        )
+    return _view(blocks + _menus(found_ids, t), state, t)
 
 
-def render_message_view(message: dict[str, Any]) -> View:
+def render_message_view(message: dict[str, Any], t: Translator = EN) -> View:
     """A message the bot would post (a notice, a refusal), shown in the modal instead."""
-    return _view(list(message["blocks"]))
+    return _view(list(message["blocks"]), t=t)

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..i18n import EN, Translator
 from .kit import Block, section
 from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX, blocks_json_length
 
@@ -109,13 +110,21 @@ def paginate(items: Sequence[Item], head: Head, tail: Sequence[Blocks], limit: i
     return [page.blocks() for page in pages]
 
 
-def paginate_cut(items: Sequence[Item], head: Head, tail: Sequence[Blocks], limit: int) -> list[list[Block]]:
+def paginate_cut(
+    items: Sequence[Item], head: Head, tail: Sequence[Blocks], limit: int, t: Translator = EN
+) -> list[list[Block]]:
     """Beyond what `limit` messages can hold: keep the longest start that fits, and say how many IDs are left."""
     total = sum(item.ids for item in items)
 
     def attempt(keep: int) -> list[list[Block]] | None:
         hidden = total - sum(item.ids for item in items[:keep])
-        note = Line(f"…and {hidden} more IDs not shown: too many for one answer. Ask for fewer at a time.")
+        note = Line(
+            t.ngettext(
+                "…and {count} more ID not shown: too many for one answer. Ask for fewer at a time.",
+                "…and {count} more IDs not shown: too many for one answer. Ask for fewer at a time.",
+                hidden,
+            ).format(count=hidden)
+        )
         return paginate([*items[:keep], note], head, tail, limit)
 
     best = attempt(0)

@@ -1,49 +1,108 @@
 """Yunxin's data as mrkdwn, shared by the messages and modals that show it: a conversation's type and last
-message, a failed call's title, advice and trace ID, and a lookup's counts."""
+message, a failed call's title, advice and trace ID, and a lookup's counts, in the reader's language.
+
+Yunxin's own words (an error's detail, a failed ID's message) are shown as Yunxin sent them; the title and
+the advice around them are the bot's, translated."""
 
 from __future__ import annotations
 
 from bot.yunxin.errors import ADVICE, YunxinError
+from bot.yunxin.ids import ConversationType
 from bot.yunxin.models import REDACTED, Conversation
 
-from .kit import code, escape_mrkdwn, safe_text, shorten
+from ..i18n import EN, N_, Translator
+from ..i18n.outside import translate_outside
+from .kit import code, escape_mrkdwn, literal, safe_text, shorten
 
 # Characters shown of any requested entry: a valid ID has at most 67, so only junk is shortened.
 ID_SHOWN_MAX = 200
 TRACE_SHOWN_MAX = 100
 
+TYPE_LABELS = {
+    ConversationType.P2P: N_("one-to-one"),
+    ConversationType.TEAM: N_("team"),
+    ConversationType.SUPER_TEAM: N_("super team"),
+}
+# bot/yunxin/models.py's MESSAGE_TYPES, by kind, as a reader reads them.
+MESSAGE_KINDS = {
+    0: N_("text"),
+    1: N_("image"),
+    2: N_("audio"),
+    3: N_("video"),
+    4: N_("location"),
+    5: N_("notification"),
+    6: N_("file"),
+    10: N_("tip"),
+    11: N_("robot"),
+    12: N_("call record"),
+    100: N_("custom"),
+}
+STATUS_WORDS = {
+    "found": N_("found"),
+    "failed": N_("failed"),
+    "malformed": N_("malformed"),
+    "unanswered": N_("unanswered"),
+}
 
-def type_label(conversation: Conversation) -> str:
+
+def type_label(conversation: Conversation, t: Translator = EN) -> str:
     kind = conversation.conversation_type
-    return kind.label if kind is not None else "unknown type"
+    return t.gettext(TYPE_LABELS[kind]) if kind is not None else t.gettext("unknown type")
 
 
-def last_message_text(conversation: Conversation, *, redact: bool, limit: int | None) -> str:
-    """The last message on one line; `limit` None leaves its text out."""
+def kind_label(kind: int | None, t: Translator = EN) -> str:
+    """A message's kind as a reader reads it ("text", "image", ...)."""
+    if kind is None:
+        return t.gettext("message")
+    label = MESSAGE_KINDS.get(kind)
+    return t.gettext(label) if label is not None else t.gettext("type {kind}").format(kind=kind)
+
+
+def last_message_text(
+    conversation: Conversation, *, redact: bool, limit: int | None, t: Translator = EN, escape: bool = True
+) -> str:
+    """The last message on one line; `limit` None leaves its text out. `escape`: as mrkdwn; without it, as
+    literal text for a table cell."""
     if conversation.is_revoked:
-        return "last message revoked"
+        return t.gettext("last message revoked")
     message = conversation.last_message
     if message is None or message.is_empty:
-        return "no last message"
+        return t.gettext("no last message")
     body = message.body_text
+    kind = kind_label(message.kind, t)
     if limit is None or body is None:
-        return f"last message: {message.kind_label}"
-    return f"{message.kind_label}: {REDACTED if redact else safe_text(body, limit)}"
+        return t.gettext("last message: {kind}").format(kind=kind)
+    if redact:
+        shown = translate_outside(REDACTED, t)
+    else:
+        shown = safe_text(body, limit) if escape else literal(" ".join(body.split()), limit)
+    return f"{kind}: {shown}"
 
 
-def error_summary(error: YunxinError) -> str:
-    trace = f" (trace `{escape_mrkdwn(shorten(error.trace_id, TRACE_SHOWN_MAX))}`)" if error.trace_id else ""
-    return f"{escape_mrkdwn(error.title)}{trace}"
+def error_title(error: YunxinError, t: Translator = EN) -> str:
+    return translate_outside(error.title, t)
 
 
-def error_text(error: YunxinError, detail_limit: int) -> str:
+def error_advice(error: YunxinError, t: Translator = EN) -> str:
+    return translate_outside(ADVICE.get(error.kind, ADVICE[YunxinError.kind]), t)
+
+
+def error_summary(error: YunxinError, t: Translator = EN) -> str:
+    title = escape_mrkdwn(error_title(error, t))
+    if not error.trace_id:
+        return title
+    trace = escape_mrkdwn(shorten(error.trace_id, TRACE_SHOWN_MAX))
+    return t.gettext("{title} (trace `{trace}`)").format(title=title, trace=trace)
+
+
+def error_text(error: YunxinError, detail_limit: int, t: Translator = EN) -> str:
     """What failed, what to do, and the trace ID to quote, as mrkdwn."""
-    lines = [f":rotating_light: *{escape_mrkdwn(error.title)}*"]
+    lines = [f":rotating_light: *{escape_mrkdwn(error_title(error, t))}*"]
     if error.detail.strip():
-        lines.append(safe_text(error.detail, detail_limit))
-    lines.append(escape_mrkdwn(ADVICE.get(error.kind, ADVICE[YunxinError.kind])))
+        lines.append(safe_text(error.detail, detail_limit))  # Yunxin's own words, as it sent them
+    lines.append(escape_mrkdwn(error_advice(error, t)))
     if error.trace_id:
-        lines.append(f"Trace ID to quote: {code(error.trace_id, TRACE_SHOWN_MAX)}")
+        lines.append(t.gettext("Trace ID to quote: {trace}").format(trace=code(error.trace_id, TRACE_SHOWN_MAX)))
     return "\n".join(lines)
 
 
@@ -52,7 +111,13 @@ def shown_counts(counts: dict[str, int]) -> list[str]:
     return [status for status in ("found", "failed", "malformed", "unanswered") if status == "found" or counts[status]]
 
 
-def lookup_summary(counts: dict[str, int], environment: str | None) -> str:
+def status_word(status: str, t: Translator = EN) -> str:
+    return t.gettext(STATUS_WORDS[status])
+
+
+def lookup_summary(counts: dict[str, int], environment: str | None, t: Translator = EN) -> str:
     """How many IDs of each outcome, and the environment asked, as one line of mrkdwn."""
-    text = " · ".join(f"*{counts[status]}* {status}" for status in shown_counts(counts))
-    return f"{text} · environment {code(environment, 100)}" if environment else text
+    text = " · ".join(f"*{counts[status]}* {status_word(status, t)}" for status in shown_counts(counts))
+    if not environment:
+        return text
+    return t.gettext("{counts} · environment {environment}").format(counts=text, environment=code(environment, 100))

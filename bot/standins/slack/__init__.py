@@ -13,7 +13,7 @@ from .signed_requests import (
     sign,
     slash_command_form,
 )
-from .web_api import SlackStandIn
+from .web_api import SlackStandIn, UploadedFile
 from .wire import (
     ACK_SECONDS,
     API_APP_ID,
@@ -37,6 +37,7 @@ __all__ = [
     "ReceivedPost",
     "RefusedPost",
     "SlackStandIn",
+    "UploadedFile",
     "block_actions_payload",
     "deliver",
     "message_action_payload",

@@ -1,10 +1,18 @@
 """A local Slack, as strict as the real one, for the demo, the benchmark and the tests.
 
 `SlackStandIn` serves, on loopback, the Web API methods the app calls and the `response_url`s that
-`respond()` posts to, and refuses what Slack refuses: a wrong token, a message over Block Kit's limits,
-a sixth post to one `response_url`, a post after its 30 minutes. Faults (rate limits, errors) can be
-injected. The module-level helpers play Slack's part towards the app: they build the exact form body
-Slack sends for a slash command or an interaction, sign it, and hold the app to the 3-second ack.
+`respond()` posts to, and refuses what Slack refuses: a wrong token, a message over Block Kit's limits
+(tables included), a sixth post to one `response_url`, a post after its 30 minutes, a file upload that is not
+the one announced. Faults (rate limits with Retry-After, errors, layouts refused) can be injected, on API
+methods and on response_urls.
+
+Files go as slack_sdk's `files_upload_v2` sends them: `files.getUploadURLExternal` (a filename and the
+length), a POST of exactly that many bytes to the URL it returns (no token: the URL is the credential), and
+`files.completeUploadExternal` naming the file and a channel, which must be a direct message that
+`conversations.open` opened. What was uploaded is kept in `files` for tests to read.
+
+The module-level helpers play Slack's part towards the app: they build the exact form body Slack sends for
+a slash command or an interaction, sign it, and hold the app to the 3-second ack.
 
 Where Slack does not document its answer (a used-up or expired `response_url`, an unknown one), the
 stand-in answers HTTP 404 with a short word in the body (`used_url`, `expired_url`, `no_service`): what
@@ -31,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.slack.render.limits import problems, view_problems
+from bot.slack.render.limits import has_table, problems, view_problems
 
 from ..loopback import serve_on_loopback
 from .signed_requests import Origin
@@ -57,6 +65,24 @@ class _ResponseUrl:
     created_at: float
     accepted: list[ReceivedPost] = field(default_factory=list)
     refused: list[RefusedPost] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class UploadedFile:
+    """A file the app uploaded: announced by files.getUploadURLExternal, its bytes, then where it was shared."""
+
+    file_id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    title: str | None = None
+    channel_id: str | None = None
+    user_id: str | None = None  # whose direct message `channel_id` is
+    initial_comment: str | None = None
+
+    @property
+    def text(self) -> str:
+        return (self.content or b"").decode("utf-8")
 
 
 @dataclass(slots=True)
@@ -100,7 +126,12 @@ class SlackStandIn:
         self._usergroups = {group: list(members) for group, members in (usergroups or {}).items()}
         self._faults: dict[str, _Fault] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
-        self._response_url_failure: int | None = None
+        self._response_url_failure: _Fault | None = None
+        # A message for which this is true is refused (response_urls and chat.postMessage) with this error.
+        self._refuse: tuple[Callable[[JsonObject], bool], str] | None = None
+        self.files: list[UploadedFile] = []  # shared with a channel, in order
+        self._uploads: dict[str, UploadedFile] = {}  # announced, by file ID
+        self._dms: dict[str, str] = {}  # DM channel -> its user
         self._posted = asyncio.Condition()
         self._exit_stack: contextlib.AsyncExitStack | None = None
         self._base_url: str | None = None
@@ -114,6 +145,9 @@ class SlackStandIn:
             "chat.postMessage": self._chat_post_message,
             "views.open": self._views_open,
             "views.update": self._views_update,
+            "conversations.open": self._conversations_open,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
         }
         self.views: dict[str, JsonObject] = {}  # open modals by view ID, as last opened or updated
         self._triggers: dict[str, float] = {}  # trigger_id -> when issued; removed when used
@@ -159,6 +193,7 @@ class SlackStandIn:
             routes=[
                 Route("/api/{method}", self._web_api, methods=["GET", "POST"]),
                 Route("/response/{token}", self._response_url_post, methods=["POST"]),
+                Route("/upload/{file_id}", self._upload, methods=["POST"]),
             ]
         )
 
@@ -232,9 +267,31 @@ class SlackStandIn:
             error = "internal_error"
         self._faults[method] = _Fault(error=error, status=status, retry_after=retry_after, remaining=times)
 
-    def fail_response_urls(self, status: int | None) -> None:
-        """Every `response_url` answers this HTTP status from now on (None: back to normal)."""
-        self._response_url_failure = status
+    def fail_response_urls(
+        self, status: int | None, *, retry_after: int | None = None, times: int | None = None
+    ) -> None:
+        """Every `response_url` answers this HTTP status (`times` posts, or until replaced; None: back to normal).
+        A 429 carries `Retry-After` (1 s unless given), as Slack rate-limits."""
+        if status is None:
+            self._response_url_failure = None
+            return
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            retry_after = retry_after or 1
+        self._response_url_failure = _Fault(
+            HTTPStatus(status).phrase.lower().replace(" ", "_"), status, retry_after, times
+        )
+
+    def refuse_messages(
+        self, when: Callable[[JsonObject], bool] | None = has_table, error: str = "invalid_attachments"
+    ) -> None:
+        """Refuse every message for which `when` is true (by default: one holding a table), on response_urls
+        (HTTP 400) and chat.postMessage, with `error`, as a Slack that does not take that layout would; None:
+        back to normal."""
+        self._refuse = None if when is None else (when, error)
+
+    def dm_channel(self, user_id: str) -> str | None:
+        """The direct message channel conversations.open opened with `user_id`, if any."""
+        return next((channel for channel, user in self._dms.items() if user == user_id), None)
 
     # --- Web API ---------------------------------------------------------------------------------
 
@@ -308,14 +365,88 @@ class SlackStandIn:
                 message["blocks"] = json.loads(message["blocks"])
             except ValueError:
                 return {"ok": False, "error": "invalid_blocks_format"}
+        if isinstance(message.get("attachments"), str):
+            try:
+                message["attachments"] = json.loads(message["attachments"])
+            except ValueError:
+                return {"ok": False, "error": "invalid_attachments"}
         if not message.get("text") and not message.get("blocks"):
             return {"ok": False, "error": "no_text"}
+        if self._refuse is not None and self._refuse[0](message):
+            return {"ok": False, "error": self._refuse[1]}
         found = problems(message)
         if found:
             return {"ok": False, "error": "invalid_blocks", "errors": found}
         ts = f"{time.time():.6f}"
         self.messages.append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"type": "message", "ts": ts, **message}}
+
+    # --- direct messages and files ---------------------------------------------------------------
+
+    def _conversations_open(self, params: JsonObject) -> JsonObject:
+        users = [user for user in str(params.get("users", "")).split(",") if user]
+        if len(users) != 1:
+            return {"ok": False, "error": "not_enough_users" if not users else "invalid_arguments"}
+        user = users[0]
+        if user not in self._users or user == self.bot_user_id:
+            return {"ok": False, "error": "user_not_found"}
+        channel = self.dm_channel(user) or f"D{secrets.token_hex(5).upper()}"
+        self._dms[channel] = user
+        return {"ok": True, "channel": {"id": channel, "is_im": True, "user": user}}
+
+    def _files_get_upload_url(self, params: JsonObject) -> JsonObject:
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(str(params.get("length", "")))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not filename or length < 1:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{secrets.token_hex(5).upper()}"
+        self._uploads[file_id] = UploadedFile(file_id, filename, length)
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: Request) -> Response:
+        upload = self._uploads.get(request.path_params["file_id"])
+        if upload is None or upload.content is not None:
+            return PlainTextResponse("invalid_upload", status_code=HTTPStatus.NOT_FOUND)
+        body = await request.body()
+        if len(body) != upload.length:
+            # Slack's upload URL takes exactly the bytes announced.
+            return PlainTextResponse("length_mismatch", status_code=HTTPStatus.BAD_REQUEST)
+        upload.content = body
+        return PlainTextResponse(f"OK - {len(body)}")
+
+    def _files_complete_upload(self, params: JsonObject) -> JsonObject:
+        try:
+            files = json.loads(str(params.get("files") or ""))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) for f in files):
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = params.get("channel_id")
+        if params.get("channels") or not channel:
+            return {"ok": False, "error": "invalid_arguments"}  # strict: one channel, by channel_id
+        user = self._dms.get(str(channel))
+        if user is None:
+            return {"ok": False, "error": "channel_not_found"}  # only a DM the app opened, never a channel
+        completed: list[UploadedFile] = []
+        for entry in files:
+            upload = self._uploads.get(str(entry.get("id", "")))
+            if upload is None or upload.content is None:
+                return {"ok": False, "error": "file_not_found" if upload is None else "file_upload_incomplete"}
+            completed.append(upload)
+        for upload, entry in zip(completed, files, strict=True):
+            del self._uploads[upload.file_id]
+            upload.title = str(entry.get("title") or upload.filename)
+            upload.channel_id, upload.user_id = str(channel), user
+            upload.initial_comment = params.get("initial_comment") or None
+            self.files.append(upload)
+        return {"ok": True, "files": [{"id": upload.file_id, "title": upload.title} for upload in completed]}
+
+    def files_for(self, user_id: str) -> list[UploadedFile]:
+        """The files shared in the direct message with `user_id`, in order."""
+        return [upload for upload in self.files if upload.user_id == user_id]
 
     # --- modals ----------------------------------------------------------------------------------
 
@@ -404,9 +535,14 @@ class SlackStandIn:
         state = self._response_urls.get(request.path_params["token"])
         if state is None:
             return PlainTextResponse("no_service", status_code=HTTPStatus.NOT_FOUND)
-        if self._response_url_failure is not None:
-            status = self._response_url_failure
-            return PlainTextResponse(HTTPStatus(status).phrase.lower().replace(" ", "_"), status_code=status)
+        fault = self._response_url_failure
+        if fault is not None:
+            if fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._response_url_failure = None
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+            return PlainTextResponse(fault.error, status_code=fault.status, headers=headers)
         now = self._clock()
         body = await request.body()
         try:
@@ -433,6 +569,8 @@ class SlackStandIn:
             return message
         if not message.get("text") and not message.get("blocks"):
             raise Refusal(HTTPStatus.BAD_REQUEST, "no_text")
+        if self._refuse is not None and self._refuse[0](message):
+            raise Refusal(HTTPStatus.BAD_REQUEST, self._refuse[1], ["this Slack refuses that layout"])
         found = problems(message)
         if found:
             raise Refusal(HTTPStatus.BAD_REQUEST, "invalid_blocks", found)
