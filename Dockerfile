@@ -30,4 +30,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["python", "/app/healthcheck.py", "/livez"]
 ENTRYPOINT ["/app/docker-entrypoint.sh"]
 # The Procfile's web: line, word for word; exec makes uvicorn PID 1, so it gets SIGTERM and drains.
-CMD ["sh", "-c", "exec uvicorn bot.slack.web:create_asgi_app --factory --host 0.0.0.0 --port ${PORT:-3000} --http bot.slack.server:GuardedH11Protocol"]
+CMD ["sh", "-c", "exec uvicorn bot.slack.web:create_asgi_app --factory --host 0.0.0.0 --port ${PORT:-3000} --http bot.slack.server:GuardedProtocol"]

@@ -109,7 +109,7 @@ class AppProcess:
                 "--port",
                 str(self.port),
                 "--http",
-                "bot.slack.server:GuardedH11Protocol",
+                "bot.slack.server:GuardedProtocol",
                 cwd=self._workdir,
                 env=env,
                 stdout=log,

@@ -2,7 +2,7 @@
 
 run     the Slack app in Socket Mode (needs SLACK_APP_TOKEN); the default when it is set
 serve   the Slack app in HTTP mode (what the Procfile's web: line runs)
-query   look up conversation IDs from the terminal (--json for machine-readable output)
+query   look up conversation IDs from the terminal (--format table|json|csv; --json is --format json)
 demo    a /conversation answered end to end on the sandbox, shown as a Slack user sees it
 """
 
@@ -23,6 +23,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.yunxin.models import Failed, Found, LookupResult, Malformed, Unanswered
 
 EXIT_OK, EXIT_LOOKUP_FAILED, EXIT_USAGE = 0, 1, 2
+FORMATS = ("table", "json", "csv")
 SERVICES = ("run", "serve")  # the commands that run the Slack app, and log as LOG_FORMAT says
 
 
@@ -37,7 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     query = sub.add_parser("query", help="look up conversation IDs and print a summary")
     query.add_argument("ids", nargs="+", metavar="ID", help="owner|type|target, e.g. alice|1|bob")
-    query.add_argument("--json", action="store_true", help="print the parsed result as JSON")
+    query.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table: a readable summary (the default); json: the parsed result; csv: one row per ID, as Slack's "
+        "Download CSV sends it",
+    )
+    query.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
     query.add_argument("--env", help="the Yunxin environment to ask (see YUNXIN_ENVIRONMENTS)")
     demo = sub.add_parser("demo", help="answer a /conversation end to end on the sandbox")
     demo.add_argument("text", nargs="*", help="the command text (default: sample IDs)")
@@ -65,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         configure_logging("ERROR", "text")
     if command == "query":
-        return asyncio.run(_query(settings, args.ids, as_json=args.json, environment=args.env))
+        return asyncio.run(_query(settings, args.ids, output=args.format, environment=args.env))
     if command == "demo":
         from bot.demo import run_demo
 
@@ -78,14 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, host: str) -> int:
     import uvicorn
 
-    from bot.slack.server import GuardedH11Protocol
+    from bot.slack.server import GuardedProtocol
     from bot.slack.web import create_asgi_app
 
     uvicorn.run(
         create_asgi_app(settings),
         host=host,
         port=settings.port,
-        http=GuardedH11Protocol,
+        http=GuardedProtocol,
         log_level=settings.log_level.lower(),
         log_config=None,  # logging is the bot's (bot/logs.py), set up by create_asgi_app's caller
     )
@@ -135,7 +143,8 @@ async def _socket_mode(settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _query(settings: Settings, ids: Sequence[str], *, as_json: bool, environment: str | None) -> int:
+async def _query(settings: Settings, ids: Sequence[str], *, output: str, environment: str | None) -> int:
+    from bot.slack.render.csv import render_csv
     from bot.slack.render.lookup import render_lookup
     from bot.slack.render.terminal import to_terminal
     from bot.yunxin.ids import parse_ids, split_text
@@ -149,8 +158,11 @@ async def _query(settings: Settings, ids: Sequence[str], *, as_json: bool, envir
         return EXIT_USAGE
     finally:
         await lookups.aclose()
-    if as_json:
+    if output == "json":
         print(json.dumps(result_as_json(result, redact=settings.redact_message_text), ensure_ascii=False, indent=2))
+    elif output == "csv":
+        sys.stdout.write(render_csv(result, redact=settings.redact_message_text, bom=False))
+        sys.stdout.flush()
     else:
         print(to_terminal(render_lookup(result, redact_text=settings.redact_message_text, max_messages=50)))
     for failure in result.errors:

@@ -1,9 +1,10 @@
-"""The HTTP server's own guards, which uvicorn lacks: `--http bot.slack.server:GuardedH11Protocol`.
+"""The HTTP server's own guards, which uvicorn lacks: `--http bot.slack.server:GuardedProtocol`.
 
-uvicorn's h11 protocol waits for ever for a connection that sends nothing, or sends its request head a
-byte at a time, so an idle flood holds file descriptors the app needs for Slack and Yunxin. This protocol
-closes a connection whose request head has not arrived `HEAD_SECONDS` after it opened (or after its
-previous response), and refuses connections beyond `MAX_CONNECTIONS` open at once. Slow bodies are the
+uvicorn's protocols wait for ever for a connection that sends nothing, or sends its request head a byte
+at a time, so an idle flood holds file descriptors the app needs for Slack and Yunxin. These protocols
+close a connection whose request head has not arrived `HEAD_SECONDS` after it opened (or after its
+previous response), and refuse connections beyond `MAX_CONNECTIONS` open at once. `GuardedProtocol` is
+the httptools one (the C parser), or the h11 one where httptools cannot be installed. Slow bodies are the
 edge's to bound (`edge.BODY_SECONDS`). When the server begins its graceful shutdown (SIGTERM), the app is
 told at once, so `/readyz` answers 503 from that moment.
 """
@@ -17,6 +18,11 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - httptools is a dependency; a platform without its wheel uses h11
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
 from .lifecycle import LIFECYCLE_KEY, Lifecycle
 
 log = logging.getLogger(__name__)
@@ -26,59 +32,124 @@ MAX_CONNECTIONS = 1000
 FLOOD_WARNING_SECONDS = 60.0
 
 
+class _Guard:
+    """One connection's guards, shared by both protocols: the connection cap, and the deadline by which
+    each request head must have arrived."""
+
+    warned_at: ClassVar[float] = float("-inf")  # the last flood's warning, for all connections
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, head_seconds: float) -> None:
+        self._loop = loop
+        self._head_seconds = head_seconds
+        self._deadline: asyncio.TimerHandle | None = None
+
+    @staticmethod
+    def over_cap(connections: set[Any], cap: int, loop: asyncio.AbstractEventLoop) -> bool:
+        if len(connections) <= cap:
+            return False
+        now = loop.time()
+        if now - _Guard.warned_at > FLOOD_WARNING_SECONDS:  # one line per flood, not per connection
+            _Guard.warned_at = now
+            log.warning("more than %d connections open at once: refusing new ones", cap)
+        return True
+
+    def arm(self, transport: asyncio.BaseTransport) -> None:
+        self.disarm()
+        self._deadline = self._loop.call_later(self._head_seconds, self._too_slow, transport)
+
+    def disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self, transport: asyncio.BaseTransport) -> None:
+        self._deadline = None
+        if not transport.is_closing():
+            transport.close()
+
+
+def _tell_draining(app_state: dict[str, Any]) -> None:
+    lifecycle = app_state.get(LIFECYCLE_KEY)
+    if isinstance(lifecycle, Lifecycle):
+        lifecycle.begin_draining()
+
+
 class GuardedH11Protocol(H11Protocol):
+    """uvicorn's pure-Python h11 protocol, guarded."""
+
     head_seconds: ClassVar[float] = HEAD_SECONDS
     max_connections: ClassVar[int] = MAX_CONNECTIONS
-    _warned_at: ClassVar[float] = float("-inf")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._head_deadline: asyncio.TimerHandle | None = None
+        self._guard = _Guard(self.loop, self.head_seconds)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > self.max_connections:
-            now = self.loop.time()
-            if now - GuardedH11Protocol._warned_at > FLOOD_WARNING_SECONDS:  # one line per flood, not per connection
-                GuardedH11Protocol._warned_at = now
-                log.warning("more than %d connections open at once: refusing new ones", self.max_connections)
+        if _Guard.over_cap(self.connections, self.max_connections, self.loop):
             transport.abort()
             return
-        self._arm()
+        self._guard.arm(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._guard.disarm()
         super().connection_lost(exc)
 
     def handle_events(self) -> None:
         before = self.cycle
         super().handle_events()
         if self.cycle is not before:  # a request head arrived: the app has it now
-            self._disarm()
+            self._guard.disarm()
 
     def on_response_complete(self) -> None:
-        self._arm()  # before uvicorn handles a pipelined request, which disarms it again
+        self._guard.arm(self.transport)  # before uvicorn handles a pipelined request, which disarms it again
         super().on_response_complete()
 
     def shutdown(self) -> None:
-        lifecycle = self.app_state.get(LIFECYCLE_KEY)
-        if isinstance(lifecycle, Lifecycle):
-            lifecycle.begin_draining()
+        _tell_draining(self.app_state)
         super().shutdown()
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._head_deadline = self.loop.call_later(self.head_seconds, self._too_slow)
 
-    def _disarm(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
+if HttpToolsProtocol is not None:
 
-    def _too_slow(self) -> None:
-        self._head_deadline = None
-        if not self.transport.is_closing():
-            self.transport.close()
+    class GuardedHttpToolsProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol (llhttp, in C: a fraction of h11's CPU per request), guarded."""
+
+        head_seconds: ClassVar[float] = HEAD_SECONDS
+        max_connections: ClassVar[int] = MAX_CONNECTIONS
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._guard = _Guard(self.loop, self.head_seconds)
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if _Guard.over_cap(self.connections, self.max_connections, self.loop):
+                transport.abort()
+                return
+            self._guard.arm(transport)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._guard.disarm()
+            super().connection_lost(exc)
+
+        def on_headers_complete(self) -> None:
+            self._guard.disarm()  # a request head arrived (pipelined ones too): the app has it now
+            super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            waiting = bool(self.pipeline)  # a pipelined request whose head is already here
+            super().on_response_complete()
+            if not waiting and not self.transport.is_closing():
+                self._guard.arm(self.transport)
+
+        def shutdown(self) -> None:
+            _tell_draining(self.app_state)
+            super().shutdown()
+
+    GuardedProtocol: type[asyncio.Protocol] = GuardedHttpToolsProtocol
+else:  # httptools has no wheel for this platform: the same guards on h11
+    GuardedProtocol = GuardedH11Protocol
 
 
 def raise_open_files_limit(wanted: int = MAX_CONNECTIONS + 1024) -> None:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,15 +18,28 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from bot.slack.lifecycle import LIFECYCLE_KEY, Lifecycle
-from bot.slack.server import GuardedH11Protocol
+from bot.slack.server import GuardedH11Protocol, GuardedHttpToolsProtocol, GuardedProtocol
 
 # Hang guards, not deadlines the server is held to.
 WAIT_SECONDS = 10.0
 
 
-class QuickGuards(GuardedH11Protocol):
+class QuickH11(GuardedH11Protocol):
     head_seconds: ClassVar[float] = 0.5
     max_connections: ClassVar[int] = 20
+
+
+class QuickHttpTools(GuardedHttpToolsProtocol):
+    head_seconds: ClassVar[float] = 0.5
+    max_connections: ClassVar[int] = 20
+
+
+QuickGuards = QuickHttpTools  # the limits, which both share
+PROTOCOLS = pytest.mark.parametrize("protocol", [QuickH11, QuickHttpTools], ids=["h11", "httptools"])
+
+
+def test_the_procfile_protocol_is_the_httptools_one_where_httptools_installs() -> None:
+    assert GuardedProtocol is GuardedHttpToolsProtocol
 
 
 def hello_app(lifecycle: Lifecycle) -> Starlette:
@@ -40,9 +54,11 @@ def hello_app(lifecycle: Lifecycle) -> Starlette:
 
 
 @contextlib.asynccontextmanager
-async def served(lifecycle: Lifecycle | None = None) -> AsyncIterator[tuple[uvicorn.Server, int]]:
+async def served(
+    protocol: type[asyncio.Protocol], lifecycle: Lifecycle | None = None
+) -> AsyncIterator[tuple[uvicorn.Server, int]]:
     config = uvicorn.Config(
-        hello_app(lifecycle or Lifecycle()), host="127.0.0.1", port=0, http=QuickGuards, log_level="warning"
+        hello_app(lifecycle or Lifecycle()), host="127.0.0.1", port=0, http=protocol, log_level="warning"
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
@@ -67,8 +83,9 @@ async def closed_by_server(reader: asyncio.StreamReader) -> bool:
     return True
 
 
-async def test_connections_that_send_nothing_or_a_slow_head_are_closed() -> None:
-    async with served() as (_, port):
+@PROTOCOLS
+async def test_connections_that_send_nothing_or_a_slow_head_are_closed(protocol: type[asyncio.Protocol]) -> None:
+    async with served(protocol) as (_, port):
         idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(5)]
         slow_reader, slow_writer = await asyncio.open_connection("127.0.0.1", port)
 
@@ -88,8 +105,11 @@ async def test_connections_that_send_nothing_or_a_slow_head_are_closed() -> None
             assert (await http.get(f"http://127.0.0.1:{port}/")).text == "hello"
 
 
-async def test_a_kept_alive_connection_is_served_again_and_then_closed_when_idle() -> None:
-    async with served() as (_, port):
+@PROTOCOLS
+async def test_a_kept_alive_connection_is_served_again_and_then_closed_when_idle(
+    protocol: type[asyncio.Protocol],
+) -> None:
+    async with served(protocol) as (_, port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         for _ in range(2):
             writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -100,8 +120,9 @@ async def test_a_kept_alive_connection_is_served_again_and_then_closed_when_idle
         assert await closed_by_server(reader)
 
 
-async def test_connections_beyond_the_cap_are_refused_at_once() -> None:
-    async with served() as (_, port):
+@PROTOCOLS
+async def test_connections_beyond_the_cap_are_refused_at_once(protocol: type[asyncio.Protocol]) -> None:
+    async with served(protocol) as (_, port):
         held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(QuickGuards.max_connections)]
         extra_reader, _ = await asyncio.open_connection("127.0.0.1", port)
         # Closed sooner than any head deadline would close it (a TimeoutError here fails the test).
@@ -117,9 +138,10 @@ async def test_connections_beyond_the_cap_are_refused_at_once() -> None:
             writer.close()
 
 
-async def test_the_app_is_told_when_the_server_begins_to_shut_down() -> None:
+@PROTOCOLS
+async def test_the_app_is_told_when_the_server_begins_to_shut_down(protocol: type[asyncio.Protocol]) -> None:
     lifecycle = Lifecycle()
-    async with served(lifecycle) as (server, port):
+    async with served(protocol, lifecycle) as (server, port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         await writer.drain()
