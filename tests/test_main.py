@@ -3,6 +3,8 @@ test gives some, against the built-in sandbox or the sandbox served over real HT
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +46,38 @@ async def test_query_prints_a_readable_answer_and_unknown_ids_still_exit_0(tmp_p
     assert "SANDBOX DATA" in ran.out
     assert BOB in ran.out and "sandbox_alice|1|sandbox_nobody" in ran.out
     assert "110404" in ran.out
+
+
+async def test_query_format_json_is_what_json_was(tmp_path: Path) -> None:
+    as_format = await bot_cli(tmp_path, "query", "--format", "json", BOB)
+    assert as_format.code == 0, as_format.err
+    (result,) = as_format.json()["results"]
+    assert (result["id"], result["status"]) == (BOB, "found")
+
+
+async def test_query_format_csv_lists_every_id_with_its_outcome_and_trace_ids(tmp_path: Path) -> None:
+    nobody = "sandbox_alice|1|sandbox_nobody"
+    ran = await bot_cli(
+        tmp_path, "query", "--format", "csv", BOB, nobody, "=SUM(A1:A9)", "+1+1", REDACT_MESSAGE_TEXT="true"
+    )
+    assert ran.code == 0, ran.err
+    rows = list(csv.DictReader(io.StringIO(ran.out)))
+    assert [(row["id"], row["outcome"]) for row in rows] == [
+        (BOB, "found"),
+        (nobody, "failed"),
+        ("'=SUM(A1:A9)", "malformed"),  # a formula is never a live cell
+        ("'+1+1", "malformed"),
+    ]
+    assert rows[0]["unread"] == "2" and rows[0]["last_message_text"] == "[hidden]"
+    assert "release notes" not in ran.out
+    assert (rows[1]["error_code"], rows[1]["error_message"]) == ("110404", "conversation not exist")
+    assert all(row["lookup_trace_ids"] for row in rows)
+
+
+async def test_query_format_table_is_the_readable_answer(tmp_path: Path) -> None:
+    ran = await bot_cli(tmp_path, "query", "--format", "table", BOB)
+    assert ran.code == 0, ran.err
+    assert "Yunxin conversations" in ran.out and BOB in ran.out and "Unread: 2" in ran.out
 
 
 async def test_query_with_only_malformed_ids_exits_2(tmp_path: Path) -> None:

@@ -88,7 +88,8 @@ def test_manifest_declares_the_command_shortcut_and_scopes(manifest: dict[str, A
     [shortcut] = features["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("message", SHORTCUT_CALLBACK)
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["commands", "chat:write", "users:read", "usergroups:read"]
+        # files:write and im:write: Download CSV sends the file to the clicker's direct message with the bot.
+        ["commands", "chat:write", "users:read", "usergroups:read", "files:write", "im:write"]
     )
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["org_deploy_enabled"] is False
