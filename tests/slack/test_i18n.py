@@ -90,6 +90,7 @@ def test_the_compiled_catalog_is_the_po_compiled() -> None:
     with MO.open("rb") as file:
         committed = read_mo(file)
     fresh = read_mo(io.BytesIO(compiled.getvalue()))
+
     def messages(catalog: Catalog) -> dict[object, object]:
         return {_key(m.id): _key(m.string) for m in catalog if m.id}
 
@@ -211,3 +212,54 @@ def test_a_locale_without_texts_reads_the_default() -> None:
 
 def _key(value: object) -> object:
     return tuple(value) if isinstance(value, list | tuple) else value
+
+
+# ---- through the whole app: the reader's language ---------------------------------------------------
+
+from tests.harness import BOB, UNKNOWN, Bot, BotFactory  # noqa: E402
+from tests.messages import shown  # noqa: E402
+
+ZH_USER = "U0ZHONGWEN"
+
+
+async def test_a_zh_cn_user_reads_the_answer_and_the_help_in_chinese(bot: Bot) -> None:
+    bot.slack.add_user(ZH_USER, locale="zh-CN")
+    sent = await bot.command(f"{BOB} {UNKNOWN}", user=ZH_USER)
+    # The ack goes before users.info (at once): their locale is not known yet, so DEFAULT_LOCALE's.
+    assert "Looking up 2 conversations" in shown(sent.ack)
+    (answer,) = await sent.replies()
+    text = shown(answer)
+    assert "云信会话" in text and "*1* 已找到 · *1* 失败" in text and "单聊" in text
+    assert "分享到频道" in text and "刷新" in text and "下载 CSV" in text
+    assert "110404: conversation not exist" in text  # Yunxin's own words, as it sent them
+    ((_, _, params),) = [call for call in bot.slack.api_calls if call[1] == "users.info"]
+    assert params.get("include_locale") in ("true", "1", True)
+
+    help_text = shown((await bot.command("help", user=ZH_USER)).ack)  # now cached: the ack is theirs too
+    assert "查询云信会话" in help_text and "*用法：*`/conversation ID [ID …]`" in help_text
+    assert "Looking up" not in shown((await bot.command(BOB, user=ZH_USER)).ack)
+
+
+async def test_an_answer_shared_in_the_channel_is_in_the_default_locale(bot: Bot) -> None:
+    bot.slack.add_user(ZH_USER, locale="zh-CN")
+    answer = await (await bot.command(BOB, user=ZH_USER)).reply()
+    assert "云信会话" in shown(answer)
+    shared = await (await bot.click_share(answer, user=ZH_USER)).reply()
+    assert shared["response_type"] == "in_channel"
+    assert "Yunxin conversations" in shown(shared) and "云信" not in shown(shared)
+
+
+async def test_default_locale_chinese_speaks_chinese_until_a_locale_says_otherwise(start_bot: BotFactory) -> None:
+    async with start_bot(default_locale="zh_CN") as bot:
+        bot.slack.add_user(ZH_USER, locale="ja-JP")  # no texts in Japanese: DEFAULT_LOCALE's
+        sent = await bot.command(BOB, user=ZH_USER)
+        assert "正在查询 1 个会话…" in shown(sent.ack)
+        assert "云信会话" in shown(await sent.reply())
+        english = await (await bot.command(BOB)).reply()  # MEMBER's Slack is en-US
+        assert "Yunxin conversations" in shown(english)
+
+
+async def test_a_refusal_is_in_the_refused_persons_language(bot: Bot) -> None:
+    bot.slack.add_user(ZH_USER, locale="zh-CN", is_restricted=True)
+    refusal = shown(await (await bot.command(BOB, user=ZH_USER)).reply())
+    assert "你不能在这里查询云信会话。" in refusal and "访客账号不能查询会话" in refusal

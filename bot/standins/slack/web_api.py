@@ -45,6 +45,7 @@ from ..loopback import serve_on_loopback
 from .signed_requests import Origin
 from .wire import (
     ACK_SECONDS,
+    API_APP_ID,
     RESPONSE_URL_LIFETIME_SECONDS,
     RESPONSE_URL_MAX_POSTS,
     TEAM_DOMAIN,
@@ -83,6 +84,76 @@ class UploadedFile:
     @property
     def text(self) -> str:
         return (self.content or b"").decode("utf-8")
+
+
+@dataclass(slots=True)
+class FunctionExecution:
+    """One run of a workflow step (a custom function) the stand-in started: what the `function_executed` event
+    carries (`event()`), the token it gave the app for this run alone, and how the app ended it. Slack takes
+    one ending: `outputs` (functions.completeSuccess, checked against `output_parameters` as the manifest
+    declares them) or `error` (functions.completeError); what it refused is in `refused`."""
+
+    execution_id: str
+    callback_id: str
+    inputs: JsonObject
+    output_parameters: dict[str, JsonObject]
+    token: str
+    outputs: JsonObject | None = None
+    error: str | None = None
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        return self.outputs is not None or self.error is not None
+
+    def event(self) -> JsonObject:
+        """The `function_executed` event, as the Events API delivers it inside an `event_callback`."""
+        return {
+            "type": "function_executed",
+            "function": {
+                "id": "Fn0STANDIN",
+                "callback_id": self.callback_id,
+                "title": self.callback_id,
+                "type": "app",
+                "app_id": API_APP_ID,
+            },
+            "inputs": self.inputs,
+            "function_execution_id": self.execution_id,
+            "workflow_execution_id": "Wx" + self.execution_id[2:],
+            "event_ts": f"{time.time():.6f}",
+            "bot_access_token": self.token,
+        }
+
+
+# Types of output parameters, and the Python values that are of them.
+_OUTPUT_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "slack#/types/user_id": (str,),
+    "slack#/types/channel_id": (str,),
+}
+# Methods that take the token of one function execution (Bolt calls them with it), not the bot token.
+_EXECUTION_METHODS = frozenset({"functions.completeSuccess", "functions.completeError"})
+
+
+def output_problems(outputs: Any, parameters: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """How `outputs` breaks the output parameters a function declares (`parameter_validation_failed`)."""
+    if not isinstance(outputs, dict):
+        return ["outputs is not an object"]
+    found = [f"{name} is not an output of this function" for name in outputs if name not in parameters]
+    for name, parameter in parameters.items():
+        if name not in outputs:
+            if parameter.get("is_required"):
+                found.append(f"the required output {name} is missing")
+            continue
+        kinds = _OUTPUT_TYPES.get(str(parameter.get("type")), ())
+        value = outputs[name]
+        wrong_bool = isinstance(value, bool) and bool not in kinds
+        if not isinstance(value, kinds) or wrong_bool:
+            found.append(f"the output {name} is not of type {parameter.get('type')}")
+    return found
 
 
 @dataclass(slots=True)
@@ -132,6 +203,8 @@ class SlackStandIn:
         self.files: list[UploadedFile] = []  # shared with a channel, in order
         self._uploads: dict[str, UploadedFile] = {}  # announced, by file ID
         self._dms: dict[str, str] = {}  # DM channel -> its user
+        self.executions: dict[str, FunctionExecution] = {}  # workflow step runs, by function_execution_id
+        self.home_views: dict[str, JsonObject] = {}  # each person's Home tab, as last published
         self._posted = asyncio.Condition()
         self._exit_stack: contextlib.AsyncExitStack | None = None
         self._base_url: str | None = None
@@ -148,6 +221,9 @@ class SlackStandIn:
             "conversations.open": self._conversations_open,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "views.publish": self._views_publish,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
         }
         self.views: dict[str, JsonObject] = {}  # open modals by view ID, as last opened or updated
         self._triggers: dict[str, float] = {}  # trigger_id -> when issued; removed when used
@@ -209,10 +285,16 @@ class SlackStandIn:
         is_restricted: bool = False,
         is_ultra_restricted: bool = False,
         name: str | None = None,
+        locale: str = "en-US",
     ) -> None:
+        """A person of the workspace; `locale` is what users.info tells when asked with include_locale."""
         user = self._default_user(user_id, team_id=team_id, name=name)
         user.update(
-            is_bot=is_bot, deleted=deleted, is_restricted=is_restricted, is_ultra_restricted=is_ultra_restricted
+            is_bot=is_bot,
+            deleted=deleted,
+            is_restricted=is_restricted,
+            is_ultra_restricted=is_ultra_restricted,
+            locale=locale,
         )
         self._users[user_id] = user
 
@@ -308,7 +390,11 @@ class SlackStandIn:
             return api_error("unknown_method")
         if not token:
             return api_error("not_authed")
-        if not hmac.compare_digest(str(token).encode(), self._bot_token.encode()):
+        if method in _EXECUTION_METHODS:
+            problem = self._execution_token_problem(params, str(token))
+            if problem is not None:
+                return api_error(problem)
+        elif not hmac.compare_digest(str(token).encode(), self._bot_token.encode()):
             return api_error("invalid_auth")
         fault = self._take_fault(method)
         if fault is not None:
@@ -345,7 +431,10 @@ class SlackStandIn:
         user = self._users.get(str(params.get("user", "")))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": user}
+        # As Slack does: the locale only when asked for it.
+        asked = str(params.get("include_locale", "")).lower() in ("true", "1")
+        shown = user if asked else {key: value for key, value in user.items() if key != "locale"}
+        return {"ok": True, "user": shown}
 
     def _usergroups_users_list(self, params: JsonObject) -> JsonObject:
         if not self.paid_plan:
@@ -357,7 +446,9 @@ class SlackStandIn:
 
     def _chat_post_message(self, params: JsonObject) -> JsonObject:
         channel = params.get("channel")
-        if not channel or (self._bot_channels is not None and channel not in self._bot_channels):
+        if not channel or (
+            self._bot_channels is not None and channel not in self._bot_channels and channel not in self._dms
+        ):
             return {"ok": False, "error": "channel_not_found"}
         message = dict(params)
         if isinstance(message.get("blocks"), str):
@@ -447,6 +538,76 @@ class SlackStandIn:
     def files_for(self, user_id: str) -> list[UploadedFile]:
         """The files shared in the direct message with `user_id`, in order."""
         return [upload for upload in self.files if upload.user_id == user_id]
+
+    # --- workflow steps --------------------------------------------------------------------------
+
+    def new_function_execution(
+        self, callback_id: str, inputs: JsonObject, *, output_parameters: Mapping[str, JsonObject]
+    ) -> FunctionExecution:
+        """Start a run of the step `callback_id` with `inputs`; send the app `execution.event()` (in an
+        `event_callback`, see signed_requests.event_callback_payload) for it to run."""
+        execution_id = f"Fx{secrets.token_hex(5).upper()}"
+        token = f"xwfp-{secrets.token_hex(12)}"
+        execution = FunctionExecution(execution_id, callback_id, dict(inputs), dict(output_parameters), token)
+        self.executions[execution_id] = execution
+        return execution
+
+    def _execution_token_problem(self, params: JsonObject, token: str) -> str | None:
+        execution = self.executions.get(str(params.get("function_execution_id", "")))
+        if execution is None:
+            return "function_execution_not_found"
+        if not hmac.compare_digest(token.encode(), execution.token.encode()):
+            return "invalid_auth"  # only the token the event gave for this run
+        return None
+
+    def _functions_complete_success(self, params: JsonObject) -> JsonObject:
+        execution = self.executions[str(params["function_execution_id"])]
+        if execution.ended:
+            return {"ok": False, "error": "execution_not_in_running_state"}
+        outputs = params.get("outputs")
+        if isinstance(outputs, str):
+            try:
+                outputs = json.loads(outputs)
+            except ValueError:
+                outputs = None
+        found = output_problems(outputs, execution.output_parameters)
+        if found:
+            execution.refused.extend(found)
+            return {"ok": False, "error": "parameter_validation_failed", "errors": found}
+        execution.outputs = outputs
+        return {"ok": True}
+
+    def _functions_complete_error(self, params: JsonObject) -> JsonObject:
+        execution = self.executions[str(params["function_execution_id"])]
+        if execution.ended:
+            return {"ok": False, "error": "execution_not_in_running_state"}
+        error = params.get("error")
+        if not isinstance(error, str) or not error.strip():
+            execution.refused.append("the error is not a non-empty string")
+            return {"ok": False, "error": "invalid_arguments"}
+        execution.error = error
+        return {"ok": True}
+
+    # --- the Home tab ----------------------------------------------------------------------------
+
+    def _views_publish(self, params: JsonObject) -> JsonObject:
+        user_id = str(params.get("user_id", ""))
+        user = self._users.get(user_id)
+        if user is None or user.get("is_bot"):
+            return {"ok": False, "error": "user_not_found"}
+        view = params.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["no view"]}}
+        found = view_problems(view, "home")
+        if found:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": found}}
+        self.home_views[user_id] = view
+        return {"ok": True, "view": {"id": f"VH{user_id}", **view}}
 
     # --- modals ----------------------------------------------------------------------------------
 
