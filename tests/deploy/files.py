@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from bot.settings import ENVIRONMENT_NAME, EnvironmentSettings, Settings
@@ -20,10 +19,6 @@ HEALTH_PATHS = {"/livez", "/readyz", "/healthz"}
 # margin); every grace period must leave room for it.
 DRAIN_SECONDS = Settings.model_fields["yunxin_deadline_seconds"].default + DRAIN_MARGIN_SECONDS
 DEFAULT_PORT = int(Settings.model_fields["port"].default)
-# Settings the manifests use that are being added to bot/settings/ alongside them: until a name
-# here is a field of Settings, its check is skipped (and says so) rather than failed. Any other name
-# must be a field already.
-ANNOUNCED_SETTINGS = {"METRICS_PORT", "REDIS_URL", "LOG_FORMAT"}
 
 
 def procfile() -> dict[str, str]:
@@ -58,11 +53,6 @@ def is_setting(name: str) -> bool:
 
 
 def check_settings(names: Iterable[tuple[str, str]]) -> None:
-    """Each (variable, where it is set) must be a variable bot/settings/ reads. Those of
-    ANNOUNCED_SETTINGS not yet among its fields skip the test, after every other name was checked."""
-    unknown = [(name, where) for name, where in names if not is_setting(name)]
-    wrong = sorted({f"{where}: {name}" for name, where in unknown if name not in ANNOUNCED_SETTINGS})
+    """Each (variable, where it is set) must be a variable bot/settings/ reads."""
+    wrong = sorted({f"{where}: {name}" for name, where in names if not is_setting(name)})
     assert not wrong, f"variables bot/settings/ does not read (a typo?): {wrong}"
-    pending = sorted({name for name, _ in unknown})
-    if pending:
-        pytest.skip(f"not fields of bot.settings.Settings yet: {', '.join(pending)} (every other name checked)")
