@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ class SharedGate(CallGate):
         self._name = config.name
         tag = "{" + config.app_key + "}"  # one cluster slot for the app's keys
         self._keys = [state.key("yunxin", tag, part) for part in ("window", "pause", "breaker", "probe", "fails")]
+        self._taken = state.key("yunxin", tag, "taken")
         whole = SlidingWindowBudget.share(settings.yunxin_max_calls_per_second, 1)
         self._limit, self._window = whole.limit, whole.window
         self._threshold = settings.yunxin_breaker_failures
@@ -56,6 +58,8 @@ class SharedGate(CallGate):
         self._pause = settings.yunxin_rate_limit_pause_seconds
         self._lease = probe_lease_seconds(settings)
         self._share = SlidingWindowBudget.share(settings.yunxin_max_calls_per_second, state.processes)
+        # The calls this process let go alone (Redis down), which Redis learns of when it is back.
+        self._alone = SlidingWindowBudget(self._share.limit, self._share.window)
         self.fallback = LocalGate(
             self._share,
             name=config.name,
@@ -77,14 +81,23 @@ class SharedGate(CallGate):
     async def admit(self, call: CallTicket, max_wait: float) -> None:
         self.fallback.check_pause()  # a 416 this process could not tell Redis about
         args: list[str | int] = [self._limit, _ms(self._window), _ms(max_wait), call.token, _ms(self._lease)]
+        keys = [*self._keys, f"{self._taken}:{secrets.token_hex(8)}"]  # this attempt's
 
         async def gate(client: aioredis.Redis) -> list[Any]:
-            return reply_items(await self._state.gate_script(keys=self._keys, args=args, client=client))
+            return reply_items(await self._state.gate_script(keys=keys, args=args, client=client))
 
         try:
-            status, millis, extra = await self._state.run(gate)
+            try:
+                status, millis, extra = await self._state.run(gate)
+            except Unreachable:
+                if self._state.degraded:
+                    raise
+                # Timed out once, Redis otherwise fine: the answer may have come too late, its start taken.
+                # Asking again with the same attempt's key gives that start, never a second one.
+                status, millis, extra = await self._state.run(gate, seconds=self._state.timeout * 5)
         except Unreachable:
             await self.fallback.admit(call, max_wait)
+            self._alone.note(time.monotonic())
             return
         now = time.monotonic()
         seconds = int(millis) / 1000
@@ -95,6 +108,7 @@ class SharedGate(CallGate):
             self._paused_until = self._open_until = None
             self._half_open = call.probe
             self._failures = call.failures_seen
+            self._share.note(now + seconds)  # should Redis go, this process's own share knows of it
             if seconds > 0:
                 await asyncio.sleep(seconds)
             return
@@ -175,7 +189,7 @@ class SharedGate(CallGate):
 
     async def _hand_over(self) -> None:
         """Redis is back: the calls this process made from its share in the last window join the shared one."""
-        ages = [_ms(age) for age in self._share.recent()]
+        ages = [_ms(age) for age in self._alone.recent()]
         if not ages:
             return
         args: list[str | int] = [self._limit, _ms(self._window), *ages]

@@ -11,6 +11,8 @@ Keys of one Yunxin app (its AppKey in a hash tag, so a cluster keeps them in one
     breaker  hash: until (ms) and trace (the last failure's trace ID) while the breaker is tripped
     probe    string: the token of the one probe call let through once the cool-down is over (SET NX)
     fails    counter: failed calls in a row
+    taken:*  string: the start one attempt was given, so that asking again (after an answer that came too
+             late) gives the same start instead of a second one
 """
 
 from __future__ import annotations
@@ -24,13 +26,19 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: window, pause, breaker, probe, fails
+# KEYS: window, pause, breaker, probe, fails, taken (this attempt's)
 # ARGV: limit, window_ms, max_wait_ms, token, lease_ms
 # GO {0, wait_ms, failures}: call after wait_ms; PROBE {4, wait_ms, failures}: the same, as the probe;
 # PAUSED {1, ms_left, trace}; OPEN {2, ms_left, trace}; OVER {3, wait_ms, ''}: no room within max_wait_ms.
 GATE = (
     _NOW
     + """
+local taken = redis.call('GET', KEYS[6])
+if taken then
+  local start, probe = string.match(taken, '^(%d+):(%d)$')
+  local failures = tonumber(redis.call('GET', KEYS[5]) or '0')
+  return {tonumber(probe) == 1 and 4 or 0, math.max(tonumber(start) - now, 0), failures}
+end
 local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then
   return {1, paused, redis.call('GET', KEYS[2]) or ''}
@@ -68,6 +76,7 @@ end
 redis.call('RPUSH', KEYS[1], start)
 redis.call('LTRIM', KEYS[1], -limit, -1)
 redis.call('PEXPIRE', KEYS[1], start - now + window)
+redis.call('SET', KEYS[6], start .. ':' .. probe, 'PX', start - now + window)
 local failures = tonumber(redis.call('GET', KEYS[5]) or '0')
 if probe == 1 then
   return {4, start - now, failures}

@@ -1,6 +1,9 @@
 """The connection to Redis (or Valkey) that the replicas share, and what happens when it fails.
 
-Every operation is one round trip bounded by REDIS_TIMEOUT_SECONDS (100 ms by default), never retried.
+Every operation is one round trip bounded by REDIS_TIMEOUT_SECONDS (100 ms by default), never retried. The
+bound is Redis's, not the event loop's: when the loop itself was busy past the bound (a burst of commands
+on a small machine), the answer may already be in, so the operation gets as long again as the loop was
+late, up to ten times the bound in all, before it counts as timed out.
 When Redis cannot be reached (refused, reset, or three operations in a row past the timeout) the state is
 *degraded*: one warning is logged, every caller uses its own in-process fallback at once (no operation
 waits on Redis any more), and a background check tries Redis again every second. When it answers, one line
@@ -36,9 +39,15 @@ T = TypeVar("T")
 
 # While degraded, how often Redis is tried again (one cheap write, in the background).
 RECHECK_SECONDS = 1.0
-# Timeouts in a row that make an outage: a single one (a busy event loop, a slow moment) only sends that
-# one operation to the fallback.
+# Timeouts in a row that make an outage: a single one (a slow moment) only sends that one operation to
+# the fallback.
 TIMEOUTS_FOR_OUTAGE = 3
+# A wake-up later than this after the bound means the event loop was busy, not that Redis was slow.
+LOOP_LATE_SECONDS = 0.01
+EXTENSIONS_LIMIT = 10  # the bound, stretched for a busy loop, is at most this many times the timeout
+# Connections kept open to Redis, all opened at start: a burst then queues briefly for one (each operation
+# holds it for one round trip) instead of paying for new connections, handshake included, on its way.
+CONNECTIONS = 16
 
 
 def describe(url: str) -> str:
@@ -79,14 +88,18 @@ class SharedState:
         self._timeouts = 0
         self._recovering: asyncio.Task[None] | None = None
         self._hooks: list[Callable[[], Awaitable[None]]] = []
-        self.client = aioredis.Redis.from_url(
+        backstop = max(1.0, timeout * EXTENSIONS_LIMIT)  # run() bounds each operation; these only in case
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
+            max_connections=CONNECTIONS,
+            timeout=None,  # waiting for a connection is bounded by run()
+            socket_timeout=backstop,
+            socket_connect_timeout=backstop,
             retry=Retry(NoBackoff(), 0),  # never retried: a caller's fallback is quicker than a second try
             health_check_interval=0,
             client_name="yunxin-conversation-bot",
         )
+        self.client = aioredis.Redis(connection_pool=pool)
         self.gate_script = self.client.register_script(scripts.GATE)
         self.report_script = self.client.register_script(scripts.REPORT)
         self.merge_script = self.client.register_script(scripts.MERGE)
@@ -115,6 +128,7 @@ class SharedState:
     async def _load_scripts(self, client: aioredis.Redis) -> None:
         for script in (self.gate_script, self.report_script, self.merge_script):
             script.sha = await client.script_load(script.script)
+        await asyncio.gather(*(client.ping() for _ in range(CONNECTIONS)))  # every connection open
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -133,8 +147,7 @@ class SharedState:
         if self.degraded:
             raise Unreachable(self.where)
         try:
-            async with asyncio.timeout(seconds or self.timeout):
-                result = await operation(self.client)
+            result = await _within(operation(self.client), seconds or self.timeout)
         except (TimeoutError, RedisTimeout) as error:
             self._timeouts += 1
             if self._timeouts >= TIMEOUTS_FOR_OUTAGE:
@@ -193,6 +206,33 @@ class SharedState:
             self._recovering.cancel()
             await asyncio.gather(self._recovering, return_exceptions=True)
         await self.client.aclose()
+
+
+async def _within(operation: Awaitable[T], limit: float) -> T:
+    """`operation`'s result within `limit` seconds of Redis's time (see the module's docstring), or TimeoutError;
+    an operation given up on is cancelled (redis-py then drops its connection, never reusing it half-read)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(operation)
+    task.add_done_callback(_retrieve)
+    started = loop.time()
+    deadline = started + limit
+    try:
+        while True:
+            done, _ = await asyncio.wait((task,), timeout=max(0.0, deadline - loop.time()))
+            if done:
+                return task.result()
+            now = loop.time()
+            late = now - deadline
+            if late < LOOP_LATE_SECONDS or now - started >= limit * EXTENSIONS_LIMIT:
+                raise TimeoutError(f"no answer within {limit:g} s")
+            deadline = now + min(late, limit)
+    finally:
+        task.cancel()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: a failure after it was given up on is not worth a warning
 
 
 def _reason(error: BaseException) -> str:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
+import os
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -59,6 +62,31 @@ class _StartupFailureInOneLine:
         await self._app(scope, receive, send_without_traceback)
 
 
+_failure_lock: list[int] = []  # the lock's file, held open until the process ends
+
+
+def _first_worker_to_fail() -> bool:
+    """Whether this process says why start-up failed: always, unless it is one of several workers of one
+    server (uvicorn's --workers, WEB_CONCURRENCY), which all fail alike; then only the first says it, and
+    the supervisor stops them all."""
+    if multiprocessing.parent_process() is None:
+        return True
+    path = os.path.join(tempfile.gettempdir(), f"yunxin-conversation-bot-{os.getppid()}.startup")
+    try:
+        import fcntl
+
+        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(descriptor)
+            return False  # another worker has said it
+    except (OSError, ImportError):
+        return True  # no lock to be had: better said twice than not at all
+    _failure_lock.append(descriptor)
+    return True
+
+
 def create_asgi_app(
     settings: Settings | None = None,
     *,
@@ -87,7 +115,8 @@ def create_asgi_app(
             check_workers(settings)  # here, not in the factory: uvicorn's supervisor stops on a failed start-up
             runtime = await start_runtime(settings, yunxin_transports=yunxin_transports)
         except StartupError as error:
-            report_startup_error(str(error))
+            if _first_worker_to_fail():
+                report_startup_error(str(error))
             startup_errors.append(str(error))
             raise SystemExit(2) from None
         secret = settings.slack_signing_secret

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # jitter between the moment a call is let go and its arrival at Yunxin cannot squeeze one more call into
 # a second as Yunxin counts it.
 WINDOW_SECONDS = 1.0
-WINDOW_MARGIN_SECONDS = 0.05
+WINDOW_MARGIN_SECONDS = 0.1
 # Failures further apart than this are not "in a row": the count starts again.
 FAILURE_MEMORY_SECONDS = 60.0
 
@@ -131,6 +131,13 @@ class SlidingWindowBudget:
         wait = self.reserve()
         if wait > 0:
             await self._sleep(wait)
+
+    def note(self, start: float) -> None:
+        """Count a call another budget let go at `start` (this clock), as if this one had: when the shared
+        budget hands over to this process's share, the calls it just made count against the share."""
+        starts = sorted([*self._starts, start])
+        self._starts.clear()
+        self._starts.extend(starts[-self.limit :])
 
     def recent(self) -> list[float]:
         """How many seconds ago each call of the last window started (negative: one yet to start)."""

@@ -99,8 +99,10 @@ async def test_a_slow_redis_costs_each_call_at_most_the_timeout_then_none(
             started = time.monotonic()
             await gate.admit(ticket(), 1.0)
             waits.append(time.monotonic() - started)
-        assert all(wait < 0.3 for wait in waits[:3])  # the timeout, each
-        assert all(wait < 0.05 for wait in waits[3:])  # degraded: not asked any more
+        # The first: the timeout, then once more for five times as long (its answer may just be late); the
+        # second: the timeout, and that is the third in a row: degraded, so nobody asks any more.
+        assert waits[0] < 0.9 and waits[1] < 0.3
+        assert all(wait < 0.05 for wait in waits[2:])
         assert gate._state.degraded
         await until(lambda: not gate._state.degraded)
     down, back = outage_lines(caplog)
