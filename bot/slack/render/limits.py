@@ -47,6 +47,8 @@ TABLE_ALIGNS = frozenset({"left", "center", "right"})
 RICH_TEXT_ELEMENTS = frozenset({"text", "date", "emoji", "link"})  # never user, usergroup, broadcast: data pings
 
 BLOCK_TYPES = frozenset({"section", "header", "context", "actions", "divider", "table"})
+# Modals and the Home tab also take input blocks (a message refuses them).
+VIEW_BLOCK_TYPES = BLOCK_TYPES | {"input"}
 TEXT_TYPES = frozenset({"mrkdwn", "plain_text"})
 BUTTON_STYLES = frozenset({"primary", "danger"})
 
@@ -128,12 +130,12 @@ def _text_problems(text: Any) -> list[str]:
     return []
 
 
-def _block_problems(block: Any, where: str) -> list[str]:
+def _block_problems(block: Any, where: str, known: frozenset[str] = BLOCK_TYPES) -> list[str]:
     if not isinstance(block, Mapping):
         return [f"{where} is not an object"]
     kind = block.get("type")
-    if kind not in BLOCK_TYPES:
-        return [f"{where} has unknown type {kind!r} (known: {', '.join(sorted(BLOCK_TYPES))})"]
+    if kind not in known:
+        return [f"{where} has unknown type {kind!r} (known: {', '.join(sorted(known))})"]
     where = f"{where} ({kind})"
     found = _id_problems(block, "block_id", BLOCK_ID_MAX, where)
     if kind == "section":
@@ -146,6 +148,8 @@ def _block_problems(block: Any, where: str) -> list[str]:
         found.extend(_actions_problems(block, where))
     elif kind == "table":
         found.extend(_table_problems(block, where))
+    elif kind == "input":
+        found.extend(_input_problems(block, where))
     return found
 
 
@@ -325,7 +329,7 @@ def _actions_problems(block: Mapping[str, Any], where: str) -> list[str]:
 
 
 def _element_problems(element: Any, where: str) -> list[str]:
-    """Interactive elements: the bot sends buttons and static select menus."""
+    """Interactive elements: the bot sends buttons and static select menus (and, in views, text inputs)."""
     kind = element.get("type") if isinstance(element, Mapping) else None
     if kind == "static_select":
         return _select_problems(element, f"{where} (static_select)")
@@ -360,6 +364,61 @@ def _select_problems(element: Mapping[str, Any], where: str) -> list[str]:
         value = option.get("value")
         if not isinstance(value, str) or not value or len(value) > OPTION_VALUE_MAX:
             found.append(f"{label} value is not a string of 1 to {OPTION_VALUE_MAX} characters")
+    if "initial_option" in element and element["initial_option"] not in options:
+        found.append(f"{where} initial_option is not one of its options")
+    return found
+
+
+INPUT_LABEL_MAX = 2000
+INPUT_HINT_MAX = 2000
+TEXT_INPUT_MAX = 3000  # a plain_text_input's min_length, max_length and initial_value
+PLACEHOLDER_MAX = 150
+
+
+def _input_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    """An input block (views only): a plain_text label, an optional hint, one text input or select menu."""
+    found = _text_object_problems(block.get("label"), f"{where} label", INPUT_LABEL_MAX, plain_only=True)
+    if "hint" in block:
+        found.extend(_text_object_problems(block["hint"], f"{where} hint", INPUT_HINT_MAX, plain_only=True))
+    for flag in ("optional", "dispatch_action"):
+        if flag in block and not isinstance(block[flag], bool):
+            found.append(f"{where} {flag} is not a boolean")
+    element = block.get("element")
+    kind = element.get("type") if isinstance(element, Mapping) else None
+    if kind == "plain_text_input":
+        assert isinstance(element, Mapping)
+        found.extend(_text_input_problems(element, f"{where} element (plain_text_input)"))
+    elif kind == "static_select":
+        found.extend(_element_problems(element, f"{where} element"))
+    else:
+        found.append(f"{where} element has type {kind!r} (the bot uses plain_text_input, static_select)")
+    return found
+
+
+def _text_input_problems(element: Mapping[str, Any], where: str) -> list[str]:
+    found = _id_problems(element, "action_id", ACTION_ID_MAX, where)
+    if "placeholder" in element:
+        found.extend(
+            _text_object_problems(element["placeholder"], f"{where} placeholder", PLACEHOLDER_MAX, plain_only=True)
+        )
+    for flag in ("multiline", "focus_on_load"):
+        if flag in element and not isinstance(element[flag], bool):
+            found.append(f"{where} {flag} is not a boolean")
+    lengths = {}
+    for key, least in (("min_length", 0), ("max_length", 1)):
+        if key in element:
+            value = element[key]
+            if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= TEXT_INPUT_MAX:
+                found.append(f"{where} {key} is not an integer from {least} to {TEXT_INPUT_MAX}")
+            else:
+                lengths[key] = value
+    if lengths.get("min_length", 0) > lengths.get("max_length", TEXT_INPUT_MAX):
+        found.append(f"{where} min_length is more than max_length")
+    initial = element.get("initial_value")
+    if initial is not None and (
+        not isinstance(initial, str) or len(initial) > lengths.get("max_length", TEXT_INPUT_MAX)
+    ):
+        found.append(f"{where} initial_value is not a string within max_length")
     return found
 
 
@@ -371,17 +430,22 @@ VIEW_PRIVATE_METADATA_MAX = 3000
 VIEW_CALLBACK_ID_MAX = 255
 
 
-def view_problems(view: Mapping[str, Any]) -> list[str]:
-    """Every way a modal view breaks Slack's limits (`views.open` / `views.update`); [] when fine."""
+def view_problems(view: Mapping[str, Any], kind: str = "modal") -> list[str]:
+    """Every way a view breaks Slack's limits, a modal (`views.open` / `views.update`) or a Home tab
+    (`kind="home"`, `views.publish`); [] when fine. A modal with input blocks needs a submit button; a Home tab
+    has no title or buttons of its own; block IDs are unique within a view."""
     if not isinstance(view, Mapping):
         return ["the view is not an object"]
     found: list[str] = []
-    if view.get("type") != "modal":
-        found.append(f"the view has type {view.get('type')!r} (expected modal)")
-    found.extend(_text_object_problems(view.get("title"), "the view title", VIEW_TITLE_MAX, plain_only=True))
-    for key in ("close", "submit"):
-        if key in view:
-            found.extend(_text_object_problems(view[key], f"the view {key}", VIEW_TITLE_MAX, plain_only=True))
+    if view.get("type") != kind:
+        found.append(f"the view has type {view.get('type')!r} (expected {kind})")
+    if kind == "modal":
+        found.extend(_text_object_problems(view.get("title"), "the view title", VIEW_TITLE_MAX, plain_only=True))
+        for key in ("close", "submit"):
+            if key in view:
+                found.extend(_text_object_problems(view[key], f"the view {key}", VIEW_TITLE_MAX, plain_only=True))
+    else:
+        found.extend(f"a {kind} view has no {key}" for key in ("title", "close", "submit") if key in view)
     found.extend(_id_problems(view, "callback_id", VIEW_CALLBACK_ID_MAX, "the view"))
     metadata = view.get("private_metadata")
     if metadata is not None and (not isinstance(metadata, str) or len(metadata) > VIEW_PRIVATE_METADATA_MAX):
@@ -392,5 +456,11 @@ def view_problems(view: Mapping[str, Any]) -> list[str]:
     if len(blocks) > VIEW_BLOCKS_MAX:
         found.append(f"the view has {len(blocks)} blocks (at most {VIEW_BLOCKS_MAX})")
     for index, block in enumerate(blocks):
-        found.extend(_block_problems(block, f"blocks[{index}]"))
+        found.extend(_block_problems(block, f"blocks[{index}]", VIEW_BLOCK_TYPES))
+    block_ids = [block["block_id"] for block in blocks if isinstance(block, Mapping) and "block_id" in block]
+    if len(block_ids) != len(set(map(str, block_ids))):
+        found.append("the view repeats a block_id")
+    has_input = any(isinstance(block, Mapping) and block.get("type") == "input" for block in blocks)
+    if kind == "modal" and has_input and "submit" not in view:
+        found.append("a modal with input blocks needs a submit button")
     return found

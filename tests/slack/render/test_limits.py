@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack.render.limits import BLOCKS_JSON_MAX, blocks_json_length, problems
+from bot.slack.render.limits import BLOCKS_JSON_MAX, blocks_json_length, problems, view_problems
 
 
 def section(text: str = "hello", **extra: Any) -> dict[str, Any]:
@@ -145,3 +145,99 @@ def test_every_problem_is_reported_with_where_it_is() -> None:
     assert len(found) == 3
     assert any(p.startswith("blocks[0] (section)") for p in found)
     assert any(p.startswith("blocks[1] (header)") for p in found)
+
+
+# --- views with input blocks (modals and the Home tab) ------------------------------------------------
+
+
+def plain_text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def form_view(**changes: Any) -> dict[str, Any]:
+    """A modal with a text input and a select menu, as the lookup form has them; `changes` by dotted path."""
+    options = [{"text": plain_text(name), "value": name} for name in ("prod", "staging")]
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": "form",
+        "title": plain_text("Form"),
+        "submit": plain_text("Go"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "ids",
+                "label": plain_text("IDs"),
+                "hint": plain_text("owner|type|target"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "ids",
+                    "multiline": True,
+                    "max_length": 3000,
+                    "placeholder": plain_text("alice|1|bob"),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "env",
+                "label": plain_text("Environment"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "env",
+                    "placeholder": plain_text("Choose"),
+                    "options": options,
+                    "initial_option": options[0],
+                },
+            },
+        ],
+    }
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        holder: Any = view
+        for key in parents:
+            holder = holder[int(key)] if key.isdigit() else holder[key]
+        if value is None:
+            del holder[last]
+        else:
+            holder[last] = value
+    return view
+
+
+def test_a_modal_with_inputs_within_the_limits_passes() -> None:
+    assert view_problems(form_view()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"submit": None}, "a modal with input blocks needs a submit button"),
+        ({"blocks.0.label": {"type": "mrkdwn", "text": "IDs"}}, "label has type 'mrkdwn'"),
+        ({"blocks.0.label": plain_text("x" * 2001)}, "label is 2001 characters"),
+        ({"blocks.0.hint": plain_text("x" * 2001)}, "hint is 2001 characters"),
+        ({"blocks.0.optional": "no"}, "optional is not a boolean"),
+        ({"blocks.0.element.type": "datepicker"}, "element has type 'datepicker'"),
+        ({"blocks.0.element.max_length": 3001}, "max_length is not an integer from 1 to 3000"),
+        ({"blocks.0.element.min_length": 10, "blocks.0.element.max_length": 5}, "min_length is more than max_length"),
+        ({"blocks.0.element.multiline": "yes"}, "multiline is not a boolean"),
+        ({"blocks.0.element.initial_value": "x" * 3001}, "initial_value is not a string within max_length"),
+        ({"blocks.0.element.placeholder": plain_text("x" * 151)}, "placeholder is 151 characters"),
+        ({"blocks.1.element.initial_option": {"text": plain_text("qa"), "value": "qa"}}, "not one of its options"),
+        ({"blocks.1.block_id": "ids"}, "the view repeats a block_id"),
+    ],
+)
+def test_a_view_beyond_slacks_input_limits_is_refused(changes: dict[str, Any], problem: str) -> None:
+    found = view_problems(form_view(**changes))
+    assert any(problem in item for item in found), found
+
+
+def test_a_message_never_takes_an_input_block() -> None:
+    block = form_view()["blocks"][0]
+    assert "unknown type 'input'" in one_problem(message(block))
+
+
+def test_a_home_view_takes_inputs_and_no_title_or_buttons_of_its_own() -> None:
+    block = form_view()["blocks"][0]
+    assert view_problems({"type": "home", "blocks": [block]}, "home") == []
+    titled = {"type": "home", "title": plain_text("Home"), "submit": plain_text("Go"), "blocks": [block]}
+    assert view_problems(titled, "home") == ["a home view has no title", "a home view has no submit"]
+    assert view_problems(form_view(), "home")[0] == "the view has type 'modal' (expected home)"
+    assert "at most 100" in " ".join(view_problems({"type": "home", "blocks": [{"type": "divider"}] * 101}, "home"))
