@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.slack.render.limits import problems
-from bot.standins.slack.signed_requests import Origin, slash_command_form
+from bot.standins.slack.signed_requests import Origin, slash_command_form, view_submission_ack_problems
 from bot.standins.slack.web_api import SlackStandIn
 from bot.standins.slack.wire import ACK_SECONDS, API_APP_ID, JsonObject, Refusal, api_error, api_params, bearer_token
 
@@ -42,7 +42,7 @@ NORMAL_CLOSURE, GOING_AWAY = 1000, 1001
 # Interactions whose ack may carry a payload (a modal's response_action); Slack drops any other's.
 _INTERACTIONS_WITH_RESPONSE_PAYLOAD = frozenset({"view_submission"})
 
-EnvelopeType = Literal["slash_commands", "interactive"]
+EnvelopeType = Literal["slash_commands", "interactive", "events_api"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +297,12 @@ class SocketModeStandIn(SlackStandIn):
             raise ValueError("an interaction payload needs its type, such as block_actions")
         return await self.send_envelope("interactive", payload)
 
+    async def send_event(self, payload: JsonObject) -> SocketAck:
+        """Deliver an Events API payload (`event_callback_payload`): its ack carries nothing."""
+        if payload.get("type") != "event_callback":
+            raise ValueError("an Events API payload is an event_callback")
+        return await self.send_envelope("events_api", payload)
+
     async def send_envelope(self, kind: EnvelopeType, payload: JsonObject) -> SocketAck:
         """Send an envelope on the newest open connection and wait up to 3 s (`ack_seconds`) for its ack."""
         socket = self._newest_socket()
@@ -326,7 +332,7 @@ class SocketModeStandIn(SlackStandIn):
             ack.seconds,
             False,
             ack.at,
-            _ack_problems(ack.payload, accepts_payload),
+            _ack_problems(ack.payload, accepts_payload, payload),
             response_url,
         )
 
@@ -365,13 +371,16 @@ class SocketModeStandIn(SlackStandIn):
         envelope.ack.set_result(ack)
 
 
-def _ack_problems(payload: JsonObject | None, accepts_payload: bool) -> list[str]:
-    """What Slack would not show of an ack's payload: one the envelope takes none of, or a message over the
-    Block Kit limits or with a response_type Slack does not know."""
+def _ack_problems(payload: JsonObject | None, accepts_payload: bool, sent: JsonObject | None = None) -> list[str]:
+    """What Slack would not show of an ack's payload: one the envelope takes none of, a message over the
+    Block Kit limits or with a response_type Slack does not know, or (to a modal submitted, `sent`) a
+    response_action Slack would not apply to that modal."""
     if payload is None:
         return []
     if not accepts_payload:
         return ["the envelope accepts no response payload; Slack drops it"]
+    if sent is not None and sent.get("type") == "view_submission":
+        return view_submission_ack_problems(payload, sent.get("view") or {})
     found = problems(payload)
     if payload.get("response_type", "ephemeral") not in ("ephemeral", "in_channel"):
         found.append("response_type must be ephemeral or in_channel")

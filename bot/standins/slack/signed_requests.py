@@ -1,5 +1,7 @@
 """Slack's side of requests to the app: the exact form bodies Slack sends for a slash command or an
-interaction, signed as Slack signs them, and the 3-second ack Slack holds the app to."""
+interaction, the JSON bodies of Events API events (`event_callback`: the Home tab opened, a workflow step
+run), signed as Slack signs them, and the 3-second ack Slack holds the app to (and what Slack makes of a
+modal submission's ack)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import functools
 import hashlib
 import hmac
 import json
+import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -178,6 +182,101 @@ def message_action_payload(
     return payload
 
 
+def event_callback_payload(
+    event: JsonObject, *, team_id: str, bot_user_id: str, enterprise_id: str | None = None
+) -> JsonObject:
+    """An Events API delivery of `event`, as Slack POSTs it (JSON) or sends it over the socket."""
+    payload: JsonObject = {
+        "token": VERIFICATION_TOKEN,
+        "team_id": team_id,
+        "api_app_id": API_APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{secrets.token_hex(5).upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": enterprise_id,
+                "team_id": team_id,
+                "user_id": bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
+    if enterprise_id is not None:
+        payload["enterprise_id"] = enterprise_id
+    return payload
+
+
+def app_home_opened_event(
+    user_id: str, *, tab: str = "home", channel_id: str = "D0STANDINHOME", view: JsonObject | None = None
+) -> JsonObject:
+    """The `app_home_opened` event: `user_id` opened the app's Home (or Messages) tab. `view` is the Home view
+    Slack shows them, once one was published."""
+    event: JsonObject = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": channel_id,
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+    if view is not None:
+        event["view"] = view
+    return event
+
+
+def view_submission_payload(
+    origin: Origin, *, view: JsonObject, values: Mapping[str, Mapping[str, JsonObject]]
+) -> JsonObject:
+    """What Slack sends when someone submits the modal `view` (as the stand-in holds it, its `id` included)
+    with these input `values` (block_id -> action_id -> the element's state, e.g. {"type": "plain_text_input",
+    "value": "..."}). A submission names no channel and, unless the modal asked for one, no response_url."""
+    payload = _interaction_envelope("view_submission", origin)
+    del payload["channel"], payload["response_url"]
+    payload["view"] = {
+        **view,
+        "team_id": origin.team_id,
+        "state": {"values": {block: dict(elements) for block, elements in values.items()}},
+        "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+        "app_id": API_APP_ID,
+        "bot_id": "B0STANDIN",
+    }
+    payload["response_urls"] = []
+    return payload
+
+
+def view_submission_ack_problems(ack: JsonObject | None, view: Mapping[str, Any]) -> list[str]:
+    """What Slack would not do with the ack of a submission of `view`: an empty ack closes the modal; an
+    `errors` ack must name input blocks of the view, each with a non-empty message; `update` and `push`
+    carry a modal."""
+    if not ack:
+        return []
+    action = ack.get("response_action")
+    if action == "errors":
+        errors = ack.get("errors")
+        if not isinstance(errors, dict) or not errors:
+            return ["response_action errors needs a non-empty errors object"]
+        inputs = {
+            block.get("block_id")
+            for block in view.get("blocks") or []
+            if isinstance(block, dict) and block.get("type") == "input"
+        }
+        found = [f"errors names {key!r}, not an input block of the view" for key in errors if key not in inputs]
+        found += [
+            f"the error for {key!r} is not a non-empty string"
+            for key, text in errors.items()
+            if not text or not isinstance(text, str)
+        ]
+        return found
+    if action in ("update", "push"):
+        return [] if isinstance(ack.get("view"), dict) else [f"response_action {action} needs a view"]
+    if action == "clear":
+        return []
+    return [f"a submission's ack is empty or a response_action, not {sorted(ack)}"]
+
+
 async def deliver(
     app_url: str,
     signing_secret: str,
@@ -185,11 +284,13 @@ async def deliver(
     *,
     timestamp: int | None = None,
     client: httpx.AsyncClient | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
 ) -> Delivery:
-    """POST a form body to the app as Slack does: signed, and given up on after 3 seconds."""
+    """POST a body (a form unless `content_type` says otherwise) to the app as Slack does: signed, and given up
+    on after 3 seconds."""
     when = int(time.time()) if timestamp is None else timestamp
     headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
         "User-Agent": SLACK_USER_AGENT,
         **sign(signing_secret, when, body),
     }
@@ -243,7 +344,26 @@ async def _send_interaction(
     return await deliver(app_url, signing_secret, body, timestamp=timestamp, client=client)
 
 
-# `send_block_action(app_url, signing_secret, payload)` sends a click from `block_actions_payload`, and
-# `send_message_shortcut(...)` a shortcut run from `message_action_payload`; each refuses the other's.
+async def send_event(
+    app_url: str,
+    signing_secret: str,
+    payload: JsonObject,
+    *,
+    timestamp: int | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> Delivery:
+    """Send an Events API payload (`event_callback_payload`) as Slack does: a signed JSON body."""
+    if payload.get("type") != "event_callback":
+        raise ValueError(f"expected an event_callback payload, got {payload.get('type')!r}")
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return await deliver(
+        app_url, signing_secret, body, timestamp=timestamp, client=client, content_type="application/json"
+    )
+
+
+# `send_block_action(app_url, signing_secret, payload)` sends a click from `block_actions_payload`,
+# `send_message_shortcut(...)` a shortcut run from `message_action_payload`, and `send_view_submission(...)` a
+# modal submitted (`view_submission_payload`); each refuses the others'.
 send_block_action = functools.partial(_send_interaction, "block_actions")
 send_message_shortcut = functools.partial(_send_interaction, "message_action")
+send_view_submission = functools.partial(_send_interaction, "view_submission")
