@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from bot.yunxin.models import Failed, Found, LookupResult, Outcome, tally
 
@@ -15,7 +16,7 @@ from ..i18n import EN, N_, Translator
 from .kit import Block, Message, button, context, date_token, header, mention, message, sandbox_label
 from .lookup_body import DETAILED, LAYOUTS, Density, body_items, error_items
 from .paging import Blocks, Item, paginate, paginate_cut
-from .table import TABLE_LAYOUTS, table_pages
+from .table import TABLE_LAYOUTS, TableDensity, table_pages, tables_for
 from .yunxin_text import lookup_summary, shown_counts, status_word
 
 TITLE = N_("Yunxin conversations")
@@ -177,18 +178,19 @@ def render_lookup(
     detailed = len(outcomes) <= DETAILED_OUTCOMES_MAX
     if tables and not detailed and outcomes:
         errors = error_items(outcomes, DETAILED.error_detail, t)
+        shared: list[Any] = []  # what every table layout's rows share, made once
+        tables_of: dict[TableDensity, Any] = {}
+        # As in the lists: Details… buttons before a snippet of the last message.
         for tail in compact_tails:
             for table_density in TABLE_LAYOUTS:
-                pages = table_pages(
-                    outcomes,
-                    table_density,
-                    redact=redact_text,
-                    head=head,
-                    errors=errors,
-                    tail=tail,
-                    limit=max_messages,
-                    t=t,
-                )
+                if table_density not in tables_of:
+                    tables_of[table_density] = tables_for(
+                        outcomes, table_density, redact=redact_text, limit=max_messages, t=t, shared=shared
+                    )
+                tables_made = tables_of[table_density]
+                if tables_made is None:
+                    continue
+                pages = table_pages(tables_made, head=head, errors=errors, tail=tail, limit=max_messages, t=t)
                 if pages is not None:
                     return messages(pages)
     # Detailed sections carry their own Details buttons. Compact layouts keep the Details… buttons before

@@ -75,7 +75,7 @@ def code_cell(text: str) -> Cell:
     return _rich({"type": "text", "text": text or EMPTY, "style": {"code": True}})
 
 
-def date_cell(moment: datetime | None) -> Cell:
+def date_cell(moment: datetime | None, fallback: str | None = None) -> Cell:
     """A moment in the reader's time zone (a rich_text date element), with its UTC form as the fallback."""
     if moment is None:
         return raw(EMPTY)
@@ -83,7 +83,7 @@ def date_cell(moment: datetime | None) -> Cell:
         "type": "date",
         "timestamp": int(moment.timestamp()),
         "format": "{date_short_pretty} {time}",
-        "fallback": moment.strftime(DATE_FALLBACK),
+        "fallback": fallback or moment.strftime(DATE_FALLBACK),
     }
     return _rich(element)
 
@@ -111,46 +111,102 @@ def header_row(t: Translator = EN) -> Row:
     return [raw(t.gettext(column)) for column in COLUMNS]
 
 
-def _id_cell(outcome: Outcome, density: TableDensity) -> Cell:
-    limit = density.junk_id if isinstance(outcome, Malformed) else ID_SHOWN_MAX
-    return code_cell(literal(outcome.conversation_id, limit))
+@dataclass(frozen=True, slots=True)
+class RowTexts:
+    """One ID's row as texts, before it is cells: what every layout shares (`base`) and what each makes
+    itself (the ID, shortened when it is junk, and the last column). `cost` is its characters of cell text."""
+
+    conversation_id: str
+    base: tuple[str, str, str, str, str]  # type, owner, peer or team, unread, pinned
+    updated: datetime | None
+    updated_text: str  # its fallback, in UTC
+    last: str
+    cost: int
 
 
-def _account(value: str | None, density: TableDensity) -> Cell:
-    return raw(literal(" ".join(value.split()), density.account) if value and value.strip() else EMPTY)
+Shared = tuple[tuple[str, str, str, str, str], datetime | None, str]
+
+
+def _account_text(value: str | None, limit: int) -> str:
+    return literal(" ".join(value.split()), limit) if value and value.strip() else EMPTY
+
+
+def _base(outcome: Outcome, density: TableDensity, t: Translator) -> Shared:
+    if isinstance(outcome, Found):
+        conversation = outcome.conversation
+        unread = conversation.unread_count
+        updated = conversation.updated_at
+        return (
+            (
+                type_label(conversation, t),
+                _account_text(conversation.sender_id, density.account),
+                _account_text(conversation.receiver_id, density.account),
+                EMPTY if unread is None else str(unread),
+                pinned_word(conversation.stick_top, t),
+            ),
+            updated,
+            updated.strftime(DATE_FALLBACK) if updated is not None else EMPTY,
+        )
+    parsed = parse_id(outcome.conversation_id)
+    if isinstance(parsed, ConversationId):
+        owner, target = _account_text(parsed.owner, density.account), _account_text(parsed.target, density.account)
+        return (t.gettext(TYPE_LABELS[parsed.type]), owner, target, EMPTY, EMPTY), None, EMPTY
+    return (EMPTY, EMPTY, EMPTY, EMPTY, EMPTY), None, EMPTY
+
+
+def row_texts(
+    outcomes: Sequence[Outcome],
+    density: TableDensity,
+    redact: bool,
+    t: Translator = EN,
+    *,
+    budget: int | None = None,
+    shared: list[Shared] | None = None,
+) -> list[RowTexts] | None:
+    """Each outcome's row as texts; None as soon as their cost passes `budget` (they cannot fit). `shared`
+    holds what every layout shares, filled on first use, so a second layout does not make it again."""
+    made: list[RowTexts] = []
+    total = 0
+    for index, outcome in enumerate(outcomes):
+        if shared is not None and index < len(shared):
+            base, updated, date = shared[index]
+        else:
+            base, updated, date = _base(outcome, density, t)
+            if shared is not None:
+                shared.append((base, updated, date))
+        limit = density.junk_id if isinstance(outcome, Malformed) else ID_SHOWN_MAX
+        shown_id = literal(outcome.conversation_id, limit) or EMPTY
+        if isinstance(outcome, Found):
+            last = last_message_text(outcome.conversation, redact=redact, limit=density.snippet, t=t, escape=False)
+        else:
+            last = _why(outcome, density, t)
+        cost = len(shown_id) + sum(map(len, base)) + len(date) + len(last)
+        total += cost
+        if budget is not None and total > budget:
+            return None
+        made.append(RowTexts(shown_id, base, updated, date, last, cost))
+    return made
+
+
+def cells(row: RowTexts) -> Row:
+    """The row as table cells: the ID as code, the update in the reader's time zone, the rest raw text."""
+    kind, owner, target, unread, pinned = row.base
+    return [
+        code_cell(row.conversation_id),
+        raw(kind),
+        raw(owner),
+        raw(target),
+        raw(unread),
+        raw(pinned),
+        date_cell(row.updated, row.updated_text),
+        raw(row.last),
+    ]
 
 
 def outcome_row(outcome: Outcome, density: TableDensity, redact: bool, t: Translator = EN) -> Row:
     """One ID's row: a found conversation's fields, or what the ID says and why it failed."""
-    if isinstance(outcome, Found):
-        conversation = outcome.conversation
-        unread = conversation.unread_count
-        last = last_message_text(conversation, redact=redact, limit=density.snippet, t=t, escape=False)
-        return [
-            _id_cell(outcome, density),
-            raw(type_label(conversation, t)),
-            _account(conversation.sender_id, density),
-            _account(conversation.receiver_id, density),
-            raw(EMPTY if unread is None else str(unread)),
-            raw(pinned_word(conversation.stick_top, t)),
-            date_cell(conversation.updated_at),
-            raw(last),
-        ]
-    parsed = parse_id(outcome.conversation_id)
-    if isinstance(parsed, ConversationId):
-        kind, owner, target = t.gettext(TYPE_LABELS[parsed.type]), parsed.owner, parsed.target
-    else:
-        kind, owner, target = EMPTY, EMPTY, EMPTY
-    return [
-        _id_cell(outcome, density),
-        raw(kind),
-        _account(owner, density),
-        _account(target, density),
-        raw(EMPTY),
-        raw(EMPTY),
-        raw(EMPTY),
-        raw(_why(outcome, density, t)),
-    ]
+    (texts,) = row_texts([outcome], density, redact, t) or []
+    return cells(texts)
 
 
 def _why(outcome: Outcome, density: TableDensity, t: Translator) -> str:
@@ -171,29 +227,28 @@ def _why(outcome: Outcome, density: TableDensity, t: Translator) -> str:
     return "? " + t.gettext("{title} (trace {trace})").format(title=title, trace=trace)
 
 
-def table_block(rows: Sequence[Row], t: Translator = EN) -> Block:
-    return {"type": "table", "column_settings": list(COLUMN_SETTINGS), "rows": [header_row(t), *rows]}
+def table_block(rows: Sequence[RowTexts], t: Translator = EN) -> Block:
+    return {"type": "table", "column_settings": list(COLUMN_SETTINGS), "rows": [header_row(t), *map(cells, rows)]}
 
 
 def row_cost(row: Row) -> int:
     return sum(len(cell_text(cell)) for cell in row)
 
 
-def split_rows(rows: Sequence[Row], header_cost: int, limit: int) -> list[list[Row]] | None:
+def split_rows(rows: Sequence[RowTexts], header_cost: int, limit: int) -> list[list[RowTexts]] | None:
     """The rows in order, cut into tables within Slack's rows and the text budget; None beyond `limit`."""
-    tables: list[list[Row]] = [[]]
+    tables: list[list[RowTexts]] = [[]]
     cost = header_cost
     for row in rows:
-        this = row_cost(row)
-        if header_cost + this > TABLE_TEXT_BUDGET:
+        if header_cost + row.cost > TABLE_TEXT_BUDGET:
             return None  # cannot happen with the shortened cells, but a table must never be over
-        if len(tables[-1]) + 2 > TABLE_ROWS_MAX or cost + this > TABLE_TEXT_BUDGET:
+        if len(tables[-1]) + 2 > TABLE_ROWS_MAX or cost + row.cost > TABLE_TEXT_BUDGET:
             if len(tables) == limit:
                 return None
             tables.append([])
             cost = header_cost
         tables[-1].append(row)
-        cost += this
+        cost += row.cost
     return tables
 
 
@@ -213,11 +268,26 @@ class _Room:
         return True
 
 
-def table_pages(
+def tables_for(
     outcomes: Sequence[Outcome],
     density: TableDensity,
     *,
     redact: bool,
+    limit: int,
+    t: Translator = EN,
+    shared: list[Shared] | None = None,
+) -> list[list[RowTexts]] | None:
+    """The outcomes' rows cut into at most `limit` tables; None when they need more."""
+    header_cost = row_cost(header_row(t))
+    rows = row_texts(outcomes, density, redact, t, budget=limit * (TABLE_TEXT_BUDGET - header_cost), shared=shared)
+    if rows is None or len(rows) > limit * (TABLE_ROWS_MAX - 1):
+        return None
+    return split_rows(rows, header_cost, limit)
+
+
+def table_pages(
+    tables: Sequence[Sequence[RowTexts]],
+    *,
     head: Head,
     errors: Sequence[Blocks],
     tail: Sequence[Blocks],
@@ -226,11 +296,7 @@ def table_pages(
 ) -> list[tuple[list[Block], Block | None]] | None:
     """The body blocks and the table of each message, at most `limit`; None when they do not fit. The failed
     calls' explanations open the first message, the tail closes the last (spilling backwards)."""
-    rows = [outcome_row(outcome, density, redact, t) for outcome in outcomes]
-    tables = split_rows(rows, row_cost(header_row(t)), limit)
-    if tables is None:
-        return None
-    for total in range(len(tables), limit + 1):
+    for total in range(max(len(tables), 1), limit + 1):
         rooms = [_Room(head(index, limit)) for index in range(total)]
         if not all(rooms[0].take(item) for item in errors):
             return None
