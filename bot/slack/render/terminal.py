@@ -1,7 +1,7 @@
 """Block Kit messages as plain text for a terminal (`python -m bot demo`, `python -m bot query`).
 
 Slack's markup is turned back into what a reader would see: entities unescaped, date tokens
-replaced by their fallback, mentions as @U123, bold markers dropped.
+replaced by their fallback, mentions as @U123, bold markers dropped; a table as aligned columns.
 """
 
 from __future__ import annotations
@@ -100,17 +100,39 @@ def _button(element: Mapping[str, Any]) -> str:
     return f"[ {_text_of(element.get('text'))} ]"
 
 
+_CELL_SHOWN_MAX = 40
+
+
+def _table_lines(block: Mapping[str, Any]) -> list[str]:
+    """A table block as columns, each as wide as its widest cell (cut at 40 characters)."""
+    from .kit import WORD_JOINER, shorten
+    from .table import cell_text
+
+    rows = [
+        [shorten(cell_text(cell).replace(WORD_JOINER, "") or " ", _CELL_SHOWN_MAX) for cell in row]
+        for row in block.get("rows") or []
+        if isinstance(row, list)
+    ]
+    if not rows:
+        return []
+    widths = [max(len(row[index]) for row in rows if index < len(row)) for index in range(max(map(len, rows)))]
+    lines = [" | ".join(cell.ljust(widths[index]) for index, cell in enumerate(row)).rstrip() for row in rows]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return lines
+
+
 def to_terminal(messages: Sequence[Mapping[str, Any]], *, width: int = 100) -> str:
     """The messages one after another as readable lines, wrapped at `width` (a long ID is never split)."""
     parts: list[str] = []
     for message in messages:
         blocks = message.get("blocks") or []
-        if not blocks:
+        attachments = [a for a in message.get("attachments") or [] if isinstance(a, Mapping)]
+        if not blocks and not attachments:
             parts.append("\n".join(_wrap(readable(str(message.get("text", ""))), width)))
             continue
         lines: list[str] = []
-        for block in blocks:
+        for block in [*blocks, *(b for attachment in attachments for b in attachment.get("blocks") or [])]:
             if isinstance(block, Mapping):
-                lines.extend(_block_lines(block, width))
+                lines.extend(_table_lines(block) if block.get("type") == "table" else _block_lines(block, width))
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -334,3 +334,15 @@ def test_any_result_renders_with_tables_within_limits_escaped_and_complete(
     assert not any(token in text for text in cells for token in ("<!", "<@", "<#"))
     if tables_of(messages):
         assert len(table_rows(messages)) == len(result.requested)
+
+
+def test_a_terminal_shows_the_tables_as_columns() -> None:
+    from bot.slack.render.terminal import to_terminal
+
+    hostile = conversation("a|1|b", type=1, sender_id="<!channel>", last_message={"message_type": 0, "text": "hi"})
+    result = LookupResult(requested=[c.conversation_id for c in found(9)] + ["a|1|b"], found=[*found(9), hostile])
+    lines = to_terminal(render_lookup(result, tables=True)).splitlines()
+    header = next(line for line in lines if line.startswith("ID "))
+    assert [column.strip() for column in header.split("|")][:3] == ["ID", "Type", "Owner"]
+    assert any(line.startswith("agent008|1|user008 ") for line in lines)
+    assert any("<!channel>" in line for line in lines)  # a terminal pings nobody: shown as stored
