@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.settings import Settings
 from bot.yunxin.sandbox import SAMPLE_IDS
 
+from .fleet import fleet_scenario
 from .harness import USERS, Bench, CommandTiming, running_bench
 from .report import Target, cpu_seconds, machine_lines, memory_kib, ms, percentile, profile_summary, timing
 
@@ -214,11 +215,16 @@ async def profile(bench: Bench, plan: Plan, path: Path) -> None:
     print("\n".join(profile_summary(path)))
 
 
-async def run(latency_ms: float, quick: bool, profile_path: Path | None = None) -> int:
+async def run(latency_ms: float, quick: bool, profile_path: Path | None = None, fleet_only: bool = False) -> int:
     plan = QUICK if quick else FULL
     floor = latency_ms / 1000
     print("Yunxin conversation bot: benchmark" + (" (--quick: fewer samples, a smoke test)" if quick else ""))
     print("\n".join(machine_lines()))
+    if fleet_only:
+        targets = await fleet_scenario(floor, plan.burst)
+        print("\nTargets")
+        print("\n".join(target.line() for target in targets))
+        return 0
     async with running_bench(floor) as bench:
         print(
             f"app      `uvicorn bot.slack.web:create_asgi_app --factory` in its own process (pid {bench.app.pid}),\n"
@@ -236,6 +242,7 @@ async def run(latency_ms: float, quick: bool, profile_path: Path | None = None) 
             await asyncio.sleep(PAUSE_SECONDS)
             await step()
         scenarios.memory()
+    scenarios.targets += await fleet_scenario(floor, plan.burst)
     print("\nTargets")
     print("\n".join(target.line() for target in scenarios.targets))
     return 0
@@ -251,10 +258,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="FILE",
         help="instead of the scenarios, record the app's CPU over three bursts with py-spy (speedscope JSON)",
     )
+    parser.add_argument(
+        "--fleet-only", action="store_true", help="only the fleet scenario: 3 replicas sharing one Valkey"
+    )
     args = parser.parse_args(argv)
     if args.latency_ms <= 0:
         parser.error("--latency-ms must be positive")
-    return asyncio.run(run(args.latency_ms, args.quick, args.profile))
+    return asyncio.run(run(args.latency_ms, args.quick, args.profile, args.fleet_only))
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ class SharedGate(CallGate):
         tag = "{" + config.app_key + "}"  # one cluster slot for the app's keys
         self._keys = [state.key("yunxin", tag, part) for part in ("window", "pause", "breaker", "probe", "fails")]
         self._taken = state.key("yunxin", tag, "taken")
+        self._told = state.key("yunxin", tag, "told")
         whole = SlidingWindowBudget.share(settings.yunxin_max_calls_per_second, 1)
         self._limit, self._window = whole.limit, whole.window
         self._threshold = settings.yunxin_breaker_failures
@@ -87,14 +88,8 @@ class SharedGate(CallGate):
             return reply_items(await self._state.gate_script(keys=keys, args=args, client=client))
 
         try:
-            try:
-                status, millis, extra = await self._state.run(gate)
-            except Unreachable:
-                if self._state.degraded:
-                    raise
-                # Timed out once, Redis otherwise fine: the answer may have come too late, its start taken.
-                # Asking again with the same attempt's key gives that start, never a second one.
-                status, millis, extra = await self._state.run(gate, seconds=self._state.timeout * 5)
+            # Asked twice (after a timeout), the attempt's key gives the same start, never a second one.
+            status, millis, extra = await self._state.run(gate)
         except Unreachable:
             await self.fallback.admit(call, max_wait)
             self._alone.note(time.monotonic())
@@ -183,7 +178,8 @@ class SharedGate(CallGate):
         ]
 
         async def report(client: aioredis.Redis) -> int:
-            return int(await self._state.report_script(keys=self._keys[1:], args=args, client=client))
+            keys = [*self._keys[1:], f"{self._told}:{call.token}"]
+            return int(await self._state.report_script(keys=keys, args=args, client=client))
 
         return await self._state.run(report)
 

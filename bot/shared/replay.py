@@ -4,6 +4,7 @@ answers alone while Redis is down."""
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Protocol
 
 from .errors import Unreachable
@@ -29,9 +30,11 @@ class SharedReplayGuard:
         if not self._local.first_time(signature):
             return False
         name = self._state.key("slack", "replay", signature)
+        token = secrets.token_hex(8)  # asked twice (after a timeout), this request is still the first
 
         async def claim(client: aioredis.Redis) -> bool:
-            return bool(await client.set(name, b"1", nx=True, px=self._window_ms))
+            claimed = await self._state.claim_script(keys=[name], args=[token, self._window_ms], client=client)
+            return bool(claimed)
 
         try:
             return await self._state.run(claim)

@@ -13,6 +13,10 @@ Keys of one Yunxin app (its AppKey in a hash tag, so a cluster keeps them in one
     fails    counter: failed calls in a row
     taken:*  string: the start one attempt was given, so that asking again (after an answer that came too
              late) gives the same start instead of a second one
+    told:*   string: a call's failure was counted (told again, it is not counted twice)
+
+Every script may run twice for one operation (SharedState.run asks once more after a timeout): each gives
+the same outcome the second time.
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ return {0, start - now, failures}
 """
 )
 
-# KEYS: pause, breaker, probe, fails
+# KEYS: pause, breaker, probe, fails, told (this call's: a failure told twice counts once)
 # ARGV: outcome ('answered', 'limited' or 'failed'), token, trace, threshold, cooldown_ms, pause_ms, memory_ms
 # answered / limited: 1 when this answer closed the breaker, else 0. failed: 1 when it opened the breaker,
 # 2 when it was the probe and opened it again, else 0.
@@ -104,6 +108,9 @@ if outcome == 'answered' or outcome == 'limited' then
   return closed
 end
 if redis.replicate_commands then redis.replicate_commands() end
+if not redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[7]) then
+  return 0
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local failures = redis.call('INCR', KEYS[4])
@@ -152,3 +159,15 @@ redis.call('PEXPIRE', KEYS[1], math.max(all[#all] - now, 0) + tonumber(ARGV[2]))
 return #all
 """
 )
+
+# The replay guard's claim on a signature. KEYS: the signature's key. ARGV: this request's token, window_ms.
+# 1: first time (or this same request asking again); 0: seen before.
+CLAIM = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return 1
+end
+return 0
+"""

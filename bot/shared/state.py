@@ -1,9 +1,10 @@
 """The connection to Redis (or Valkey) that the replicas share, and what happens when it fails.
 
-Every operation is one round trip bounded by REDIS_TIMEOUT_SECONDS (100 ms by default), never retried. The
-bound is Redis's, not the event loop's: when the loop itself was busy past the bound (a burst of commands
-on a small machine), the answer may already be in, so the operation gets as long again as the loop was
-late, up to ten times the bound in all, before it counts as timed out.
+Every operation is one round trip bounded by REDIS_TIMEOUT_SECONDS (100 ms by default). The bound is
+Redis's, not the event loop's: when the loop itself was busy past the bound (a burst of commands on a small
+machine), the answer may already be in, so the operation gets as long again as the loop was late. One that
+still times out is asked once more, for five times the bound (every operation here gives the same outcome
+when asked twice): a busy Redis is waited for, and only one that misses both counts as not answering.
 When Redis cannot be reached (refused, reset, or three operations in a row past the timeout) the state is
 *degraded*: one warning is logged, every caller uses its own in-process fallback at once (no operation
 waits on Redis any more), and a background check tries Redis again every second. When it answers, one line
@@ -39,9 +40,10 @@ T = TypeVar("T")
 
 # While degraded, how often Redis is tried again (one cheap write, in the background).
 RECHECK_SECONDS = 1.0
-# Timeouts in a row that make an outage: a single one (a slow moment) only sends that one operation to
-# the fallback.
+# Operations in a row that missed both tries, which make an outage: a single one (a slow moment) only
+# sends that operation to the fallback.
 TIMEOUTS_FOR_OUTAGE = 3
+SECOND_TRY_FACTOR = 5
 # A wake-up later than this after the bound means the event loop was busy, not that Redis was slow.
 LOOP_LATE_SECONDS = 0.01
 EXTENSIONS_LIMIT = 10  # the bound, stretched for a busy loop, is at most this many times the timeout
@@ -103,6 +105,7 @@ class SharedState:
         self.gate_script = self.client.register_script(scripts.GATE)
         self.report_script = self.client.register_script(scripts.REPORT)
         self.merge_script = self.client.register_script(scripts.MERGE)
+        self.claim_script = self.client.register_script(scripts.CLAIM)
 
     def __repr__(self) -> str:
         return f"SharedState(where={self.where!r}, degraded={self.degraded})"
@@ -126,7 +129,7 @@ class SharedState:
         return state
 
     async def _load_scripts(self, client: aioredis.Redis) -> None:
-        for script in (self.gate_script, self.report_script, self.merge_script):
+        for script in (self.gate_script, self.report_script, self.merge_script, self.claim_script):
             script.sha = await client.script_load(script.script)
         await asyncio.gather(*(client.ping() for _ in range(CONNECTIONS)))  # every connection open
 
@@ -146,8 +149,12 @@ class SharedState:
         """One operation on Redis within the timeout (or `seconds`); Unreachable if it fails or while degraded."""
         if self.degraded:
             raise Unreachable(self.where)
+        limit = seconds or self.timeout
         try:
-            result = await _within(operation(self.client), seconds or self.timeout)
+            try:
+                result = await _within(operation(self.client), limit)
+            except (TimeoutError, RedisTimeout):
+                result = await _within(operation(self.client), limit * SECOND_TRY_FACTOR)
         except (TimeoutError, RedisTimeout) as error:
             self._timeouts += 1
             if self._timeouts >= TIMEOUTS_FOR_OUTAGE:

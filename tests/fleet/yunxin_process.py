@@ -4,10 +4,12 @@ stamps on each arriving call is not held up by the test's own work (sending the 
 It is the sandbox, recording every call's arrival, with a control path the test drives:
     POST /_control  {"limit_next": n, "down": bool, "hold": bool}   (any of them)
     GET  /_arrivals [[at, trace_id, ids], ...]   at: seconds on this process's monotonic clock
-It prints `port N` once it listens on 127.0.0.1."""
+It prints `port N` once it listens on 127.0.0.1. `--latency-ms L`: each call is answered after L ms (20).
+The benchmark's fleet scenario (bench/fleet.py) runs it too."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -84,7 +86,11 @@ class RecordingYunxin:
 
 
 async def main() -> None:
-    config = uvicorn.Config(RecordingYunxin(), host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    parser = argparse.ArgumentParser(prog="python -m tests.fleet.yunxin_process")
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    latency = parser.parse_args().latency_ms / 1000
+    app = RecordingYunxin(latency)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn's flag)
