@@ -44,10 +44,14 @@ from bot.standins.slack import (
     Origin,
     SlackStandIn,
     block_actions_payload,
+    event_callback_payload,
     message_action_payload,
     send_block_action,
+    send_event,
     send_message_shortcut,
     send_slash_command,
+    send_view_submission,
+    view_submission_payload,
 )
 from bot.yunxin.client import TRACE_HEADER
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
@@ -292,6 +296,16 @@ class _InWorkspace:
     def api_methods(self) -> list[str]:
         return [method for _, method, _ in self.slack.api_calls]
 
+    def event_payload(self, event: dict[str, Any], *, team: str = TEAM) -> dict[str, Any]:
+        """`event` (app_home_opened, function_executed) as the Events API delivers it from `team`."""
+        return event_callback_payload(event, team_id=team, bot_user_id=self.slack.bot_user_id)
+
+    def submission(self, view_id: str, values: dict[str, dict[str, Any]], **who: Any) -> dict[str, Any]:
+        """The open modal `view_id`, as it is now, submitted with these input values (block_id -> action_id ->
+        the element's state)."""
+        view = {"id": view_id, **self.slack.views[view_id]}
+        return view_submission_payload(self.origin(**who), view=view, values=values)
+
 
 @dataclass
 class Bot(_InWorkspace):
@@ -338,6 +352,16 @@ class Bot(_InWorkspace):
 
     async def click_share(self, answer: dict[str, Any], **who: Any) -> Sent:
         return await self.click(SHARE_ACTION, value=button_value(answer, SHARE_ACTION), **who)
+
+    async def event(self, event: dict[str, Any], *, team: str = TEAM) -> Delivery:
+        """Send an Events API event, signed, as a JSON body (see `event_payload`)."""
+        payload = self.event_payload(event, team=team)
+        return await send_event(self.events_url, SIGNING_SECRET, payload, client=self.http)
+
+    async def submit(self, view_id: str, values: dict[str, dict[str, Any]], **who: Any) -> Delivery:
+        """Submit the open modal `view_id` with these input values (see `submission`)."""
+        payload = self.submission(view_id, values, **who)
+        return await send_view_submission(self.events_url, SIGNING_SECRET, payload, client=self.http)
 
     async def run_shortcut(self, text: str, *, thread_ts: str | None = None, **who: Any) -> Sent:
         """Run the message shortcut on a message saying `text` (`thread_ts`: a message in a thread)."""
@@ -440,6 +464,16 @@ class SocketBot(_InWorkspace):
     async def click_share(self, answer: dict[str, Any], **who: Any) -> SocketAck:
         payload = block_action(SHARE_ACTION, self.origin(**who), value=button_value(answer, SHARE_ACTION))
         return await self.slack.send_interaction(payload)
+
+    async def click(self, action_id: str, **click: Any) -> SocketAck:
+        """A click, as `Bot.click` makes it, delivered over the socket."""
+        return await self.slack.send_interaction(block_action(action_id, self.origin(**_who(click)), **click))
+
+    async def event(self, event: dict[str, Any], *, team: str = TEAM) -> SocketAck:
+        return await self.slack.send_event(self.event_payload(event, team=team))
+
+    async def submit(self, view_id: str, values: dict[str, dict[str, Any]], **who: Any) -> SocketAck:
+        return await self.slack.send_interaction(self.submission(view_id, values, **who))
 
     async def replies(self, ack: SocketAck, count: int = 1) -> list[dict[str, Any]]:
         assert ack.response_url is not None

@@ -256,6 +256,9 @@ def shape_problem(payload: dict[str, Any]) -> str | None:
                 return f"an action's {key} is not a string"
         if "selected_option" in action and not isinstance(action["selected_option"], dict):
             return "an action's selected_option is not an object"
+    problem = _event_problem(payload.get("event")) or _view_problem(payload.get("view"))
+    if problem is not None:
+        return problem
     message = payload.get("message")
     if isinstance(message, dict):
         for key in ("text", "thread_ts", "ts"):
@@ -264,4 +267,45 @@ def shape_problem(payload: dict[str, Any]) -> str | None:
         attachments = message.get("attachments")
         if "attachments" in message and not isinstance(attachments, list):
             return "message.attachments is not a list"
+    return None
+
+
+def _strings(holder: dict[str, Any], names: tuple[str, ...], where: str) -> str | None:
+    for name in names:
+        if name in holder and not isinstance(holder[name], str):
+            return f"{where}.{name} is not a string"
+    return None
+
+
+def _event_problem(event: Any) -> str | None:
+    """An Events API event's fields that Bolt and the listeners read (the Home tab, a workflow step run)."""
+    if not isinstance(event, dict):
+        return None
+    problem = _strings(event, ("type", "user", "tab", "channel", "function_execution_id", "bot_access_token"), "event")
+    if problem is not None:
+        return problem
+    for name in ("inputs", "function", "view"):
+        if name in event and not isinstance(event[name], dict):
+            return f"event.{name} is not an object"
+    function = event.get("function")
+    return _strings(function, ("callback_id",), "event.function") if isinstance(function, dict) else None
+
+
+def _view_problem(view: Any) -> str | None:
+    """A modal's fields that Bolt and the listeners read when it is submitted or clicked in."""
+    if not isinstance(view, dict):
+        return None
+    problem = _strings(view, ("callback_id", "private_metadata", "type"), "view")
+    if problem is not None:
+        return problem
+    state = view.get("state")
+    if "state" in view and not isinstance(state, dict):
+        return "view.state is not an object"
+    values = state.get("values") if isinstance(state, dict) else None
+    if values is None:
+        return None
+    if not isinstance(values, dict) or not all(isinstance(block, dict) for block in values.values()):
+        return "view.state.values is not an object of objects"
+    if not all(isinstance(element, dict) for block in values.values() for element in block.values()):
+        return "view.state.values holds an element state that is not an object"
     return None

@@ -30,8 +30,10 @@ from bot.yunxin.service import Lookups, UnknownEnvironment
 from .access import AccessCheckFailed, AccessPolicy, Caller
 from .ack import after_ack_sent
 from .actions import LookupRequest, StaleRequest
+from .activity import HomeState
 from .i18n import N_, Translator, for_locale, translator
 from .i18n.outside import translate_outside
+from .render.form import with_form_button
 from .render.kit import Message, shorten
 from .render.notices import render_help, render_notice, render_refusal, render_unexpected
 from .replies import Destination
@@ -58,6 +60,7 @@ class Event(StrEnum):
     DETAILS = "details"
     DETAILS_LIST = "details_list"
     EXPORT = "export"
+    FORM = "form"  # the lookup form (the Home tab's button, the help's)
 
 
 class Outcome(StrEnum):
@@ -144,6 +147,7 @@ class Deps:
     access: AccessPolicy
     metrics: Metrics = field(default_factory=Metrics)
     inflight: InFlight = field(default_factory=InFlight)
+    home: HomeState = field(default_factory=HomeState)  # what the App Home shows of recent calls
 
     @property
     def channel_t(self) -> Translator:
@@ -242,7 +246,7 @@ def reply_for(deps: Deps, error: Exception, t: Translator | None = None) -> Repl
 
 def help_message(deps: Deps, note: str | None = None, t: Translator | None = None) -> Message:
     sandbox = deps.lookups.config().sandbox
-    return render_help(
+    help_text = render_help(
         command=COMMAND,
         example_ids=SANDBOX_EXAMPLE_IDS if sandbox else EXAMPLE_IDS,
         sandbox=sandbox,
@@ -251,6 +255,7 @@ def help_message(deps: Deps, note: str | None = None, t: Translator | None = Non
         default_environment=deps.lookups.default,
         t=t or deps.channel_t,
     )
+    return with_form_button(help_text, t or deps.channel_t)  # the lookup form, one click away
 
 
 # ---- the lookup -----------------------------------------------------------------------------------
@@ -271,6 +276,7 @@ async def run_lookup(deps: Deps, ask: Ask, request: LookupRequest, to: Destinati
         except Exception as error:
             outcome = await _reply_with_error(deps, error, to, reader.t)
         finally:
+            deps.home.saw(result)  # the Home's last good and failed call, and the call rate
             record(
                 deps,
                 ask,

@@ -2,7 +2,8 @@
 
 A `Destination` is where one lookup answers: `ResponseUrlReplies` posts to the request's response_url (the
 command, the buttons, the shortcut), `ModalReplies` shows it in a modal (Details), `FileReplies` sends it as a
-CSV file to the clicker's direct message with the bot (Download CSV). Each has two ways to speak: `notify`
+CSV file to the clicker's direct message with the bot (Download CSV), `DirectMessageReplies` posts it there as
+messages (the lookup form). Each has two ways to speak: `notify`
 for notices, refusals and errors (to the person who asked), and `answer` for the lookup's result, rendered
 for that place in the language it is given. Both return False (and log) when Slack refused or could not be
 reached; neither raises for a network failure.
@@ -394,3 +395,77 @@ class FileReplies:
         ).format(count=count)
         await self.notices.notify(render_notice(text))
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class DirectMessageReplies:
+    """Replies in the direct message of `user_id` with the bot (the lookup form's answer): `conversations.open`,
+    then `chat.postMessage` of the messages a command's answer has, with the same blocks, tables and buttons
+    (as lists again when Slack refuses a table). Notices, refusals and errors go there too."""
+
+    client: AsyncWebClient
+    user_id: str
+    redact_text: bool
+    request: LookupRequest | None = None  # None: notices only
+    metrics: Metrics | None = None
+
+    @property
+    def shared(self) -> bool:
+        return False
+
+    async def notify(self, message: Message) -> bool:
+        return (await self._post([message], ())).ok
+
+    def _render(self, result: LookupResult, t: Translator, *, tables: bool, max_messages: int) -> list[Message]:
+        return render_lookup(
+            result,
+            redact_text=self.redact_text,
+            request=self.request,
+            max_messages=max_messages,
+            tables=tables,
+            t=t,
+        )
+
+    async def answer(self, result: LookupResult, t: Translator = EN) -> bool:
+        messages = self._render(result, t, tables=True, max_messages=RESPONSE_URL_MAX_POSTS)
+        posted = await self._post(messages, result.trace_ids)
+        with_tables = any(has_table(message) for message in messages)
+        if posted.ok or posted.error not in REFUSAL_ERRORS or not with_tables:
+            return posted.ok
+        if self.metrics is not None:
+            self.metrics.slack_refusals.labels(layout="table", error=refusal_label(posted)).inc()
+        rest = result
+        if posted.accepted:
+            rest = dataclasses.replace(result, requested=result.requested[_rows_shown(messages[: posted.accepted]) :])
+        plain = self._render(rest, t, tables=False, max_messages=RESPONSE_URL_MAX_POSTS - posted.accepted)
+        return (await self._post(plain, result.trace_ids)).ok
+
+    async def _post(self, messages: Sequence[Message], trace_ids: Sequence[str]) -> Posted:
+        """Post each message to the direct message; stop at the first one Slack refuses."""
+        await after_ack_sent()
+        traces = ", ".join(trace_ids) or "none"
+        try:
+            opened = await self.client.conversations_open(users=self.user_id)
+            channel = str(opened["channel"]["id"])
+        except (SlackApiError, SlackClientError, OSError, TimeoutError, KeyError, TypeError) as error:
+            code = (slack_error_code(error) if isinstance(error, SlackApiError) else None) or type(error).__name__
+            log.error("could not open the direct message with %s: %s; Yunxin trace IDs %s", self.user_id, code, traces)
+            return Posted(0, error=code)
+        for index, message in enumerate(messages):
+            try:
+                await self.client.chat_postMessage(
+                    channel=channel,
+                    text=message["text"],
+                    blocks=message.get("blocks"),
+                    attachments=message.get("attachments"),
+                )
+            except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
+                code = (slack_error_code(error) if isinstance(error, SlackApiError) else None) or type(error).__name__
+                log.error(
+                    "chat.postMessage to %s's direct message failed: %s; Yunxin trace IDs %s",
+                    self.user_id,
+                    code,
+                    traces,
+                )
+                return Posted(index, error=code)
+        return Posted(len(messages))

@@ -96,13 +96,25 @@ def test_manifest_declares_the_command_shortcut_and_scopes(manifest: dict[str, A
     assert settings["token_rotation_enabled"] is False
 
 
+def test_manifest_declares_the_home_tab(manifest: dict[str, Any]) -> None:
+    features, settings = manifest["features"], manifest["settings"]
+    # The Home tab, and the Messages tab where the lookup form's answers (and CSV files) arrive.
+    assert features["app_home"] == {
+        "home_tab_enabled": True,
+        "messages_tab_enabled": True,
+        "messages_tab_read_only_enabled": True,
+    }
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+
+
 def test_http_mode_points_every_url_at_slack_events() -> None:
     manifest = load(MANIFESTS["http"])
     assert manifest["settings"]["socket_mode_enabled"] is False
     assert manifest["features"]["slash_commands"][0]["url"].endswith(EVENTS_URL_SUFFIX)
     assert manifest["settings"]["interactivity"]["request_url"].endswith(EVENTS_URL_SUFFIX)
+    assert manifest["settings"]["event_subscriptions"]["request_url"].endswith(EVENTS_URL_SUFFIX)
     urls = all_urls(manifest)
-    assert len(urls) == 2
+    assert len(urls) == 3
     assert all(url.startswith("https://") and url.endswith(EVENTS_URL_SUFFIX) for url in urls)
 
 
@@ -116,5 +128,6 @@ def test_the_two_manifests_differ_only_in_transport() -> None:
     socket_mode, http_mode = load(MANIFESTS["socket"]), load(MANIFESTS["http"])
     del http_mode["features"]["slash_commands"][0]["url"]
     del http_mode["settings"]["interactivity"]["request_url"]
+    del http_mode["settings"]["event_subscriptions"]["request_url"]
     http_mode["settings"]["socket_mode_enabled"] = True
     assert http_mode == socket_mode

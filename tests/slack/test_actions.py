@@ -28,6 +28,9 @@ ANSWERED = {
     ("action", "conversation_details_back"),
     ("action", "download_csv"),
     ("shortcut", "lookup_conversations_shortcut"),
+    ("event", "app_home_opened"),
+    ("action", "open_lookup_form"),
+    ("view", "lookup_form"),
 }
 
 
@@ -40,11 +43,17 @@ def test_every_id_slack_sends_back_is_pinned() -> None:
 
 @pytest.mark.parametrize("manifest", sorted(MANIFESTS.glob("*.json")), ids=lambda path: path.name)
 def test_the_manifests_declare_what_the_app_answers(manifest: Path) -> None:
-    features = json.loads(manifest.read_text())["features"]
+    document = json.loads(manifest.read_text())
+    features = document["features"]
     commands = {("command", command["command"]) for command in features["slash_commands"]}
     shortcuts = {("shortcut", shortcut["callback_id"]) for shortcut in features["shortcuts"]}
-    registered = {(route.kind, route.key) for route in ROUTES if route.kind in ("command", "shortcut")}
-    assert commands | shortcuts == registered
+    events = {("event", event) for event in document["settings"]["event_subscriptions"]["bot_events"]}
+    # function_executed is how Slack runs a step: its route is the function's, by callback_id.
+    events.discard(("event", "function_executed"))
+    functions = {("function", callback_id) for callback_id in document.get("functions", {})}
+    answered = {"command", "shortcut", "event", "function"}
+    registered = {(route.kind, route.key) for route in ROUTES if route.kind in answered}
+    assert commands | shortcuts | events | functions == registered
 
 
 def test_encode_is_compact_json_and_decodes_back() -> None:

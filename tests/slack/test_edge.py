@@ -178,12 +178,46 @@ def test_the_replay_guard_forgets_signatures_past_the_window() -> None:
         {"type": "message_action", "user": {"id": "U1"}, "message": {"text": ["a"]}},
         {"type": 5},
         {"type": "block_actions", "team": ["T1"]},
+        {"type": "view_submission", "user": {"id": "U1"}, "view": {"callback_id": 5}},
+        {"type": "view_submission", "user": {"id": "U1"}, "view": {"state": []}},
+        {"type": "view_submission", "user": {"id": "U1"}, "view": {"state": {"values": {"ids": "alice|1|bob"}}}},
+        {"type": "view_submission", "user": {"id": "U1"}, "view": {"state": {"values": {"ids": {"ids": "x"}}}}},
+        {"type": "view_submission", "user": {"id": "U1"}, "view": {"private_metadata": {"channel": "C1"}}},
     ],
 )
 async def test_a_signed_payload_of_unexpected_shape_gets_a_quiet_200(payload: dict[str, Any]) -> None:
     admitted = await edge().admit(signed(interaction_body(payload)))
     assert isinstance(admitted, Refusal)
     assert admitted.status == 200 and admitted.reason.startswith("unexpected payload")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "app_home_opened", "user": {"id": "U1"}, "tab": "home"},
+        {"type": "app_home_opened", "user": "U1", "tab": 1},
+        {"type": ["app_home_opened"]},
+        {"type": "function_executed", "function": "look_up_conversations"},
+        {"type": "function_executed", "function": {"callback_id": 5}},
+        {"type": "function_executed", "function": {"callback_id": "x"}, "inputs": ["alice|1|bob"]},
+        {"type": "function_executed", "function_execution_id": 12},
+    ],
+)
+async def test_a_signed_event_of_unexpected_shape_gets_a_quiet_200(event: dict[str, Any]) -> None:
+    body = json.dumps({"type": "event_callback", "team_id": "T1", "event": event}).encode()
+    admitted = await edge().admit(signed(body, content_type="application/json"))
+    assert isinstance(admitted, Refusal)
+    assert admitted.status == 200 and admitted.reason.startswith("unexpected payload")
+
+
+async def test_the_events_the_app_answers_are_admitted_as_slack_sends_them() -> None:
+    for event in (
+        {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home", "view": {"id": "V1"}},
+        {"type": "function_executed", "function": {"callback_id": "x"}, "inputs": {}, "function_execution_id": "Fx1"},
+    ):
+        body = json.dumps({"type": "event_callback", "team_id": "T1", "event": event}).encode()
+        admitted = await edge().admit(signed(body, content_type="application/json"))
+        assert isinstance(admitted, Verified) and admitted.payload["event"] == event
 
 
 async def test_a_refusal_logs_one_short_line_with_nothing_of_the_request(caplog: pytest.LogCaptureFixture) -> None:

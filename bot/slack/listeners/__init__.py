@@ -25,13 +25,15 @@ from ..actions import (
     SHARE_ACTION,
 )
 from ..pipeline import COMMAND, Deps
-from . import buttons, command, details, export, shortcut
+from ..render.form import FORM_CALLBACK
+from ..render.home import OPEN_FORM_ACTION
+from . import buttons, command, details, export, form, home, shortcut
 from .shortcut import SHORTCUT_CALLBACK
 
 
 class Route(NamedTuple):
-    kind: Literal["command", "action", "shortcut"]
-    key: str  # the command, the action_id or the callback_id Slack sends back
+    kind: Literal["command", "action", "shortcut", "view", "event"]
+    key: str  # the command, the action_id, the callback_id or the event type Slack sends back
     listener: Callable[..., Awaitable[None]]
 
 
@@ -46,6 +48,10 @@ ROUTES: tuple[Route, ...] = (
     Route("action", PICKER_CHOICE_ACTION, details.choose_from_list),
     Route("action", PICKER_BACK_ACTION, details.back_to_list),
     Route("shortcut", SHORTCUT_CALLBACK, shortcut.look_up_in_message),
+    # The App Home tab, and its (and the help's) lookup form, answered in the person's direct message.
+    Route("event", "app_home_opened", home.home_opened),
+    Route("action", OPEN_FORM_ACTION, form.open_form),
+    Route("view", FORM_CALLBACK, form.submit_form),
 )
 
 
