@@ -61,6 +61,7 @@ class Event(StrEnum):
     DETAILS_LIST = "details_list"
     EXPORT = "export"
     FORM = "form"  # the lookup form (the Home tab's button, the help's)
+    WORKFLOW = "workflow"  # the Workflow Builder step
 
 
 class Outcome(StrEnum):

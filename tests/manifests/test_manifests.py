@@ -11,6 +11,18 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from bot.slack.listeners.shortcut import SHORTCUT_CALLBACK
+from bot.slack.render.workflow import (
+    INPUT_CHANNEL,
+    INPUT_ENVIRONMENT,
+    INPUT_IDS,
+    INPUT_USER,
+    OUTPUT_FAILED,
+    OUTPUT_FAILED_IDS,
+    OUTPUT_FOUND,
+    OUTPUT_SUMMARY,
+    OUTPUT_TRACE_IDS,
+    WORKFLOW_CALLBACK,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = Path(__file__).with_name("slack-manifest.schema.1.0.0.json")
@@ -92,11 +104,12 @@ def test_manifest_declares_the_command_shortcut_and_scopes(manifest: dict[str, A
         ["commands", "chat:write", "users:read", "usergroups:read", "files:write", "im:write"]
     )
     assert settings["interactivity"]["is_enabled"] is True
-    assert settings["org_deploy_enabled"] is False
+    # Workflow Builder steps need an org-ready app (installed at org level on Enterprise Grid).
+    assert settings["org_deploy_enabled"] is True
     assert settings["token_rotation_enabled"] is False
 
 
-def test_manifest_declares_the_home_tab(manifest: dict[str, Any]) -> None:
+def test_manifest_declares_the_home_tab_and_the_workflow_step(manifest: dict[str, Any]) -> None:
     features, settings = manifest["features"], manifest["settings"]
     # The Home tab, and the Messages tab where the lookup form's answers (and CSV files) arrive.
     assert features["app_home"] == {
@@ -104,7 +117,23 @@ def test_manifest_declares_the_home_tab(manifest: dict[str, Any]) -> None:
         "messages_tab_enabled": True,
         "messages_tab_read_only_enabled": True,
     }
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert sorted(settings["event_subscriptions"]["bot_events"]) == ["app_home_opened", "function_executed"]
+    assert settings["function_runtime"] == "remote"
+    [(callback_id, step)] = manifest["functions"].items()
+    assert callback_id == WORKFLOW_CALLBACK
+    inputs, outputs = step["input_parameters"], step["output_parameters"]
+    assert set(inputs) == {INPUT_IDS, INPUT_ENVIRONMENT, INPUT_USER, INPUT_CHANNEL}
+    assert {name for name, parameter in inputs.items() if parameter["is_required"]} == {INPUT_IDS, INPUT_USER}
+    assert (inputs[INPUT_IDS]["type"], inputs[INPUT_ENVIRONMENT]["type"]) == ("string", "string")
+    assert inputs[INPUT_USER]["type"] == "slack#/types/user_id"
+    assert inputs[INPUT_CHANNEL]["type"] == "slack#/types/channel_id"
+    assert {name: parameter["type"] for name, parameter in outputs.items()} == {
+        OUTPUT_SUMMARY: "string",
+        OUTPUT_FOUND: "integer",
+        OUTPUT_FAILED: "integer",
+        OUTPUT_FAILED_IDS: "string",
+        OUTPUT_TRACE_IDS: "string",
+    }
 
 
 def test_http_mode_points_every_url_at_slack_events() -> None:

@@ -31,6 +31,7 @@ ANSWERED = {
     ("event", "app_home_opened"),
     ("action", "open_lookup_form"),
     ("view", "lookup_form"),
+    ("function", "look_up_conversations"),
 }
 
 

@@ -27,12 +27,13 @@ from ..actions import (
 from ..pipeline import COMMAND, Deps
 from ..render.form import FORM_CALLBACK
 from ..render.home import OPEN_FORM_ACTION
-from . import buttons, command, details, export, form, home, shortcut
+from ..render.workflow import WORKFLOW_CALLBACK
+from . import buttons, command, details, export, form, home, shortcut, workflow
 from .shortcut import SHORTCUT_CALLBACK
 
 
 class Route(NamedTuple):
-    kind: Literal["command", "action", "shortcut", "view", "event"]
+    kind: Literal["command", "action", "shortcut", "view", "event", "function"]
     key: str  # the command, the action_id, the callback_id or the event type Slack sends back
     listener: Callable[..., Awaitable[None]]
 
@@ -52,6 +53,8 @@ ROUTES: tuple[Route, ...] = (
     Route("event", "app_home_opened", home.home_opened),
     Route("action", OPEN_FORM_ACTION, form.open_form),
     Route("view", FORM_CALLBACK, form.submit_form),
+    # The Workflow Builder step: Bolt's app.function, which acks function_executed itself as well.
+    Route("function", WORKFLOW_CALLBACK, workflow.look_up_step),
 )
 
 
