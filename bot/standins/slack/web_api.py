@@ -11,6 +11,12 @@ length), a POST of exactly that many bytes to the URL it returns (no token: the 
 `files.completeUploadExternal` naming the file and a channel, which must be a direct message that
 `conversations.open` opened. What was uploaded is kept in `files` for tests to read.
 
+A person's Home tab (`views.publish`) is held to a Home view's limits and kept in `home_views`. A workflow
+step runs when a test starts one (`new_function_execution`, whose `event()` is what `function_executed`
+carries): functions.completeSuccess and functions.completeError take that run's own token only (as Bolt
+sends them), end it once (`execution_not_in_running_state` after that), and check its outputs against the
+output parameters declared (`parameter_validation_failed`).
+
 The module-level helpers play Slack's part towards the app: they build the exact form body Slack sends for
 a slash command or an interaction, sign it, and hold the app to the 3-second ack.
 
