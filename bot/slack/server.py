@@ -68,84 +68,76 @@ class _Guard:
             transport.close()
 
 
-def _tell_draining(app_state: dict[str, Any]) -> None:
-    lifecycle = app_state.get(LIFECYCLE_KEY)
-    if isinstance(lifecycle, Lifecycle):
-        lifecycle.begin_draining()
-
-
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's pure-Python h11 protocol, guarded."""
+class _Guarded:
+    """The guards, put before one of uvicorn's protocols in a class's bases: the connection cap at
+    `connection_made`, the head deadline armed then and after each response, and the app told at
+    `shutdown`. Each protocol says when a request head has arrived (it calls `_head_arrived`)."""
 
     head_seconds: ClassVar[float] = HEAD_SECONDS
     max_connections: ClassVar[int] = MAX_CONNECTIONS
+    # What uvicorn's protocols have.
+    loop: asyncio.AbstractEventLoop
+    connections: set[Any]
+    app_state: dict[str, Any]
+    transport: asyncio.Transport
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._guard = _Guard(self.loop, self.head_seconds)
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         if _Guard.over_cap(self.connections, self.max_connections, self.loop):
-            transport.abort()
+            transport.abort()  # type: ignore[attr-defined]  # uvicorn's transports are asyncio.Transport
             return
         self._guard.arm(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._guard.disarm()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def shutdown(self) -> None:
+        lifecycle = self.app_state.get(LIFECYCLE_KEY)
+        if isinstance(lifecycle, Lifecycle):
+            lifecycle.begin_draining()
+        super().shutdown()  # type: ignore[misc]
+
+    def _head_arrived(self) -> None:
+        self._guard.disarm()
+
+    def _await_next_head(self) -> None:
+        if not self.transport.is_closing():
+            self._guard.arm(self.transport)
+
+
+class GuardedH11Protocol(_Guarded, H11Protocol):
+    """uvicorn's pure-Python h11 protocol, guarded."""
 
     def handle_events(self) -> None:
         before = self.cycle
         super().handle_events()
         if self.cycle is not before:  # a request head arrived: the app has it now
-            self._guard.disarm()
+            self._head_arrived()
 
     def on_response_complete(self) -> None:
-        self._guard.arm(self.transport)  # before uvicorn handles a pipelined request, which disarms it again
+        self._await_next_head()  # before uvicorn handles a pipelined request, which disarms it again
         super().on_response_complete()
-
-    def shutdown(self) -> None:
-        _tell_draining(self.app_state)
-        super().shutdown()
 
 
 if HttpToolsProtocol is not None:
 
-    class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    class GuardedHttpToolsProtocol(_Guarded, HttpToolsProtocol):
         """uvicorn's httptools protocol (llhttp, in C: a fraction of h11's CPU per request), guarded."""
 
-        head_seconds: ClassVar[float] = HEAD_SECONDS
-        max_connections: ClassVar[int] = MAX_CONNECTIONS
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._guard = _Guard(self.loop, self.head_seconds)
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            if _Guard.over_cap(self.connections, self.max_connections, self.loop):
-                transport.abort()
-                return
-            self._guard.arm(transport)
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._guard.disarm()
-            super().connection_lost(exc)
-
         def on_headers_complete(self) -> None:
-            self._guard.disarm()  # a request head arrived (pipelined ones too): the app has it now
+            self._head_arrived()  # pipelined ones too: the app has it now
             super().on_headers_complete()
 
         def on_response_complete(self) -> None:
             waiting = bool(self.pipeline)  # a pipelined request whose head is already here
             super().on_response_complete()
-            if not waiting and not self.transport.is_closing():
-                self._guard.arm(self.transport)
-
-        def shutdown(self) -> None:
-            _tell_draining(self.app_state)
-            super().shutdown()
+            if not waiting:
+                self._await_next_head()
 
     GuardedProtocol: type[asyncio.Protocol] = GuardedHttpToolsProtocol
 else:  # httptools has no wheel for this platform: the same guards on h11
