@@ -62,29 +62,31 @@ class _StartupFailureInOneLine:
         await self._app(scope, receive, send_without_traceback)
 
 
-_failure_lock: list[int] = []  # the lock's file, held open until the process ends
-
-
 def _first_worker_to_fail() -> bool:
     """Whether this process says why start-up failed: always, unless it is one of several workers of one
-    server (uvicorn's --workers, WEB_CONCURRENCY), which all fail alike; then only the first says it, and
-    the supervisor stops them all."""
+    server (uvicorn's --workers, WEB_CONCURRENCY), which all fail alike; then only the first says it (a
+    marker file named for the server process tells the others), and the supervisor stops them all."""
     if multiprocessing.parent_process() is None:
         return True
-    path = os.path.join(tempfile.gettempdir(), f"yunxin-conversation-bot-{os.getppid()}.startup")
+    marker = os.path.join(tempfile.gettempdir(), f"yunxin-conversation-bot-{_server_process()}.startup-failed")
     try:
-        import fcntl
-
-        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(descriptor)
-            return False  # another worker has said it
-    except (OSError, ImportError):
-        return True  # no lock to be had: better said twice than not at all
-    _failure_lock.append(descriptor)
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False  # another worker has said it
+    except OSError:
+        return True  # no marker to be had: better said twice than not at all
     return True
+
+
+def _server_process() -> str:
+    """The supervising server process, by its PID and (on Linux) its start time, so a PID used again later
+    is another name."""
+    parent = os.getppid()
+    try:
+        with open(f"/proc/{parent}/stat", encoding="ascii", errors="replace") as stat:
+            return f"{parent}-{stat.read().rsplit(')', 1)[1].split()[19]}"
+    except (OSError, IndexError):
+        return str(parent)
 
 
 def create_asgi_app(
