@@ -54,21 +54,23 @@ class LookupRequest:
 
     def split(self) -> list[LookupRequest] | None:
         """The IDs in order, cut into requests (same environment) that each fit one button value;
-        None when some ID does not fit even alone."""
+        None when some ID does not fit even alone. Each part's length is counted as its IDs are added (an
+        ID's JSON and a comma), not by encoding every longer part again."""
+        base = len(_compact_json(LookupRequest((), self.environment)._payload()))
         parts: list[LookupRequest] = []
-        part: tuple[str, ...] = ()
+        part: list[str] = []
+        length = base
         for conversation_id in self.ids:
-            longer = LookupRequest((*part, conversation_id), self.environment)
-            if longer.encode() is not None:
-                part = longer.ids
-                continue
-            alone = LookupRequest((conversation_id,), self.environment)
-            if not part or alone.encode() is None:
+            cost = len(json.dumps(conversation_id, ensure_ascii=False))
+            if base + cost > BUTTON_VALUE_MAX:
                 return None
-            parts.append(LookupRequest(part, self.environment))
-            part = alone.ids
+            if length + cost + (1 if part else 0) > BUTTON_VALUE_MAX:
+                parts.append(LookupRequest(tuple(part), self.environment))
+                part, length = [], base
+            length += cost + (1 if part else 0)
+            part.append(conversation_id)
         if part:
-            parts.append(LookupRequest(part, self.environment))
+            parts.append(LookupRequest(tuple(part), self.environment))
         return parts
 
     @classmethod

@@ -62,23 +62,45 @@ def exportable(outcomes: Sequence[Outcome]) -> bool:
     return any(isinstance(outcome, Found | Failed) for outcome in outcomes)
 
 
+def _export_rows(request: LookupRequest, t: Translator) -> list[Blocks] | None:
+    """Download CSV on a row of its own: one button carrying the lookup, or, when its IDs are too many for
+    one button, a button for each part of them (each a file of its own); None when some ID does not fit even
+    alone in a button."""
+    value = request.encode()
+    if value is not None:
+        return [Blocks([{"type": "actions", "elements": [button(t.gettext("Download CSV"), EXPORT_ACTION, value)]}])]
+    parts = request.split()
+    if parts is None:
+        return None
+    rows: list[Blocks] = []
+    first, total = 1, len(request.ids)
+    for part in parts:
+        last = first + len(part.ids) - 1
+        label = t.gettext("Download CSV {first}–{last} of {total}").format(first=first, last=last, total=total)
+        value = part.encode()
+        assert value is not None  # split() made it fit
+        rows.append(Blocks([{"type": "actions", "elements": [button(label, EXPORT_ACTION, value)]}]))
+        first = last + 1
+    return rows
+
+
 def _lookup_tail(
     request: LookupRequest | None,
     shared_by: str | None,
     pickers: Sequence[LookupRequest] = (),
     *,
     details_left_out: bool = False,
-    export: bool = False,
+    export: Sequence[Blocks] | None = (),
     t: Translator = EN,
 ) -> list[Blocks]:
-    """The closing blocks: Download CSV, rows of Details… buttons for `pickers`, then Share and Refresh, then
-    notes. Download CSV has a row of its own before the others, as each Details… button has."""
+    """The closing blocks: the `export` rows (Download CSV), rows of Details… buttons for `pickers`, then Share
+    and Refresh, then notes. Each Download CSV and Details… button has a row of its own (a row may not repeat
+    an action_id). `export` None: the file is not offered, and a note says why."""
     if request is None:
         return []
     value = request.encode()
     elements: list[Block] = []
     notes: list[str] = []
-    export_row: list[Blocks] = []
     if value is None:
         if shared_by:
             notes.append(t.gettext("These IDs are too many to refresh with one button; run the command again instead."))
@@ -86,39 +108,43 @@ def _lookup_tail(
             notes.append(
                 t.gettext("These IDs are too many to share or refresh with one button; run the command again instead.")
             )
-        if export:
-            notes.append(
-                t.gettext(
-                    "They are too many to download as a file from here; look up fewer at a time, or run "
-                    "`query --format csv` in a terminal."
-                )
-            )
     else:
         if not shared_by:
             elements.append(button(t.gettext("Share in channel"), SHARE_ACTION, value, style="primary"))
         elements.append(button(t.gettext("Refresh"), REFRESH_ACTION, value))
-        if export:
-            export_button = button(t.gettext("Download CSV"), EXPORT_ACTION, value)
-            export_row = [Blocks([{"type": "actions", "elements": [export_button]}])]
+    if export is None:
+        notes.append(
+            t.gettext(
+                "They are too many to download as a file from here; look up fewer at a time, or run "
+                "`query --format csv` in a terminal."
+            )
+        )
     if details_left_out:
         notes.append(t.gettext(DETAILS_LEFT_OUT))
     closing: list[Block] = [{"type": "actions", "elements": elements}] if elements else []
     closing += [context(notes)] if notes else []
-    return [*export_row, *_picker_rows(pickers, t), *([Blocks(closing)] if closing else [])]
+    return [*(export or ()), *_picker_rows(pickers, t), *([Blocks(closing)] if closing else [])]
 
 
 def _compact_tails(
-    request: LookupRequest | None, shared_by: str | None, found_ids: list[str], export: bool, t: Translator
+    request: LookupRequest | None,
+    shared_by: str | None,
+    found_ids: list[str],
+    rows: list[Blocks] | None,
+    t: Translator,
 ) -> list[list[Blocks]]:
-    """The tails a compact answer may end with, best first: with Details… buttons carrying every found
-    conversation, or (when those do not fit) saying Details are left out."""
+    """The tails a compact answer may end with, best first: with the Download CSV `rows` and Details… buttons
+    carrying every ID and every found conversation; then, as those do not fit, Details left out; then (when
+    the file takes several buttons) the file left out too."""
+    # The file's buttons, and what is left when they do not fit: one button always fits; parts may not.
+    exports: list[Sequence[Blocks] | None] = [rows] if rows is not None and len(rows) <= 1 else [rows, None]
     if request is None or not found_ids:
-        return [_lookup_tail(request, shared_by, export=export, t=t)]
+        return [_lookup_tail(request, shared_by, export=e, t=t) for e in exports]
     parts = LookupRequest(tuple(found_ids), request.environment).split()
-    left_out = _lookup_tail(request, shared_by, details_left_out=True, export=export, t=t)
+    left_out = [_lookup_tail(request, shared_by, details_left_out=True, export=e, t=t) for e in exports]
     if parts is None:
-        return [left_out]
-    return [_lookup_tail(request, shared_by, parts, export=export, t=t), left_out]
+        return left_out
+    return [_lookup_tail(request, shared_by, parts, export=exports[0], t=t), *left_out]
 
 
 def render_lookup(
@@ -173,10 +199,24 @@ def render_lookup(
             made.append(shown)
         return made
 
+    # Each layout's body is built once, however many tails are tried with it (paging reads items, never
+    # changes them).
+    body_of: dict[Density, list[Item]] = {}
+
+    def body(density: Density) -> list[Item]:
+        if density not in body_of:
+            body_of[density] = body_items(outcomes, density, redact_text, request, t)
+        return body_of[density]
+
+    export_rows = _export_rows(request, t) if request is not None and export else []
+    if len(outcomes) <= DETAILED_OUTCOMES_MAX:
+        # Detailed sections carry their own Details buttons; a few IDs always fit one Download CSV button.
+        tail = _lookup_tail(request, shared_by, export=export_rows, t=t)
+        if (fitted := paginate(body(DETAILED), head, tail, max_messages)) is not None:
+            return messages([(page, None) for page in fitted])
     found_ids = [o.conversation_id for o in outcomes if isinstance(o, Found)]
-    compact_tails = _compact_tails(request, shared_by, found_ids, export, t)
-    detailed = len(outcomes) <= DETAILED_OUTCOMES_MAX
-    if tables and not detailed and outcomes:
+    compact_tails = _compact_tails(request, shared_by, found_ids, export_rows, t)
+    if tables and len(outcomes) > DETAILED_OUTCOMES_MAX:
         errors = error_items(outcomes, DETAILED.error_detail, t)
         shared: list[Any] = []  # what every table layout's rows share, made once
         tables_of: dict[TableDensity, Any] = {}
@@ -193,20 +233,9 @@ def render_lookup(
                 pages = table_pages(tables_made, head=head, errors=errors, tail=tail, limit=max_messages, t=t)
                 if pages is not None:
                     return messages(pages)
-    # Detailed sections carry their own Details buttons. Compact layouts keep the Details… buttons before
-    # any other detail: a conversation that can be opened matters more than a snippet of its last message.
+    # Compact layouts keep the Details… buttons before any other detail: a conversation that can be opened
+    # matters more than a snippet of its last message.
     attempts = [(density, tail) for tail in compact_tails for density in LAYOUTS]
-    if detailed:
-        attempts.insert(0, (DETAILED, _lookup_tail(request, shared_by, export=export, t=t)))
-    # Each layout's body is built once, however many tails are tried with it (paging reads items, never
-    # changes them).
-    body_of: dict[Density, list[Item]] = {}
-
-    def body(density: Density) -> list[Item]:
-        if density not in body_of:
-            body_of[density] = body_items(outcomes, density, redact_text, request, t)
-        return body_of[density]
-
     bodies = next(
         (
             fitted

@@ -145,3 +145,23 @@ async def test_the_stand_in_takes_only_the_upload_announced(bot: Bot) -> None:
         bad_token = await http.post(slack.api_url + "conversations.open", data={"users": MEMBER, "token": "xoxb-no"})
         assert bad_token.json()["error"] == "invalid_auth"
     assert slack.files_for(MEMBER)[0].content == b"12345"
+
+
+async def test_a_part_of_a_long_answer_downloads_that_part(bot: Bot) -> None:
+    asked = [BOB, *(f"sandbox_user{n:03d}|1|sandbox_peer{n:03d}" for n in range(120))]
+    sent = await bot.command(" ".join(asked))
+    answers = await sent.whole_answer()
+    values = [
+        element["value"]
+        for answer in answers
+        for block in answer["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == EXPORT_ACTION
+    ]
+    parts = [LookupRequest.decode(value) for value in values]
+    assert len(parts) > 1 and [i for part in parts for i in part.ids] == asked
+    second = await bot.press(EXPORT_ACTION, values[1])
+    assert "direct messages" in shown(await second.reply())
+    (upload,) = bot.slack.files_for(MEMBER)
+    assert [row["id"] for row in rows_of(upload)] == list(parts[1].ids)

@@ -346,3 +346,51 @@ def test_a_terminal_shows_the_tables_as_columns() -> None:
     assert [column.strip() for column in header.split("|")][:3] == ["ID", "Type", "Owner"]
     assert any(line.startswith("agent008|1|user008 ") for line in lines)
     assert any("<!channel>" in line for line in lines)  # a terminal pings nobody: shown as stored
+
+
+def export_parts(messages: list[dict[str, Any]]) -> list[LookupRequest]:
+    return [
+        LookupRequest.decode(element["value"])
+        for message in messages
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == EXPORT_ACTION
+    ]
+
+
+def test_ids_too_many_for_one_button_are_downloaded_in_parts() -> None:
+    conversations = found(300)
+    ids = [str(c.conversation_id) for c in conversations]
+    request = LookupRequest(tuple(ids), "prod")
+    assert request.encode() is None
+    messages = render_lookup(LookupResult(requested=ids, found=conversations), request=request, tables=True)
+    assert_valid(messages)
+    parts = export_parts(messages)
+    assert len(parts) > 1 and [i for part in parts for i in part.ids] == ids
+    assert {part.environment for part in parts} == {"prod"}
+    labels = [
+        e["text"]["text"]
+        for m in messages
+        for b in m["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == EXPORT_ACTION
+    ]
+    assert labels[0] == f"Download CSV 1–{len(parts[0].ids)} of 300" and labels[-1].endswith("–300 of 300")
+
+
+@pytest.mark.parametrize("shared_by", [None, SHARED_BY])
+def test_the_longest_ids_are_downloadable_in_parts_or_said_not_to_be(shared_by: str | None) -> None:
+    ids = [longest_id(i, 1) for i in range(400)]
+    fields = {"sender_id": WORST_TEXT, "last_message": {"message": {"message_type": 0, "text": WORST_TEXT}}}
+    result = LookupResult(requested=ids, found=[conversation(i, **fields) for i in ids], environment=WORST_TEXT)
+    request = LookupRequest(tuple(ids), WORST_TEXT)
+    messages = render_lookup(result, request=request, tables=True, shared_by=shared_by)
+    assert_valid(messages)
+    assert_every_id_shown(result, messages)
+    parts = export_parts(messages)
+    if parts:
+        assert [i for part in parts for i in part.ids] == ids
+    else:
+        assert "too many to download as a file from here" in blocks_text(messages[-1:])
