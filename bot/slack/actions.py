@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.yunxin.ids import ConversationId, InvalidId, parse_ids
 
-from .render.limits import BUTTON_VALUE_MAX, VIEW_PRIVATE_METADATA_MAX
+from .render.limits import BUTTON_VALUE_MAX
+from .render.view_limits import VIEW_PRIVATE_METADATA_MAX
 
 SHARE_ACTION = "share_in_channel"
 REFRESH_ACTION = "refresh_lookup"

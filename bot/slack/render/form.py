@@ -20,7 +20,8 @@ from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
 from .home import OPEN_FORM_ACTION
 from .kit import Block, Message, button, context, plain, sandbox_label, section, shorten
-from .limits import OPTION_TEXT_MAX, OPTION_VALUE_MAX, SELECT_OPTIONS_MAX, VIEW_PRIVATE_METADATA_MAX, VIEW_TITLE_MAX
+from .limits import OPTION_TEXT_MAX, OPTION_VALUE_MAX, SELECT_OPTIONS_MAX
+from .view_limits import VIEW_PRIVATE_METADATA_MAX, VIEW_TITLE_MAX
 
 View = dict[str, Any]
 FORM_CALLBACK = "lookup_form"

@@ -35,7 +35,8 @@ from .kit import (
     section,
     shorten,
 )
-from .limits import SECTION_TEXT_MAX, VIEW_BLOCKS_MAX
+from .limits import SECTION_TEXT_MAX
+from .view_limits import VIEW_BLOCKS_MAX
 
 View = dict[str, Any]
 HOME_CALLBACK = "yunxin_home"

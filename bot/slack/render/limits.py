@@ -16,6 +16,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .table_limits import (
+    table_problems,
+)
+
 MESSAGE_BLOCKS_MAX = 50
 SECTION_TEXT_MAX = 3000
 SECTION_FIELDS_MAX = 10
@@ -36,15 +40,8 @@ MESSAGE_TEXT_MAX = 40_000
 # Slack answers `msg_blocks_too_long` at about 13,000 characters of blocks; keep a margin under it.
 BLOCKS_JSON_MAX = 12_000
 
-TABLE_ROWS_MAX = 100
-TABLE_CELLS_MAX = 20
-TABLE_COLUMN_SETTINGS_MAX = 20
-TABLE_TEXT_MAX = 10_000  # reported, not documented: all cells' text together
-TABLE_CELL_TEXT_MAX = 2_000  # a very long cell gets the message refused; none of ours comes near
 TABLES_PER_MESSAGE_MAX = 1
 ATTACHMENTS_MAX = 100
-TABLE_ALIGNS = frozenset({"left", "center", "right"})
-RICH_TEXT_ELEMENTS = frozenset({"text", "date", "emoji", "link"})  # never user, usergroup, broadcast: data pings
 
 BLOCK_TYPES = frozenset({"section", "header", "context", "actions", "divider", "table"})
 # Modals and the Home tab also take input blocks (a message refuses them).
@@ -78,7 +75,7 @@ def problems(message: Mapping[str, Any]) -> list[str]:
     if length > BLOCKS_JSON_MAX:
         found.append(f"the blocks take {length} characters of JSON (at most {BLOCKS_JSON_MAX})")
     for index, block in enumerate(blocks):
-        found.extend(_block_problems(block, f"blocks[{index}]"))
+        found.extend(block_problems(block, f"blocks[{index}]"))
     return found
 
 
@@ -118,7 +115,7 @@ def _attachments_problems(attachments: Any) -> list[str]:
         if len(blocks) > MESSAGE_BLOCKS_MAX:
             found.append(f"{where} has {len(blocks)} blocks (at most {MESSAGE_BLOCKS_MAX})")
         for number, block in enumerate(blocks):
-            found.extend(_block_problems(block, f"{where} blocks[{number}]"))
+            found.extend(block_problems(block, f"{where} blocks[{number}]"))
     return found
 
 
@@ -130,128 +127,30 @@ def _text_problems(text: Any) -> list[str]:
     return []
 
 
-def _block_problems(block: Any, where: str, known: frozenset[str] = BLOCK_TYPES) -> list[str]:
+def block_problems(block: Any, where: str, known: frozenset[str] = BLOCK_TYPES) -> list[str]:
     if not isinstance(block, Mapping):
         return [f"{where} is not an object"]
     kind = block.get("type")
     if kind not in known:
         return [f"{where} has unknown type {kind!r} (known: {', '.join(sorted(known))})"]
     where = f"{where} ({kind})"
-    found = _id_problems(block, "block_id", BLOCK_ID_MAX, where)
+    found = id_problems(block, "block_id", BLOCK_ID_MAX, where)
     if kind == "section":
         found.extend(_section_problems(block, where))
     elif kind == "header":
-        found.extend(_text_object_problems(block.get("text"), f"{where} text", HEADER_TEXT_MAX, plain_only=True))
+        found.extend(text_object_problems(block.get("text"), f"{where} text", HEADER_TEXT_MAX, plain_only=True))
     elif kind == "context":
         found.extend(_context_problems(block, where))
     elif kind == "actions":
         found.extend(_actions_problems(block, where))
     elif kind == "table":
-        found.extend(_table_problems(block, where))
+        found.extend(table_problems(block, where))
     elif kind == "input":
         found.extend(_input_problems(block, where))
     return found
 
 
-def _table_problems(block: Mapping[str, Any], where: str) -> list[str]:
-    rows = block.get("rows")
-    if not isinstance(rows, list) or not rows:
-        return [f"{where} rows is not a non-empty list"]
-    found: list[str] = []
-    if len(rows) > TABLE_ROWS_MAX:
-        found.append(f"{where} has {len(rows)} rows (at most {TABLE_ROWS_MAX})")
-    settings = block.get("column_settings")
-    if settings is not None:
-        if not isinstance(settings, list) or len(settings) > TABLE_COLUMN_SETTINGS_MAX:
-            found.append(f"{where} column_settings is not a list of at most {TABLE_COLUMN_SETTINGS_MAX} items")
-        else:
-            for index, setting in enumerate(settings):
-                found.extend(_column_setting_problems(setting, f"{where} column_settings[{index}]"))
-    total = 0
-    for number, row in enumerate(rows):
-        label = f"{where} rows[{number}]"
-        if not isinstance(row, list) or not row:
-            found.append(f"{label} is not a non-empty list of cells")
-            continue
-        if len(row) > TABLE_CELLS_MAX:
-            found.append(f"{label} has {len(row)} cells (at most {TABLE_CELLS_MAX})")
-        for index, cell in enumerate(row):
-            problem, length = _cell_problem(cell)
-            total += length
-            if problem:
-                found.append(f"{label}[{index}] {problem}")
-    if total > TABLE_TEXT_MAX:
-        found.append(f"{where} holds {total} characters of cell text (at most about {TABLE_TEXT_MAX})")
-    return found
-
-
-def _column_setting_problems(setting: Any, where: str) -> list[str]:
-    if setting is None:
-        return []  # null: that column keeps its defaults
-    if not isinstance(setting, Mapping):
-        return [f"{where} is not an object or null"]
-    found: list[str] = []
-    if "align" in setting and setting["align"] not in TABLE_ALIGNS:
-        found.append(f"{where} align {setting['align']!r} is not one of {', '.join(sorted(TABLE_ALIGNS))}")
-    if "is_wrapped" in setting and not isinstance(setting["is_wrapped"], bool):
-        found.append(f"{where} is_wrapped is not a boolean")
-    unknown = set(setting) - {"align", "is_wrapped"}
-    if unknown:
-        found.append(f"{where} has unknown fields {', '.join(sorted(map(str, unknown)))}")
-    return found
-
-
-def _cell_problem(cell: Any) -> tuple[str | None, int]:
-    """What is wrong with a table cell (None: nothing), and how much text it holds."""
-    if not isinstance(cell, Mapping):
-        return "is not an object", 0
-    kind = cell.get("type")
-    if kind == "raw_text":
-        text = cell.get("text")
-        if not isinstance(text, str) or not text.strip():
-            return "(raw_text) is empty", 0
-        if len(text) > TABLE_CELL_TEXT_MAX:
-            return f"(raw_text) is {len(text)} characters (at most {TABLE_CELL_TEXT_MAX})", len(text)
-        return None, len(text)
-    if kind != "rich_text":
-        return f"has type {kind!r} (allowed: raw_text, rich_text)", 0
-    sections = cell.get("elements")
-    if not isinstance(sections, list) or not sections:
-        return "(rich_text) elements is not a non-empty list", 0
-    length = 0
-    for section in sections:
-        if not isinstance(section, Mapping) or section.get("type") != "rich_text_section":
-            return "(rich_text) holds something other than a rich_text_section", length
-        elements = section.get("elements")
-        if not isinstance(elements, list) or not elements:
-            return "(rich_text) has an empty section", length
-        for element in elements:
-            kind = element.get("type") if isinstance(element, Mapping) else None
-            if kind not in RICH_TEXT_ELEMENTS:
-                return (
-                    f"(rich_text) holds a {kind!r} element (the bot writes {', '.join(sorted(RICH_TEXT_ELEMENTS))})",
-                    length,
-                )
-            assert isinstance(element, Mapping)
-            if kind == "text":
-                text = element.get("text")
-                if not isinstance(text, str) or not text:
-                    return "(rich_text) has an empty text element", length
-                length += len(text)
-            elif kind == "date":
-                if not isinstance(element.get("timestamp"), int) or not isinstance(element.get("format"), str):
-                    return "(rich_text) has a date element without an integer timestamp and a format", length
-                length += len(str(element.get("fallback") or ""))
-            else:
-                length += len(str(element.get("name") or element.get("url") or ""))
-    if length == 0:
-        return "(rich_text) shows no text", 0
-    if length > TABLE_CELL_TEXT_MAX:
-        return f"(rich_text) is {length} characters (at most {TABLE_CELL_TEXT_MAX})", length
-    return None, length
-
-
-def _id_problems(item: Mapping[str, Any], key: str, limit: int, where: str) -> list[str]:
+def id_problems(item: Mapping[str, Any], key: str, limit: int, where: str) -> list[str]:
     if key not in item:
         return []
     value = item[key]
@@ -262,7 +161,7 @@ def _id_problems(item: Mapping[str, Any], key: str, limit: int, where: str) -> l
     return []
 
 
-def _text_object_problems(obj: Any, where: str, limit: int, *, plain_only: bool = False) -> list[str]:
+def text_object_problems(obj: Any, where: str, limit: int, *, plain_only: bool = False) -> list[str]:
     if not isinstance(obj, Mapping):
         return [f"{where} is missing or not a text object"]
     kind = obj.get("type")
@@ -282,7 +181,7 @@ def _section_problems(block: Mapping[str, Any], where: str) -> list[str]:
         return [f"{where} has neither text nor fields"]
     found: list[str] = []
     if "text" in block:
-        found.extend(_text_object_problems(block["text"], f"{where} text", SECTION_TEXT_MAX))
+        found.extend(text_object_problems(block["text"], f"{where} text", SECTION_TEXT_MAX))
     if "fields" in block:
         fields = block["fields"]
         if not isinstance(fields, list) or not fields:
@@ -290,7 +189,7 @@ def _section_problems(block: Mapping[str, Any], where: str) -> list[str]:
         if len(fields) > SECTION_FIELDS_MAX:
             found.append(f"{where} has {len(fields)} fields (at most {SECTION_FIELDS_MAX})")
         for index, field in enumerate(fields):
-            found.extend(_text_object_problems(field, f"{where} fields[{index}]", FIELD_TEXT_MAX))
+            found.extend(text_object_problems(field, f"{where} fields[{index}]", FIELD_TEXT_MAX))
     if "accessory" in block:
         found.extend(_element_problems(block["accessory"], f"{where} accessory"))
     return found
@@ -309,7 +208,7 @@ def _context_problems(block: Mapping[str, Any], where: str) -> list[str]:
             if not element.get("image_url") or not element.get("alt_text"):
                 found.append(f"{label} (image) needs image_url and alt_text")
         else:
-            found.extend(_text_object_problems(element, label, TEXT_OBJECT_MAX))
+            found.extend(text_object_problems(element, label, TEXT_OBJECT_MAX))
     return found
 
 
@@ -336,8 +235,8 @@ def _element_problems(element: Any, where: str) -> list[str]:
     if kind != "button":
         return [f"{where} has unknown element type {kind!r} (known: button, static_select)"]
     where = f"{where} (button)"
-    found = _text_object_problems(element.get("text"), f"{where} text", BUTTON_TEXT_MAX, plain_only=True)
-    found.extend(_id_problems(element, "action_id", ACTION_ID_MAX, where))
+    found = text_object_problems(element.get("text"), f"{where} text", BUTTON_TEXT_MAX, plain_only=True)
+    found.extend(id_problems(element, "action_id", ACTION_ID_MAX, where))
     for key, limit in (("value", BUTTON_VALUE_MAX), ("url", BUTTON_URL_MAX)):
         value = element.get(key)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
@@ -348,8 +247,8 @@ def _element_problems(element: Any, where: str) -> list[str]:
 
 
 def _select_problems(element: Mapping[str, Any], where: str) -> list[str]:
-    found = _id_problems(element, "action_id", ACTION_ID_MAX, where)
-    found.extend(_text_object_problems(element.get("placeholder"), f"{where} placeholder", 150, plain_only=True))
+    found = id_problems(element, "action_id", ACTION_ID_MAX, where)
+    found.extend(text_object_problems(element.get("placeholder"), f"{where} placeholder", 150, plain_only=True))
     options = element.get("options")
     if not isinstance(options, list) or not options:
         return [*found, f"{where} options is not a non-empty list"]
@@ -360,7 +259,7 @@ def _select_problems(element: Mapping[str, Any], where: str) -> list[str]:
         if not isinstance(option, Mapping):
             found.append(f"{label} is not an object")
             continue
-        found.extend(_text_object_problems(option.get("text"), f"{label} text", OPTION_TEXT_MAX, plain_only=True))
+        found.extend(text_object_problems(option.get("text"), f"{label} text", OPTION_TEXT_MAX, plain_only=True))
         value = option.get("value")
         if not isinstance(value, str) or not value or len(value) > OPTION_VALUE_MAX:
             found.append(f"{label} value is not a string of 1 to {OPTION_VALUE_MAX} characters")
@@ -377,9 +276,9 @@ PLACEHOLDER_MAX = 150
 
 def _input_problems(block: Mapping[str, Any], where: str) -> list[str]:
     """An input block (views only): a plain_text label, an optional hint, one text input or select menu."""
-    found = _text_object_problems(block.get("label"), f"{where} label", INPUT_LABEL_MAX, plain_only=True)
+    found = text_object_problems(block.get("label"), f"{where} label", INPUT_LABEL_MAX, plain_only=True)
     if "hint" in block:
-        found.extend(_text_object_problems(block["hint"], f"{where} hint", INPUT_HINT_MAX, plain_only=True))
+        found.extend(text_object_problems(block["hint"], f"{where} hint", INPUT_HINT_MAX, plain_only=True))
     for flag in ("optional", "dispatch_action"):
         if flag in block and not isinstance(block[flag], bool):
             found.append(f"{where} {flag} is not a boolean")
@@ -396,10 +295,10 @@ def _input_problems(block: Mapping[str, Any], where: str) -> list[str]:
 
 
 def _text_input_problems(element: Mapping[str, Any], where: str) -> list[str]:
-    found = _id_problems(element, "action_id", ACTION_ID_MAX, where)
+    found = id_problems(element, "action_id", ACTION_ID_MAX, where)
     if "placeholder" in element:
         found.extend(
-            _text_object_problems(element["placeholder"], f"{where} placeholder", PLACEHOLDER_MAX, plain_only=True)
+            text_object_problems(element["placeholder"], f"{where} placeholder", PLACEHOLDER_MAX, plain_only=True)
         )
     for flag in ("multiline", "focus_on_load"):
         if flag in element and not isinstance(element[flag], bool):
@@ -419,48 +318,4 @@ def _text_input_problems(element: Mapping[str, Any], where: str) -> list[str]:
         not isinstance(initial, str) or len(initial) > lengths.get("max_length", TEXT_INPUT_MAX)
     ):
         found.append(f"{where} initial_value is not a string within max_length")
-    return found
-
-
-# ---- modals -------------------------------------------------------------------------------
-
-VIEW_BLOCKS_MAX = 100
-VIEW_TITLE_MAX = 24
-VIEW_PRIVATE_METADATA_MAX = 3000
-VIEW_CALLBACK_ID_MAX = 255
-
-
-def view_problems(view: Mapping[str, Any], kind: str = "modal") -> list[str]:
-    """Every way a view breaks Slack's limits, a modal (`views.open` / `views.update`) or a Home tab
-    (`kind="home"`, `views.publish`); [] when fine. A modal with input blocks needs a submit button; a Home tab
-    has no title or buttons of its own; block IDs are unique within a view."""
-    if not isinstance(view, Mapping):
-        return ["the view is not an object"]
-    found: list[str] = []
-    if view.get("type") != kind:
-        found.append(f"the view has type {view.get('type')!r} (expected {kind})")
-    if kind == "modal":
-        found.extend(_text_object_problems(view.get("title"), "the view title", VIEW_TITLE_MAX, plain_only=True))
-        for key in ("close", "submit"):
-            if key in view:
-                found.extend(_text_object_problems(view[key], f"the view {key}", VIEW_TITLE_MAX, plain_only=True))
-    else:
-        found.extend(f"a {kind} view has no {key}" for key in ("title", "close", "submit") if key in view)
-    found.extend(_id_problems(view, "callback_id", VIEW_CALLBACK_ID_MAX, "the view"))
-    metadata = view.get("private_metadata")
-    if metadata is not None and (not isinstance(metadata, str) or len(metadata) > VIEW_PRIVATE_METADATA_MAX):
-        found.append(f"the view private_metadata is not a string of at most {VIEW_PRIVATE_METADATA_MAX} characters")
-    blocks = view.get("blocks")
-    if not isinstance(blocks, list) or not blocks:
-        return [*found, "the view blocks is not a non-empty list"]
-    if len(blocks) > VIEW_BLOCKS_MAX:
-        found.append(f"the view has {len(blocks)} blocks (at most {VIEW_BLOCKS_MAX})")
-    for index, block in enumerate(blocks):
-        found.extend(_block_problems(block, f"blocks[{index}]", VIEW_BLOCK_TYPES))
-    block_ids = [block["block_id"] for block in blocks if isinstance(block, Mapping) and "block_id" in block]
-    if len(block_ids) != len(set(map(str, block_ids))):
-        found.append("the view repeats a block_id")
-    has_input = any(isinstance(block, Mapping) and block.get("type") == "input" for block in blocks)
-    if kind == "modal" and has_input and "submit" not in view:
-        found.append("a modal with input blocks needs a submit button")
     return found

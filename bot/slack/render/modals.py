@@ -17,7 +17,8 @@ from ..actions import PICKER_BACK_ACTION, PICKER_CHOICE_ACTION, ModalState
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
 from .kit import context, escape_mrkdwn, plain, sandbox_label, section, shorten
-from .limits import OPTION_TEXT_MAX, SECTION_TEXT_MAX, SELECT_OPTIONS_MAX, VIEW_BLOCKS_MAX, VIEW_TITLE_MAX
+from .limits import OPTION_TEXT_MAX, SECTION_TEXT_MAX, SELECT_OPTIONS_MAX
+from .view_limits import VIEW_BLOCKS_MAX, VIEW_TITLE_MAX
 from .yunxin_text import error_text, lookup_summary
 
 View = dict[str, Any]

@@ -22,9 +22,10 @@ from bot.yunxin.models import Failed, Found, Malformed, Outcome
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
 from .kit import Block, literal, shorten
-from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, TABLE_ROWS_MAX, blocks_json_length
+from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, blocks_json_length
 from .lookup_body import NOT_RETURNED, pinned_word
 from .paging import Blocks, Head
+from .table_limits import TABLE_ROWS_MAX
 from .yunxin_text import ID_SHOWN_MAX, TRACE_SHOWN_MAX, TYPE_LABELS, error_title, last_message_text, type_label
 
 # What the renderer fills a table with, under Slack's ~10,000 characters: a margin for what "about" hides.

@@ -14,7 +14,7 @@ from bot.slack.actions import (
     LookupRequest,
     ModalState,
 )
-from bot.slack.render.limits import VIEW_BLOCKS_MAX, view_problems
+from bot.slack.render.view_limits import VIEW_BLOCKS_MAX, view_problems
 from bot.yunxin.sandbox import SAMPLE_IDS
 from tests.harness import BOB, CHANNEL, GUEST, TEAM_CHAT, UNKNOWN, Bot, BotFactory, ScriptedYunxin, block_action
 from tests.messages import all_shown, shown

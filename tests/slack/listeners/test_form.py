@@ -20,7 +20,8 @@ from bot.slack.render.form import (
     FormState,
 )
 from bot.slack.render.home import OPEN_FORM_ACTION
-from bot.slack.render.limits import problems, view_problems
+from bot.slack.render.limits import problems
+from bot.slack.render.view_limits import view_problems
 from bot.standins.slack import app_home_opened_event, view_submission_ack_problems
 from tests.harness import (
     BOB,

@@ -13,7 +13,7 @@ import pytest
 
 from bot.slack.activity import HOME_REPUBLISH_SECONDS
 from bot.slack.render.home import OPEN_FORM_ACTION
-from bot.slack.render.limits import view_problems
+from bot.slack.render.view_limits import view_problems
 from bot.standins.slack import app_home_opened_event, deliver
 from tests.harness import (
     BOB,

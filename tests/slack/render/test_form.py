@@ -24,7 +24,8 @@ from bot.slack.render.form import (
     with_form_button,
 )
 from bot.slack.render.home import OPEN_FORM_ACTION
-from bot.slack.render.limits import problems, view_problems
+from bot.slack.render.limits import problems
+from bot.slack.render.view_limits import view_problems
 from bot.yunxin.ids import InvalidId, parse_id
 from tests.messages import shown
 

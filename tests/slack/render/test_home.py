@@ -16,7 +16,7 @@ from bot.slack.render.home import (
     home_digest,
     render_home,
 )
-from bot.slack.render.limits import view_problems
+from bot.slack.render.view_limits import view_problems
 from bot.yunxin.budget import GateStatus
 from tests.messages import shown
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.slack.render.limits import BLOCKS_JSON_MAX, blocks_json_length, problems, view_problems
+from bot.slack.render.limits import BLOCKS_JSON_MAX, blocks_json_length, problems
+from bot.slack.render.view_limits import view_problems
 
 
 def section(text: str = "hello", **extra: Any) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from bot.slack.actions import PICKER_BACK_ACTION, PICKER_CHOICE_ACTION, LookupRequest, ModalState
-from bot.slack.render.limits import SELECT_OPTIONS_MAX, VIEW_BLOCKS_MAX, view_problems
+from bot.slack.render.limits import SELECT_OPTIONS_MAX
 from bot.slack.render.modals import render_details_view, render_loading_view, render_picker_view
+from bot.slack.render.view_limits import VIEW_BLOCKS_MAX, view_problems
 from bot.yunxin.errors import RateLimited
 from bot.yunxin.models import Conversation, Failed, FailedConversation, Found, LookupResult, Malformed, Unanswered
 

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from bot.slack.actions import EXPORT_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
 from bot.slack.i18n import translator
 from bot.slack.render.kit import WORD_JOINER
-from bot.slack.render.limits import TABLE_ROWS_MAX, TABLE_TEXT_MAX, has_table, problems
+from bot.slack.render.limits import has_table, problems
 from bot.slack.render.lookup import render_lookup
 from bot.slack.render.table import cell_text, code_cell, raw
+from bot.slack.render.table_limits import TABLE_ROWS_MAX, TABLE_TEXT_MAX
 from bot.yunxin.errors import Unavailable
 from bot.yunxin.ids import InvalidId, parse_id
 from bot.yunxin.models import REDACTED, ChunkFailure, Conversation, FailedConversation, LookupResult
