@@ -123,7 +123,8 @@ async def _socket_mode(settings: Settings) -> int:
         await runtime.aclose()
         return EXIT_USAGE
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
-    health = Health(runtime)
+    health = Health()
+    health.attach(runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

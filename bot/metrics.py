@@ -46,6 +46,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._multiprocess = multiprocess_mode()
+        self._watched: list[Collector] = []
         if not self._multiprocess:
             for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
                 self.registry.register(_Forward(collector))
@@ -79,12 +80,21 @@ class Metrics:
             registry=registry,
         )
 
+    def watch(self, collector: Collector) -> None:
+        """Add a collector read at each scrape (the state of this process: shared state, the Yunxin gates),
+        in multiprocess mode too, where each worker answers for what it sees itself."""
+        self._watched.append(collector)
+        if not self._multiprocess:
+            self.registry.register(collector)
+
     def render(self) -> bytes:
         """The exposition in Prometheus' text format (`CONTENT_TYPE`)."""
         if not self._multiprocess:
             return generate_latest(self.registry)
         merged = CollectorRegistry()
         prometheus_multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+        for collector in self._watched:
+            merged.register(collector)
         return generate_latest(merged)
 
 

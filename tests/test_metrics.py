@@ -9,12 +9,14 @@ import math
 import subprocess
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from bot.metrics import Metrics
 from tests.harness import BOB, HANG, Bot, BotFactory, Fault, ScriptedYunxin, envelope, html_page
@@ -212,3 +214,30 @@ async def test_a_failure_shows_its_trace_id_logs_it_once_and_is_counted_by_resul
     assert moved(before, after, "conversation_bot_yunxin_calls_total", result=failure.result) == failure.calls
     assert moved(before, after, "conversation_bot_yunxin_calls_total", result="200") == 0
     assert moved(before, after, "conversation_bot_commands_total", kind="command", outcome="upstream_error") == 1
+
+
+async def test_a_pause_after_416_shows_in_metrics_until_it_ends(
+    start_bot: BotFactory, yunxin: ScriptedYunxin, yunxin_url: str
+) -> None:
+    yunxin.queue(lambda: envelope(416, "frequency control"))
+    async with start_bot(yunxin_url=yunxin_url, yunxin_rate_limit_pause_seconds=60) as bot:
+        before = await scrape(bot)
+        await bot.only_answer(await bot.command(BOB), listen_on=False)
+        after = await scrape(bot)
+    assert value(before, "conversation_bot_yunxin_paused", environment="default") == 0
+    assert value(after, "conversation_bot_yunxin_paused", environment="default") == 1
+    assert value(after, "conversation_bot_yunxin_breaker_open", environment="default") == 0
+    assert "conversation_bot_shared_state_degraded" not in {
+        name for family in after.values() for name, _ in family.samples
+    }  # no REDIS_URL: nothing shared, nothing to be degraded
+
+
+async def test_shared_state_out_of_reach_shows_as_degraded(
+    start_bot: BotFactory, refused_url: Callable[[], str]
+) -> None:
+    port = refused_url().rsplit(":", 1)[1]
+    async with start_bot(redis_url=SecretStr(f"redis://127.0.0.1:{port}/0")) as bot:
+        families = await scrape(bot)
+        assert (await bot.command("help")).delivery.status == 200  # and the bot serves on
+    assert value(families, "conversation_bot_shared_state_degraded") == 1
+    assert value(families, "conversation_bot_shared_state_outages_total") >= 1

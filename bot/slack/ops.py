@@ -13,10 +13,13 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import uvicorn
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -36,6 +39,11 @@ class Health:
 
     runtime: Runtime | None = None
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+
+    def attach(self, runtime: Runtime) -> None:
+        """Report on `runtime` from now on, its shared state and Yunxin gates in /metrics too."""
+        runtime.deps.metrics.watch(RuntimeStateCollector(runtime))
+        self.runtime = runtime
 
 
 def health_routes(health: Health, *, metrics: bool = True) -> list[Route]:
@@ -97,3 +105,42 @@ async def ops_server(port: int, health: Health, host: str = "0.0.0.0") -> AsyncI
         server.should_exit = True
         await task
         sock.close()
+
+
+class RuntimeStateCollector(Collector):
+    """The runtime's state, read at each scrape: whether the shared state (REDIS_URL) is down and how often
+    it was, and per Yunxin environment whether its calls are paused after a 416 and where its breaker is."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        shared = self._runtime.shared
+        degraded = GaugeMetricFamily(
+            "conversation_bot_shared_state_degraded",
+            "1 while the shared state (REDIS_URL) cannot be reached and this process runs on its own share.",
+        )
+        outages = CounterMetricFamily(
+            "conversation_bot_shared_state_outages", "Outages of the shared state this process has seen."
+        )
+        if shared is not None:
+            degraded.add_metric([], 1.0 if shared.degraded else 0.0)
+            outages.add_metric([], float(shared.outages))
+        yield degraded
+        yield outages
+        now = time.time()
+        paused = GaugeMetricFamily(
+            "conversation_bot_yunxin_paused",
+            "1 while calls to this Yunxin app are paused after a 416.",
+            labels=["environment"],
+        )
+        breaker = GaugeMetricFamily(
+            "conversation_bot_yunxin_breaker_open",
+            "1 while this Yunxin app's circuit breaker is open (0.5 half open: one probe may go).",
+            labels=["environment"],
+        )
+        for name, status in self._runtime.deps.lookups.gate_status().items():
+            paused.add_metric([name], 1.0 if status.paused_until is not None and status.paused_until > now else 0.0)
+            breaker.add_metric([name], {"open": 1.0, "half_open": 0.5}.get(str(status.breaker), 0.0))
+        yield paused
+        yield breaker

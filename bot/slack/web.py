@@ -124,7 +124,7 @@ def create_asgi_app(
         secret = settings.slack_signing_secret
         assert secret is not None  # start_runtime refuses HTTP mode without one
         edges.append(SlackEdge(secret.get_secret_value(), replay=runtime.replay_guard()))
-        health.runtime = runtime
+        health.attach(runtime)
         async with contextlib.AsyncExitStack() as stack:
             if settings.metrics_port is not None:
                 await stack.enter_async_context(ops_server(settings.metrics_port, health))
