@@ -263,7 +263,7 @@ class AccessPolicy:
             return Decision(False, "your workspace is not one this app serves")
         user = await self._user(caller.user_id)
         locale = self._remember_locale(caller.user_id, user.get("locale"))
-        refusal = _account_refusal(user, rules.teams)
+        refusal = account_refusal(user, rules.teams)
         if refusal:
             return Decision(False, refusal, locale)
         if not await self._admits(rules.people, caller.user_id):
@@ -322,7 +322,7 @@ class AccessPolicy:
         return await self._groups.get(usergroup_id, load)
 
 
-def _account_refusal(user: dict[str, Any], teams: frozenset[str]) -> str | None:
+def account_refusal(user: dict[str, Any], teams: frozenset[str]) -> str | None:
     if not user:
         return "Slack does not know your account"
     if user.get("deleted"):
@@ -332,9 +332,11 @@ def _account_refusal(user: dict[str, Any], teams: frozenset[str]) -> str | None:
     if user.get("is_ultra_restricted") or user.get("is_restricted"):
         return "guest accounts cannot look up conversations"
     enterprise = user.get("enterprise_user")
-    user_teams = {user.get("team_id")}
+    user_teams: list[Any] = [user.get("team_id")]
     if isinstance(enterprise, dict):
-        user_teams |= {enterprise.get("enterprise_id"), *(enterprise.get("teams") or [])}
-    if not user_teams & teams:
+        listed = enterprise.get("teams")
+        # What Slack sends is read as data: only IDs (strings) in a list of them name a workspace.
+        user_teams += [enterprise.get("enterprise_id"), *(listed if isinstance(listed, list) else [])]
+    if not {team for team in user_teams if isinstance(team, str)} & teams:
         return "your account belongs to another workspace"
     return None

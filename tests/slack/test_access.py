@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.access import AccessCheckFailed, AccessPolicy, Caller, TtlCache, build_rules
+from bot.slack.access import AccessCheckFailed, AccessPolicy, Caller, TtlCache, account_refusal, build_rules
 from bot.standins.slack import SlackStandIn
 from tests.harness import (
     BOB,
@@ -275,3 +275,9 @@ async def test_users_info_is_asked_again_once_the_cache_expires(slack: SlackStan
 
     assert not decision.allowed and "deactivated" in decision.reason
     assert [method for _, method, _ in slack.api_calls].count("users.info") == 2
+
+
+@pytest.mark.parametrize("teams", [5, "T0STANDIN", [["T0STANDIN"]], None])
+def test_an_enterprise_user_of_odd_shape_names_no_workspace_rather_than_breaking_the_check(teams: object) -> None:
+    user = {"id": "U1", "team_id": "T0ELSEWHERE", "enterprise_user": {"enterprise_id": 7, "teams": teams}}
+    assert account_refusal(user, frozenset({"T0STANDIN"})) == "your account belongs to another workspace"
