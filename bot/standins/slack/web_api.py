@@ -45,7 +45,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.slack.render.limits import has_table, problems, view_problems
+from bot.slack.render.limits import has_table, problems
+from bot.slack.render.view_limits import view_problems
 
 from ..loopback import serve_on_loopback
 from .signed_requests import Origin
