@@ -14,19 +14,24 @@ calling, and a retry only lengthens the block.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from bot.settings import YunxinAppConfig
 
+from .answers import (
+    THREAD_PARSE_BYTES,
+    CallAnswer,
+    check_status,
+    parse_answer,
+    read_capped,
+)
 from .auth import YunxinAuth
 from .budget import Budget, BudgetGate, CallGate, CallTicket
 from .errors import (
@@ -38,14 +43,12 @@ from .errors import (
     CallsPaused,
     MalformedResponse,
     RateLimited,
-    RequestRejected,
     Timeout,
     Unavailable,
     YunxinError,
-    classify_code,
 )
 from .ids import ConversationId, InvalidId
-from .models import ChunkFailure, Conversation, FailedConversation, LookupResult
+from .models import ChunkFailure, LookupResult
 from .transport import AiohttpTransport
 
 log = logging.getLogger(__name__)
@@ -53,17 +56,6 @@ log = logging.getLogger(__name__)
 MAX_IDS_PER_CALL = 100
 TRACE_HEADER = "X-custom-traceid"
 PATH = "/im/{version}/conversations/actions/conversation_ids"
-
-# The largest answer read, after gzip. The sandbox's largest record is 5.5 KB; with a 5,000-character
-# last message, a 5,000-character attachment and 1 KiB extensions it is 24 KB (39 KB with every
-# character \u-escaped), so 100 of them make at most ~3.8 MiB. A larger answer is not Yunxin's: it is
-# read no further (the body is read in chunks and dropped at the cap), so memory stays bounded.
-MAX_ANSWER_BYTES = 8 * 1024 * 1024
-# JSON nested deeper than this is refused: a real answer nests about 8 levels, and deeper data would
-# only break later readers (Python's own json gives up near 1,000 levels with a RecursionError).
-MAX_JSON_DEPTH = 64
-# Answers larger than this are parsed in a worker thread, so a big one does not hold up the event loop.
-THREAD_PARSE_BYTES = 64 * 1024
 
 # Every label `on_call` reports: "200", a code Yunxin documents, an error kind (no code: timeout,
 # unavailable, malformed_response, ...), or "other" for a code the bot does not know.
@@ -102,103 +94,6 @@ class _SharedCall:
     @property
     def last_trace(self) -> str | None:
         return self.traces[-1] if self.traces else None
-
-
-@dataclass(frozen=True, slots=True)
-class CallAnswer:
-    """What one successful call returned."""
-
-    found: list[Conversation]
-    failed: list[FailedConversation]
-    trace_id: str
-
-
-def read_answer(response: httpx.Response, trace_id: str) -> CallAnswer:
-    """Read one HTTP response, already read, as Yunxin's envelope, or raise the matching YunxinError."""
-    check_status(response.status_code, response.request.url.host, trace_id)
-    if len(response.content) > MAX_ANSWER_BYTES:
-        raise _too_large(trace_id)
-    return parse_answer(response.content, trace_id)
-
-
-def parse_answer(content: bytes | bytearray, trace_id: str) -> CallAnswer:
-    """Read the body of an HTTP 200 as Yunxin's envelope, or raise the matching YunxinError."""
-    try:
-        body: Any = json.loads(content, object_hook=_let_the_loop_run)
-    except RecursionError:
-        raise MalformedResponse("JSON nested too deeply to read", trace_id=trace_id) from None
-    except ValueError:  # not JSON, or not text at all (UnicodeDecodeError is a ValueError)
-        start = bytes(content[:40]).decode("utf-8", "replace").strip().replace("\n", " ")
-        raise MalformedResponse(
-            f"HTTP 200 with a body that is not JSON (it starts {start!r})", trace_id=trace_id
-        ) from None
-    if _nested_deeper_than(body, MAX_JSON_DEPTH):
-        raise MalformedResponse(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", trace_id=trace_id)
-    if not isinstance(body, dict) or "code" not in body:
-        raise MalformedResponse("JSON without the code/msg/data envelope", trace_id=trace_id)
-    code = body.get("code")
-    if isinstance(code, bool) or not isinstance(code, int | str) or not str(code).strip().isdigit():
-        raise MalformedResponse(f"the code field is {code!r}, not a number", trace_id=trace_id)
-    code = int(code)
-    if code != 200:
-        # Older APIs put the message in `desc`; the SDKs read either.
-        raise classify_code(code, str(body.get("msg") or body.get("desc") or ""), trace_id=trace_id)
-    data = body.get("data")
-    data = data if isinstance(data, dict) else {}
-    found = [Conversation.model_validate(item) for item in _items(data.get("success_list"))]
-    failed = [FailedConversation.model_validate(item) for item in _items(data.get("failed_list"))]
-    return CallAnswer(found, failed, trace_id)
-
-
-def _let_the_loop_run(value: dict[str, Any]) -> dict[str, Any]:
-    """Called for each JSON object decoded. json's C decoder holds the GIL for a whole document, so a
-    thread parsing a big answer would still stall the event loop; running a line of Python between
-    objects lets the interpreter hand the GIL over as usual (every 5 ms)."""
-    return value
-
-
-def _nested_deeper_than(value: Any, limit: int) -> bool:
-    """Whether decoded JSON nests objects and arrays more than `limit` levels deep (walked without recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        for child in item.values() if isinstance(item, dict) else item:
-            if isinstance(child, dict | list):
-                stack.append((child, depth + 1))
-    return False
-
-
-def _too_large(trace_id: str) -> MalformedResponse:
-    return MalformedResponse(f"it is larger than {MAX_ANSWER_BYTES // 2**20} MiB", trace_id=trace_id)
-
-
-async def _read_capped(response: httpx.Response, trace_id: str) -> bytearray:
-    """The body, decoded, read chunk by chunk and given up as soon as it passes MAX_ANSWER_BYTES."""
-    declared = response.headers.get("Content-Length", "")
-    if "Content-Encoding" not in response.headers and declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-        raise _too_large(trace_id)
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        if len(body) + len(chunk) > MAX_ANSWER_BYTES:
-            raise _too_large(trace_id)
-        body += chunk
-    return body
-
-
-def check_status(status: int, host: str, trace_id: str) -> None:
-    """Any HTTP status but 200 is an error, whatever the body says: Yunxin answers its own errors with
-    HTTP 200 and a JSON code, and the SDKs never parse another status's body (a proxy's or a gateway's)."""
-    if status == 200:
-        return
-    if status >= 500:
-        raise Unavailable(f"HTTP {status} from {host}", trace_id=trace_id)
-    raise RequestRejected(f"HTTP {status} from {host}", trace_id=trace_id)
-
-
-def _items(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _host(base_url: str) -> str:
@@ -412,7 +307,7 @@ class YunxinClient:
                 if response.status_code in (502, 503):
                     raise _HostUnreachable(base_url, f"HTTP {response.status_code}", trace_id=trace_id)
                 check_status(response.status_code, _host(base_url), trace_id)  # before reading: a body is not read
-                content = await _read_capped(response, trace_id)
+                content = await read_capped(response, trace_id)
         except httpx.ConnectTimeout:
             raise _HostUnreachable(
                 base_url, f"no connection within {self.config.timeout_seconds:g} s", trace_id=trace_id

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from bot.slack.actions import LookupRequest
 from bot.slack.render.limits import problems
 from bot.slack.render.lookup import render_lookup
-from bot.yunxin.client import CallAnswer, YunxinClient, read_answer
+from bot.yunxin.answers import CallAnswer, read_answer
+from bot.yunxin.client import YunxinClient
 from bot.yunxin.errors import YunxinError
 from bot.yunxin.ids import parse_ids
 from tests.factories import yunxin_app

@@ -18,15 +18,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.settings import YunxinAppConfig
-from bot.yunxin.client import (
-    CALL_LABELS,
-    MAX_ANSWER_BYTES,
-    MAX_IDS_PER_CALL,
-    MAX_JSON_DEPTH,
-    THREAD_PARSE_BYTES,
-    TRACE_HEADER,
-    YunxinClient,
-)
+from bot.yunxin.answers import MAX_ANSWER_BYTES, MAX_JSON_DEPTH, THREAD_PARSE_BYTES
+from bot.yunxin.client import CALL_LABELS, MAX_IDS_PER_CALL, TRACE_HEADER, YunxinClient
 from bot.yunxin.errors import (
     KNOWN_CODES,
     CredentialsRejected,

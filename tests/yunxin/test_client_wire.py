@@ -10,7 +10,8 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from bot.yunxin.client import MAX_ANSWER_BYTES, YunxinClient
+from bot.yunxin.answers import MAX_ANSWER_BYTES
+from bot.yunxin.client import YunxinClient
 from bot.yunxin.errors import MalformedResponse
 from bot.yunxin.ids import parse_ids
 from tests.factories import yunxin_app
