@@ -1,6 +1,10 @@
-"""A local Slack, as strict as the real one: its Web API and response_urls (`web_api.py`), and Slack's side
-of the requests it sends the app (`signed_requests.py`)."""
+"""A local Slack, as strict as the real one: `SlackStandIn` (`web_api.py`) serves its Web API and
+response_urls, one family in each module: `workspace.py` (users and user groups), `messages.py`
+(chat.postMessage, direct messages, file uploads), `views.py` (modals and the Home tab), `steps.py`
+(workflow steps), `response_urls.py` and `faults.py` (faults to inject). `signed_requests.py` plays Slack's
+side of the requests it sends the app; `wire.py` holds what they share."""
 
+from .messages import UploadedFile
 from .signed_requests import (
     Delivery,
     Origin,
@@ -19,7 +23,8 @@ from .signed_requests import (
     view_submission_ack_problems,
     view_submission_payload,
 )
-from .web_api import FunctionExecution, SlackStandIn, UploadedFile
+from .steps import FunctionExecution
+from .web_api import SlackStandIn
 from .wire import (
     ACK_SECONDS,
     API_APP_ID,
