@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 
@@ -93,3 +96,64 @@ def credentials(base_url: str, secret: str = SANDBOX_APP_SECRET) -> dict[str, st
         "YUNXIN_BASE_URL": base_url,
         "YUNXIN_BACKUP_BASE_URL": "none",
     }
+
+
+# --- the web: process, for the tests that run it ------------------------------------------------------
+
+WEB_START_LIMIT_SECONDS = 30.0  # a hang guard for a web process to listen and be ready
+
+
+@dataclass
+class WebProcess:
+    """The Procfile's web: line running, its output (stdout and stderr) in `log_path`."""
+
+    url: str
+    process: asyncio.subprocess.Process
+    log_path: Path
+
+    @property
+    def events(self) -> str:
+        return f"{self.url}/slack/events"
+
+    def log(self) -> str:
+        return read_log(self.log_path)
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+
+def read_log(path: Path) -> str:
+    return path.read_text(errors="replace")
+
+
+async def start_web(
+    workdir: Path, settings: Mapping[str, str], command: Sequence[str] | None = None
+) -> tuple[asyncio.subprocess.Process, Path]:
+    """Start `command` (the Procfile's web: line by default) in `workdir`, its output to workdir/web.log."""
+    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (a test directory, once)
+    log_path = workdir / "web.log"
+    with log_path.open("wb") as log:  # opened once, written by the child
+        process = await spawn(command or procfile_web_command(), workdir, settings, stdout=log, stderr=log)
+    return process, log_path
+
+
+async def wait_ready(process: asyncio.subprocess.Process, log_path: Path, http: httpx.AsyncClient) -> str:
+    """The URL a web process listens on, once it says so and its /readyz answers 200."""
+    async with asyncio.timeout(WEB_START_LIMIT_SECONDS):
+        url = None
+        while url is None:  # another process's output: polled
+            assert process.returncode is None, read_log(log_path)
+            found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", read_log(log_path))
+            url = found.group(1) if found else None
+            await asyncio.sleep(0.05)
+        while not await _ready(http, url):  # noqa: ASYNC110 (another process)
+            await asyncio.sleep(0.05)
+    return url
+
+
+async def _ready(http: httpx.AsyncClient, url: str) -> bool:
+    """/readyz answers 200 (with workers, the port refuses connections until one listens)."""
+    try:
+        return (await http.get(f"{url}/readyz")).status_code == 200
+    except httpx.TransportError:
+        return False

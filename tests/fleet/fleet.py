@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-import shlex
 import signal
 import sys
 import time
@@ -21,7 +19,7 @@ import httpx
 
 from bot.standins.slack import Origin, SlackStandIn, send_slash_command
 from tests.messages import shown
-from tests.processes import REPO, credentials, spawn
+from tests.processes import WebProcess, credentials, spawn, start_web, wait_ready
 from tests.shared.valkey import Valkey, unique_prefix
 
 SIGNING_SECRET = "fleet-signing-secret-6b1e"
@@ -47,15 +45,6 @@ FLEET_SETTINGS = {
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "text",
 }
-
-
-def web_command() -> list[str]:
-    """The Procfile's web: line, on a free loopback port."""
-    for line in (REPO / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            words = line.removeprefix("web:").strip()
-            return shlex.split(words.replace("--host 0.0.0.0", "--host 127.0.0.1").replace("${PORT:-3000}", "0"))
-    raise AssertionError("the Procfile has no web: line")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,18 +91,7 @@ async def yunxin_process(workdir: Path, http: httpx.AsyncClient) -> AsyncIterato
         await stop_all([process])
 
 
-@dataclass
-class Replica:
-    url: str
-    process: asyncio.subprocess.Process
-    log_path: Path
-
-    @property
-    def events(self) -> str:
-        return f"{self.url}/slack/events"
-
-    def log(self) -> str:
-        return read_log(self.log_path)
+Replica = WebProcess  # one web: process of the fleet
 
 
 @dataclass
@@ -159,46 +137,6 @@ class Fleet:
         return "\n".join(replica.log() for replica in self.replicas)
 
 
-def read_log(path: Path) -> str:
-    return path.read_text(errors="replace")
-
-
-def new_log(workdir: Path) -> Path:
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "web.log").touch()
-    return workdir / "web.log"
-
-
-async def start_replica(
-    workdir: Path, settings: dict[str, str], command: list[str] | None = None
-) -> tuple[asyncio.subprocess.Process, Path]:
-    log_path = new_log(workdir)
-    with open(log_path, "wb") as log:  # noqa: ASYNC230 (opened once, written by the child)
-        process = await spawn(command or web_command(), workdir, settings, stdout=log, stderr=log)
-    return process, log_path
-
-
-async def wait_ready(process: asyncio.subprocess.Process, log_path: Path, http: httpx.AsyncClient) -> str:
-    async with asyncio.timeout(START_LIMIT_SECONDS):
-        url = None
-        while url is None:
-            assert process.returncode is None, read_log(log_path)
-            found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", read_log(log_path))
-            url = found.group(1) if found else None
-            await asyncio.sleep(0.05)
-        while not await _ready(http, url):  # noqa: ASYNC110 (another process)
-            await asyncio.sleep(0.05)
-    return url
-
-
-async def _ready(http: httpx.AsyncClient, url: str) -> bool:
-    """/readyz answers 200 (with workers, the port refuses connections until one listens)."""
-    try:
-        return (await http.get(f"{url}/readyz")).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 async def stop_all(processes: list[asyncio.subprocess.Process]) -> None:
     for process in processes:
         if process.returncode is None:
@@ -234,7 +172,7 @@ async def running_fleet(workdir: Path, valkey: Valkey, size: int = 3, **override
             **FLEET_SETTINGS,
             **overrides,
         }
-        started = [await start_replica(workdir / f"replica{n}", settings) for n in range(size)]
+        started = [await start_web(workdir / f"replica{n}", settings) for n in range(size)]
         processes = [process for process, _ in started]
         try:
             urls = await asyncio.gather(*(wait_ready(process, log, http) for process, log in started))

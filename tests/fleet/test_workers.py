@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.standins.slack import Origin
 from tests.messages import shown
-from tests.processes import PYTHON_M_BOT, credentials, spawn
+from tests.processes import PYTHON_M_BOT, credentials, read_log, spawn, start_web
 from tests.shared.valkey import Valkey, unique_prefix
 from tests.standins.socket_mode import SocketModeStandIn
 
@@ -29,9 +29,7 @@ from .fleet import (
     USERS,
     Fleet,
     distinct_ids,
-    read_log,
     running_fleet,
-    start_replica,
     stop_all,
     yunxin_process,
 )
@@ -47,7 +45,7 @@ async def test_several_workers_without_redis_stop_start_up_with_one_line(tmp_pat
         "WEB_CONCURRENCY": "2",
         "LOG_FORMAT": "text",
     }
-    process, log = await start_replica(tmp_path, settings)
+    process, log = await start_web(tmp_path, settings)
     try:
         async with asyncio.timeout(START_LIMIT_SECONDS):
             await process.wait()

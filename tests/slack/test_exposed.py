@@ -7,11 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import signal
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +22,7 @@ from bot.standins.slack import SlackStandIn, send_slash_command, sign, slash_com
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.loopback import ServeAsgi
 from tests.messages import shown
-from tests.processes import credentials, procfile_web_command, spawn
+from tests.processes import WebProcess, credentials, start_web, wait_ready
 
 SIGNING_SECRET = "exposed-signing-secret-9d2f"
 BOT_TOKEN = "xoxb-exposed-bot-token-4a1b"
@@ -36,21 +35,10 @@ WAIT_SECONDS = 20.0
 
 
 @dataclass
-class Web:
-    url: str
-    slack: SlackStandIn
-    process: asyncio.subprocess.Process
-    log_path: Path
+class Web(WebProcess):
+    """The web process, with the Slack stand-in it talks to."""
 
-    @property
-    def events(self) -> str:
-        return f"{self.url}/slack/events"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size
+    slack: SlackStandIn = field(kw_only=True)
 
 
 @contextlib.asynccontextmanager
@@ -65,21 +53,11 @@ async def running_web(tmp_path: Path, **variables: str) -> AsyncIterator[Web]:
             "LOG_FORMAT": "text",
             **variables,
         }
-        log_path = tmp_path / "web.log"
-        with log_path.open("wb") as log:
-            process = await spawn(procfile_web_command(), tmp_path, settings, stdout=log, stderr=log)
+        process, log_path = await start_web(tmp_path, settings)
         try:
-            url = None
-            async with asyncio.timeout(WAIT_SECONDS):
-                while url is None:
-                    assert process.returncode is None, log_path.read_text()
-                    found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
-                    url = found.group(1) if found else None
-                    await asyncio.sleep(0.05)
-            async with httpx.AsyncClient() as http, asyncio.timeout(WAIT_SECONDS):
-                while (await http.get(f"{url}/readyz")).status_code != 200:  # noqa: ASYNC110 (another process)
-                    await asyncio.sleep(0.05)
-            yield Web(url, slack, process, log_path)
+            async with httpx.AsyncClient() as http:
+                url = await wait_ready(process, log_path, http)
+            yield Web(url, process, log_path, slack=slack)
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
