@@ -127,7 +127,7 @@ class GuardedH11Protocol(_Guarded, H11Protocol):
 if HttpToolsProtocol is not None:
 
     class GuardedHttpToolsProtocol(_Guarded, HttpToolsProtocol):
-        """uvicorn's httptools protocol (llhttp, in C: a fraction of h11's CPU per request), guarded."""
+        """uvicorn's httptools protocol (llhttp's C parser, uvicorn's standard one for production), guarded."""
 
         def on_headers_complete(self) -> None:
             self._head_arrived()  # pipelined ones too: the app has it now
