@@ -131,7 +131,9 @@ def test_the_sliding_window_holds_its_limit_in_any_window() -> None:
         assert sum(1 for t in starts[i:] if t < first + 1.0) <= 3
 
 
-@pytest.mark.parametrize(("rate", "processes", "limit", "window"), [(50, 2, 25, 1.1), (5, 3, 1, 1.1), (1, 2, 1, 2.1)])
+@pytest.mark.parametrize(
+    ("rate", "processes", "limit", "window"), [(50, 2, 25, 1.25), (5, 3, 1, 1.25), (1, 2, 1, 2.25)]
+)
 def test_each_processes_share(rate: float, processes: int, limit: int, window: float) -> None:
     share = SlidingWindowBudget.share(rate, processes)
     assert (share.limit, share.window) == (limit, pytest.approx(window))
