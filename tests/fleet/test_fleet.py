@@ -100,8 +100,8 @@ async def test_one_replay_guard_and_one_users_info_cache_for_the_fleet(same_flee
     await asyncio.sleep(0.3)
     assert len(fleet.slack.posts(origin.response_url)) == 1
 
-    asked = [await fleet.command(text, replica=n, user=USERS[4]) for n, text in enumerate(distinct_ids("who", 3))]
-    for s in asked:
-        await fleet.answer(s)
+    # One after another: the cache is shared, not concurrent misses on three replicas coalesced.
+    for n, text in enumerate(distinct_ids("who", 3)):
+        await fleet.answer(await fleet.command(text, replica=n, user=USERS[4]))
     looked_up = [params.get("user") for _, method, params in fleet.slack.api_calls if method == "users.info"]
     assert looked_up.count(USERS[4]) == 1
