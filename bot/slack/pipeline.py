@@ -206,6 +206,7 @@ def _too_many(deps: Deps, error: TooManyIds, t: Translator) -> Reply:
 
 
 def _access_check_failed(deps: Deps, error: AccessCheckFailed, t: Translator) -> Reply:
+    log.warning("access check failed: %s", error)
     why = translate_outside(str(error), t)
     return Reply(
         Outcome.ACCESS_CHECK_FAILED, render_notice(t.gettext("Couldn't check your access: {why}").format(why=why))
@@ -297,8 +298,6 @@ async def stop(deps: Deps, ask: Ask, error: Exception, to: Destination, ids: Seq
 
 async def _reply_with_error(deps: Deps, error: Exception, to: Destination, t: Translator) -> Outcome:
     reply = reply_for(deps, error, t)
-    if isinstance(error, AccessCheckFailed):
-        log.warning("access check failed: %s", error)
     with contextlib.suppress(Exception):  # the reply is best effort; the record is not
         await to.notify(reply.message)
     return reply.outcome
