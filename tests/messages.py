@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from bot.slack.actions import LookupRequest
+
 _SHOWN_TRACE = re.compile(r"Trace ID to quote: `([^`]+)`")
 
 
@@ -61,3 +63,15 @@ def button_value(message: dict[str, Any], action_id: str) -> str:
             if element["action_id"] == action_id:
                 return str(element["value"])
     raise AssertionError(f"no {action_id} button in the message")
+
+
+def button_lookups(messages: list[dict[str, Any]], action_id: str) -> list[LookupRequest]:
+    """The lookups the messages' `action_id` buttons carry, in order."""
+    return [
+        LookupRequest.decode(element["value"])
+        for message in messages
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+    ]

@@ -18,7 +18,7 @@ from bot.slack.render.lookup_body import JUNK_SHOWN_MIN
 from bot.yunxin.errors import ADVICE, RateLimited, RequestRejected, Timeout, Unavailable, YunxinError
 from bot.yunxin.ids import InvalidId, parse_id
 from bot.yunxin.models import REDACTED, ChunkFailure, Conversation, FailedConversation, LastMessage, LookupResult
-from tests.messages import every_text
+from tests.messages import button_lookups, every_text
 
 SHARED_BY = "U0SHARER1"
 
@@ -43,6 +43,10 @@ HOSTILE_PIECES = [
     "😀",
     "\x01",
 ]
+
+
+def picker_parts(messages: list[dict[str, Any]]) -> list[LookupRequest]:
+    return button_lookups(messages, DETAILS_PICKER_ACTION)
 
 
 def conversation(conversation_id: str, **fields: Any) -> Conversation:
@@ -237,18 +241,6 @@ def test_a_request_too_large_for_a_button_says_so() -> None:
 
 
 # ---- many IDs -----------------------------------------------------------------------------
-
-
-def picker_parts(messages: list[dict[str, Any]]) -> list[LookupRequest]:
-    """The lookups the answer's "Details…" buttons carry, in order."""
-    return [
-        LookupRequest.decode(element["value"])
-        for message in messages
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"] == DETAILS_PICKER_ACTION
-    ]
 
 
 def openable_ids(messages: list[dict[str, Any]]) -> list[str]:

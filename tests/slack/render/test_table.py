@@ -21,7 +21,12 @@ from bot.slack.render.table_limits import TABLE_ROWS_MAX, TABLE_TEXT_MAX
 from bot.yunxin.errors import Unavailable
 from bot.yunxin.ids import InvalidId, parse_id
 from bot.yunxin.models import REDACTED, ChunkFailure, Conversation, FailedConversation, LookupResult
+from tests.messages import button_lookups
 from tests.slack.render.test_lookup import OWN_TOKEN, SHARED_BY, WORST_TEXT, conversation, longest_id, lookup_results
+
+
+def export_parts(messages: list[dict[str, Any]]) -> list[LookupRequest]:
+    return button_lookups(messages, EXPORT_ACTION)
 
 
 def tables_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -347,17 +352,6 @@ def test_a_terminal_shows_the_tables_as_columns() -> None:
     assert [column.strip() for column in header.split("|")][:3] == ["ID", "Type", "Owner"]
     assert any(line.startswith("agent008|1|user008 ") for line in lines)
     assert any("<!channel>" in line for line in lines)  # a terminal pings nobody: shown as stored
-
-
-def export_parts(messages: list[dict[str, Any]]) -> list[LookupRequest]:
-    return [
-        LookupRequest.decode(element["value"])
-        for message in messages
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"] == EXPORT_ACTION
-    ]
 
 
 def test_ids_too_many_for_one_button_are_downloaded_in_parts() -> None:
