@@ -105,6 +105,7 @@ async def _socket_mode(settings: Settings) -> int:
 
     from bot.slack.app import StartupError, start_runtime, verify_app_token
     from bot.slack.ops import Health, ops_server
+    from bot.slack.server import freeze_startup_heap
 
     if settings.slack_app_token is None:
         report_startup_error(
@@ -125,6 +126,7 @@ async def _socket_mode(settings: Settings) -> int:
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     health = Health()
     health.attach(runtime)
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -12,6 +12,7 @@ told at once, so `/readyz` answers 503 from that moment.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import resource
 from typing import Any, ClassVar
@@ -151,3 +152,12 @@ def raise_open_files_limit(wanted: int = MAX_CONNECTIONS + 1024) -> None:
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def freeze_startup_heap() -> None:
+    """Once started: what start-up built (modules, settings, the app, its clients) lives as long as the
+    process, so the cycle collector is told to leave it alone (`gc.freeze`). Without this, every full
+    collection walked all of it again: measured, about a quarter of a millisecond of CPU per command.
+    The thresholds stay Python's: a young generation ten times larger cost more per command, not less."""
+    gc.collect()
+    gc.freeze()

@@ -36,7 +36,7 @@ from .app import StartupError, check_workers, start_runtime
 from .edge import Refusal, SlackEdge
 from .lifecycle import LIFECYCLE_KEY
 from .ops import Health, health_routes, ops_server
-from .server import raise_open_files_limit
+from .server import freeze_startup_heap, raise_open_files_limit
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ def create_asgi_app(
 
     On shutdown, lookups in flight get `drain_seconds` to finish (default: the lookup deadline plus
     DRAIN_MARGIN_SECONDS); the people still waiting after that are told the bot restarted."""
+    own_process = settings is None  # uvicorn's factory call: this process serves this app alone
     if settings is None:
         try:
             settings = load_settings()
@@ -125,6 +126,8 @@ def create_asgi_app(
         assert secret is not None  # start_runtime refuses HTTP mode without one
         edges.append(SlackEdge(secret.get_secret_value(), replay=runtime.replay_guard()))
         health.attach(runtime)
+        if own_process:
+            freeze_startup_heap()
         async with contextlib.AsyncExitStack() as stack:
             if settings.metrics_port is not None:
                 await stack.enter_async_context(ops_server(settings.metrics_port, health))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
@@ -18,7 +19,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from bot.slack.lifecycle import LIFECYCLE_KEY, Lifecycle
-from bot.slack.server import GuardedH11Protocol, GuardedHttpToolsProtocol, GuardedProtocol
+from bot.slack.server import GuardedH11Protocol, GuardedHttpToolsProtocol, GuardedProtocol, freeze_startup_heap
 
 # Hang guards, not deadlines the server is held to.
 WAIT_SECONDS = 10.0
@@ -150,3 +151,12 @@ async def test_the_app_is_told_when_the_server_begins_to_shut_down(protocol: typ
         server.should_exit = True  # what SIGTERM does
         assert await closed_by_server(reader)
         assert lifecycle.draining
+
+
+def test_the_startup_heap_is_frozen_out_of_the_cycle_collectors_walks() -> None:
+    gc.unfreeze()
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # this test process goes on building and dropping apps
