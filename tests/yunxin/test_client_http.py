@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -146,3 +146,27 @@ async def test_failover_runs_down_a_list_of_hosts_in_order(
     assert result.chunk_failures == []
     assert [c.conversation_id for c in result.found] == [BOB]
     assert sandbox.calls == 1
+
+
+async def test_a_cookie_set_by_an_answer_is_never_sent_back(serve_asgi: ServeAsgi) -> None:
+    cookies_seen: list[str | None] = []
+
+    async def set_cookie_then_answer(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = dict(scope["headers"])
+        cookies_seen.append(headers.get(b"cookie", b"").decode() or None)
+        body = b'{"code": 200, "data": {"success_list": [], "failed_list": []}}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"set-cookie", b"session=abc; Path=/")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async with serve_asgi(set_cookie_then_answer) as base_url, YunxinClient(app_config(base_url)) as client:
+        for _ in range(2):
+            await client.get_conversations(parse_ids([BOB]))
+    assert cookies_seen == [None, None]
