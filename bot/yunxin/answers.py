@@ -5,8 +5,9 @@ envelope into conversations and failures, or the matching YunxinError."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -95,7 +96,7 @@ def too_large(trace_id: str) -> MalformedResponse:
     return MalformedResponse(f"it is larger than {MAX_ANSWER_BYTES // 2**20} MiB", trace_id=trace_id)
 
 
-async def read_capped(response: httpx.Response, trace_id: str) -> bytearray:
+async def read_capped(response: BodyToRead, trace_id: str) -> bytearray:
     """The body, decoded, read chunk by chunk and given up as soon as it passes MAX_ANSWER_BYTES."""
     declared = response.headers.get("Content-Length", "")
     if "Content-Encoding" not in response.headers and declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
@@ -106,6 +107,15 @@ async def read_capped(response: httpx.Response, trace_id: str) -> bytearray:
             raise too_large(trace_id)
         body += chunk
     return body
+
+
+class BodyToRead(Protocol):
+    """An answer whose body is still to be read: an httpx.Response, or the client's own (bot/yunxin/transport.py)."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
 
 
 def check_status(status: int, host: str, trace_id: str) -> None:

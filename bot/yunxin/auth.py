@@ -1,4 +1,5 @@
-"""Yunxin request signing, as an httpx.Auth so the client never handles the secret itself."""
+"""Yunxin request signing: the client asks for a fresh signature per attempt (`headers()`), so it never
+handles the secret itself; as an httpx.Auth, it signs any httpx request the same way."""
 
 from __future__ import annotations
 
@@ -42,11 +43,18 @@ class YunxinAuth(httpx.Auth):
     def __repr__(self) -> str:
         return f"YunxinAuth(app_key={self._app_key!r}, app_secret=SecretStr('**********'))"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def headers(self) -> list[tuple[str, str]]:
+        """A fresh signature: AppKey, Nonce, CurTime and CheckSum, in that order and case."""
         nonce = self._nonce()[:MAX_NONCE_LENGTH]
         cur_time = str(int(self._clock()))
-        request.headers["AppKey"] = self._app_key
-        request.headers["Nonce"] = nonce
-        request.headers["CurTime"] = cur_time
-        request.headers["CheckSum"] = checksum(self._app_secret.get_secret_value(), nonce, cur_time)
+        return [
+            ("AppKey", self._app_key),
+            ("Nonce", nonce),
+            ("CurTime", cur_time),
+            ("CheckSum", checksum(self._app_secret.get_secret_value(), nonce, cur_time)),
+        ]
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        for name, value in self.headers():
+            request.headers[name] = value
         yield request

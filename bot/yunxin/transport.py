@@ -1,23 +1,31 @@
-"""An httpx transport that sends with aiohttp: the Yunxin client keeps httpx's API, aiohttp does the I/O.
+"""How the Yunxin client's GETs reach Yunxin: a `Wire` sends one request and hands back its answer, whose
+body is read chunk by chunk.
 
-Under a burst of commands httpx's own transport (httpcore on anyio, with a pure-Python HTTP parser and a
-pool that re-checks every open connection on each request) spent about 1.3 ms of CPU per Yunxin call;
-aiohttp, with its C parser and connector, about 0.15 ms. On a small machine that CPU is the difference
-between 50 people asking at once being answered together or one after another.
+- `AiohttpWire`, the production one, sends with one pooled aiohttp session. Measured under a burst of
+  commands: httpx's own transport (httpcore on anyio, a pure-Python parser, a pool that re-checks every
+  connection on each request) spent about 1.3 ms of CPU per call, aiohttp about 0.15 ms. httpx in front of
+  aiohttp still cost about 0.3 ms per call of its own (it checks every character of a URL in Python, twice
+  per request, and builds its request and response models around aiohttp's), so the client does not go
+  through httpx at all.
+- `HttpxWire` sends through any httpx transport: the in-process sandbox (`./dev demo`) and the fakes of
+  tests (`httpx.MockTransport`).
 
-aiohttp's errors become the httpx errors `YunxinClient` reads, so the client cannot tell the two apart:
-a refused connection is `httpx.ConnectError`, a reset one `httpx.ReadError`, a closed one
-`httpx.RemoteProtocolError`, a slow one `httpx.ConnectTimeout` or `httpx.ReadTimeout`.
+Either way the client reads the same answer (`WireAnswer`) and the same few errors (`WireError`): each
+library's errors are translated through one table.
 
-The body is handed over as it arrives, in chunks of at most `CHUNK_BYTES`, so a reader that stops early
-(the client caps the size of an answer) never holds more than it chose to keep.
+The body is handed over as it arrives, in chunks of at most `CHUNK_BYTES` (each decoded on its own, when
+gzip or deflate), so a reader that stops early (the client caps the size of an answer) never holds more
+than it chose to keep.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+import zlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Protocol
 
 import aiohttp
 import certifi
@@ -26,34 +34,173 @@ from yarl import URL
 
 # Idle connections are closed after this long, as httpx's own pool does.
 KEEPALIVE_SECONDS = 5.0
-# The most body bytes read from the socket at a time. httpx decodes gzip chunk by chunk, and deflate
-# expands at most about 1,032 times: 16 KiB of a compressed answer can become at most ~16.5 MiB at once.
+# The most body bytes read from the socket at a time. Deflate expands at most about 1,032 times: 16 KiB
+# of a compressed answer can become at most ~16.5 MiB at once.
 CHUNK_BYTES = 16 * 1024
+# What the request says it can decode: what httpx sends by default, and what `_Decoded` decodes.
+ACCEPT_ENCODING = "gzip, deflate"
+
+Headers = Sequence[tuple[str, str]]
 
 
-def _timeouts(request: httpx.Request) -> aiohttp.ClientTimeout:
-    """httpx's per-request timeouts (connect, read) as aiohttp's; waiting for a free connection is not
-    bounded here (the client's concurrency bound and its deadline do that)."""
-    given: Mapping[str, float | None] = request.extensions.get("timeout", {})
-    return aiohttp.ClientTimeout(total=None, sock_connect=given.get("connect"), sock_read=given.get("read"))
+class WireError(Exception):
+    """No usable HTTP answer; `reason` says why, in words for the person who asked (for an error no table
+    row names, the foreign error's class name)."""
+
+    reason = "the connection failed"
+
+    def __init__(self, detail: str = "", *, reason: str | None = None) -> None:
+        super().__init__(detail or reason or self.reason)
+        if reason is not None:
+            self.reason = reason
 
 
-def _raw_headers(request: httpx.Request) -> list[tuple[str, str]]:
-    """The request's headers with their names as written (`AppKey`, `CurTime`, `X-custom-traceid`), as the
-    API page and Yunxin's Java SDK send them: `multi_items()` would lowercase every name. HTTP does not care,
-    but a proxy or gateway in front of Yunxin might, and the request is then byte for byte the SDK's."""
-    return [(name.decode("ascii"), value.decode("utf-8", "replace")) for name, value in request.headers.raw]
+class ConnectFailed(WireError):
+    reason = "connection refused or host unreachable"
 
 
-def environment_proxy(url: httpx.URL) -> str | None:
-    """The proxy that HTTPS_PROXY / HTTP_PROXY name for `url`, unless NO_PROXY exempts its host."""
-    if urllib.request.proxy_bypass(url.host):
+class ConnectTimedOut(WireError):
+    reason = "no connection in time"
+
+
+class ReadTimedOut(WireError):
+    reason = "no answer in time"
+
+
+class ConnectionReset(WireError):
+    reason = "the connection was reset"
+
+
+class Undecodable(WireError):
+    reason = "its Content-Encoding could not be decoded"
+
+
+class WireAnswer(Protocol):
+    """An HTTP answer whose body has not been read yet."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Case-insensitive, as HTTP's are."""
+        ...
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """The body, decoded, chunk by chunk (WireError if the connection fails on the way)."""
+        ...
+
+
+class Wire(Protocol):
+    def get(
+        self, url: str, headers: Headers, *, socket_timeout: float
+    ) -> contextlib.AbstractAsyncContextManager[WireAnswer]:
+        """GET `url` (its query already percent-encoded) with `headers` in this order and case; the answer
+        is released when the block ends, read to the end or not."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def translate(error: BaseException, table: Sequence[tuple[type[BaseException], type[WireError]]]) -> WireError:
+    """The WireError of the first row whose class `error` is an instance of (rows go from the narrowest
+    class to the widest: the libraries' classes nest)."""
+    text = str(error) or type(error).__name__
+    kind = next((wire for foreign, wire in table if isinstance(error, foreign)), None)
+    return kind(text) if kind is not None else WireError(text, reason=type(error).__name__)
+
+
+# aiohttp's errors, narrowest first (ConnectionTimeoutError is a ServerTimeoutError is a TimeoutError...).
+AIOHTTP_ERRORS: Sequence[tuple[type[BaseException], type[WireError]]] = (
+    (aiohttp.ConnectionTimeoutError, ConnectTimedOut),
+    (aiohttp.ServerTimeoutError, ReadTimedOut),
+    (aiohttp.ClientConnectorError, ConnectFailed),
+    (aiohttp.ServerDisconnectedError, ConnectionReset),
+    (aiohttp.ClientPayloadError, ConnectionReset),
+    (aiohttp.ClientResponseError, ConnectionReset),
+    (aiohttp.ClientOSError, ConnectionReset),
+    (TimeoutError, ReadTimedOut),
+    (zlib.error, Undecodable),
+)
+
+# httpx's, for the fakes and the in-process sandbox.
+HTTPX_ERRORS: Sequence[tuple[type[BaseException], type[WireError]]] = (
+    (httpx.ConnectTimeout, ConnectTimedOut),
+    (httpx.TimeoutException, ReadTimedOut),
+    (httpx.ConnectError, ConnectFailed),
+    (httpx.RemoteProtocolError, ConnectionReset),
+    (httpx.ReadError, ConnectionReset),
+    (httpx.DecodingError, Undecodable),
+)
+
+
+def environment_proxy(scheme: str, host: str) -> str | None:
+    """The proxy that HTTPS_PROXY / HTTP_PROXY name for a URL of `scheme` and `host`, unless NO_PROXY
+    exempts the host."""
+    if urllib.request.proxy_bypass(host):
         return None
-    return urllib.request.getproxies_environment().get(url.scheme)
+    return urllib.request.getproxies_environment().get(scheme)
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """Sends httpx requests with one pooled aiohttp session, created on first use in the running loop.
+class _Decoded:
+    """Raw body chunks decoded as their Content-Encoding says, each chunk on its own (httpx's way): gzip and
+    deflate (zlib-wrapped, or raw as some servers send it); identity and unknown ones as they came."""
+
+    def __init__(self, content_encoding: str) -> None:
+        self._steps = [_decoder(name.strip().lower()) for name in content_encoding.split(",") if name.strip()]
+
+    def __call__(self, chunk: bytes) -> bytes:
+        for step in reversed(self._steps):  # the last encoding named was applied last
+            chunk = step(chunk)
+        return chunk
+
+
+class _Inflate:
+    def __init__(self, wbits: int, *, raw_if_unwrapped: bool = False) -> None:
+        self._zlib = zlib.decompressobj(wbits)
+        self._may_be_raw = raw_if_unwrapped  # deflate: zlib-wrapped, or raw if the first chunk says so
+
+    def __call__(self, chunk: bytes) -> bytes:
+        may_be_raw, self._may_be_raw = self._may_be_raw, False
+        try:
+            return self._zlib.decompress(chunk)
+        except zlib.error:
+            if not may_be_raw:
+                raise
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._zlib.decompress(chunk)
+
+
+def _decoder(name: str) -> _Inflate | _Identity:
+    if name in ("gzip", "x-gzip"):
+        return _Inflate(zlib.MAX_WBITS | 16)
+    if name == "deflate":
+        return _Inflate(zlib.MAX_WBITS, raw_if_unwrapped=True)
+    return _Identity()
+
+
+class _Identity:
+    def __call__(self, chunk: bytes) -> bytes:
+        return chunk
+
+
+class _AiohttpAnswer:
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.status = response.status
+        self.headers: Mapping[str, str] = response.headers
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        decode = _Decoded(self._response.headers.get("Content-Encoding", ""))
+        try:
+            async for chunk in self._response.content.iter_chunked(CHUNK_BYTES):
+                yield decode(chunk)
+        except (aiohttp.ClientError, TimeoutError, zlib.error) as error:
+            raise translate(error, AIOHTTP_ERRORS) from error
+
+
+class AiohttpWire:
+    """Sends with one pooled aiohttp session, created on first use in the running loop.
 
     Certificates are checked against certifi's bundle and proxies are read from the environment
     (HTTPS_PROXY, NO_PROXY), as httpx does by default. The proxy is looked up once per host here:
@@ -71,44 +218,47 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections, keepalive_timeout=KEEPALIVE_SECONDS, ssl=self._ssl
             )
-            # httpx decodes gzip itself from the raw bytes, so aiohttp must hand them over as they came.
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+            # The body is decoded here chunk by chunk (`_Decoded`), so aiohttp hands it over as it came, and
+            # sends only the headers given (no Accept-Encoding or User-Agent of its own).
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding", "User-Agent"),
+            )
             # aiohttp resends a GET once, silently, when the connection drops before the answer; the client
             # has its own retry policy (one retry, then the backup host), so this one is turned off (aiohttp
             # offers only this attribute for it, which its own test client sets).
             self._session._retry_connection = False
         return self._session
 
-    def _proxy(self, url: httpx.URL) -> str | None:
-        key = (url.scheme, url.host, url.port)
+    def _proxy(self, url: URL) -> str | None:
+        key = (url.scheme, url.host or "", url.port)
         if key not in self._proxies:
-            self._proxies[key] = environment_proxy(url)
+            self._proxies[key] = environment_proxy(url.scheme, url.host or "")
         return self._proxies[key]
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    @contextlib.asynccontextmanager
+    async def get(self, url: str, headers: Headers, *, socket_timeout: float) -> AsyncIterator[WireAnswer]:
         session = self._client_session()
-        body = await request.aread()
+        target = URL(url, encoded=True)  # the query is encoded already: sent byte for byte
         try:
-            response = await session.request(
-                request.method,
-                URL(str(request.url), encoded=True),  # httpx has encoded the query; keep it byte for byte
-                headers=_raw_headers(request),
-                data=body or None,
-                timeout=_timeouts(request),
+            response = await session.get(
+                target,
+                headers=list(headers),  # a list keeps each name as written: AppKey, CurTime, X-custom-traceid
+                # Waiting for a free connection is not bounded here (the client's concurrency and deadline do that).
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=socket_timeout, sock_read=socket_timeout),
                 allow_redirects=False,
-                proxy=self._proxy(request.url),
+                proxy=self._proxy(target),
             )
-        except aiohttp.ClientError as error:
-            raise as_httpx_error(error, request) from error
-        except TimeoutError as error:
-            raise httpx.ReadTimeout(f"no answer in time: {error}", request=request) from error
-        return httpx.Response(
-            status_code=response.status,
-            headers=list(response.raw_headers),
-            stream=_BodyStream(response, request),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
-            request=request,
-        )
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise translate(error, AIOHTTP_ERRORS) from error
+        try:
+            yield _AiohttpAnswer(response)
+        finally:
+            if response.content.at_eof():
+                response.release()  # read to the end: the connection goes back to the pool
+            else:
+                response.close()  # left unread (too large, or abandoned): the connection is dropped
 
     async def aclose(self) -> None:
         session, self._session = self._session, None
@@ -116,40 +266,38 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
 
-class _BodyStream(httpx.AsyncByteStream):
-    """aiohttp's response body as httpx reads it, chunk by chunk; closing it ends the response."""
-
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+class _HttpxAnswer:
+    def __init__(self, response: httpx.Response) -> None:
         self._response = response
-        self._request = request
+        self.status = response.status_code
+        self.headers: Mapping[str, str] = response.headers
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self._response.content.iter_chunked(CHUNK_BYTES):
+            async for chunk in self._response.aiter_bytes():
                 yield chunk
-        except aiohttp.ClientError as error:
-            raise as_httpx_error(error, self._request) from error
-        except TimeoutError as error:
-            raise httpx.ReadTimeout(f"no answer in time: {error}", request=self._request) from error
+        except httpx.HTTPError as error:
+            raise translate(error, HTTPX_ERRORS) from error
+
+
+class HttpxWire:
+    """Sends through an httpx transport (the in-process sandbox, a test's fake), keeping no cookies."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._http = httpx.AsyncClient(transport=transport)
+
+    @contextlib.asynccontextmanager
+    async def get(self, url: str, headers: Headers, *, socket_timeout: float) -> AsyncIterator[WireAnswer]:
+        request = self._http.build_request("GET", url, headers=list(headers), timeout=socket_timeout)
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as error:
+            raise translate(error, HTTPX_ERRORS) from error
+        try:
+            yield _HttpxAnswer(response)
+        finally:
+            await response.aclose()
+            self._http.cookies.clear()  # Yunxin's API is signed per call and has no session
 
     async def aclose(self) -> None:
-        if self._response.content.at_eof():
-            self._response.release()  # read to the end: the connection goes back to the pool
-        else:
-            self._response.close()  # left unread (too large, or abandoned): the connection is dropped
-
-
-def as_httpx_error(error: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
-    """The httpx error that means the same thing (order matters: the aiohttp classes nest)."""
-    text = str(error) or type(error).__name__
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(text, request=request)
-    if isinstance(error, aiohttp.ServerTimeoutError):
-        return httpx.ReadTimeout(text, request=request)
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(text, request=request)
-    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
-        return httpx.RemoteProtocolError(text, request=request)
-    if isinstance(error, aiohttp.ClientOSError):
-        return httpx.ReadError(text, request=request)
-    return httpx.TransportError(text, request=request)
+        await self._http.aclose()
