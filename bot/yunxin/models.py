@@ -12,9 +12,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, field_validator
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, field_validator
+from pydantic_core import CoreSchema, core_schema
 
 from .errors import YunxinError
 from .ids import ConversationType, InvalidId, match_key
@@ -45,17 +46,36 @@ def _loose_bool(value: Any) -> Any:
     return value
 
 
+class _UnreadableIsNone:
+    """Field metadata: a value that cannot be read as the field's type becomes None. pydantic-core does
+    it itself (a default that also stands in for a failed validation), so no Python runs per field."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.with_default_schema(handler(source), default=None, on_error="default")
+
+
+_UNREADABLE_IS_NONE = _UnreadableIsNone()
+_T = TypeVar("_T")
+# A field of type T, or None when Yunxin leaves it out, sends null, or sends something that is not a T.
+Maybe = Annotated[_T | None, _UNREADABLE_IS_NONE]
+
+
 class _Lenient(BaseModel):
+    """Every field is a Maybe (or Any, which reads anything): one odd value never loses the whole model."""
+
     # Numbers are read as text where text is expected: a team ID may arrive as a JSON number.
     model_config = ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
 
-    @field_validator("*", mode="wrap")
     @classmethod
-    def _unreadable_becomes_none(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            return handler(value)
-        except ValidationError:
-            return None
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        strict = [
+            name
+            for name, info in cls.model_fields.items()
+            if info.annotation is not Any and _UNREADABLE_IS_NONE not in info.metadata
+        ]
+        if strict:
+            raise TypeError(f"{cls.__name__}: declare {', '.join(strict)} as Maybe[...] or Any")
 
 
 def millis_to_datetime(value: int | None) -> datetime | None:
@@ -70,9 +90,9 @@ def millis_to_datetime(value: int | None) -> datetime | None:
 class MessageBody(_Lenient):
     """The v2 shape's `last_message.message`."""
 
-    message_type: int | None = None
-    sub_type: int | None = None
-    text: str | None = None
+    message_type: Maybe[int] = None
+    sub_type: Maybe[int] = None
+    text: Maybe[str] = None
     attachment: Any = None
 
 
@@ -80,21 +100,21 @@ class LastMessage(_Lenient):
     """Either shape of `last_message`; read it through the properties, which cover both."""
 
     # v2, nested
-    sender_no_sense: bool | None = None
-    receiver_no_sense: bool | None = None
+    sender_no_sense: Maybe[bool] = None
+    receiver_no_sense: Maybe[bool] = None
     extension: Any = None
-    message: MessageBody | None = None
+    message: Maybe[MessageBody] = None
     # v2.1, flat
-    message_server_id: int | None = None
-    message_client_id: str | None = None
-    sender_id: str | None = None
-    conversation_type: int | None = None
-    receiver_id: str | None = None
-    team_id: int | None = None
-    message_type: int | None = None
-    sub_type: int | None = None
-    create_time: int | None = None
-    text: str | None = None
+    message_server_id: Maybe[int] = None
+    message_client_id: Maybe[str] = None
+    sender_id: Maybe[str] = None
+    conversation_type: Maybe[int] = None
+    receiver_id: Maybe[str] = None
+    team_id: Maybe[int] = None
+    message_type: Maybe[int] = None
+    sub_type: Maybe[int] = None
+    create_time: Maybe[int] = None
+    text: Maybe[str] = None
     attachment: Any = None
 
     @field_validator("sender_no_sense", "receiver_no_sense", mode="before")
@@ -127,11 +147,11 @@ class LastMessage(_Lenient):
 
 
 class RevokeNotification(_Lenient):
-    server_id: int | None = None
-    attach: str | None = None
-    revoke_id: str | None = None
-    custom_info: str | None = None
-    revoke_type: int | None = None
+    server_id: Maybe[int] = None
+    attach: Maybe[str] = None
+    revoke_id: Maybe[str] = None
+    custom_info: Maybe[str] = None
+    revoke_type: Maybe[int] = None
 
 
 # Keys under which a payload carries what people wrote: REDACT_MESSAGE_TEXT hides their values.
@@ -151,21 +171,21 @@ def redact_content(data: Any) -> Any:
 
 
 class Conversation(_Lenient):
-    conversation_id: str | None = None
-    sender_id: str | None = None
-    receiver_id: str | None = None
-    type: int | None = None
-    stick_top: bool | None = None
-    group_ids: list[int] | None = None
-    server_extension: str | None = None
-    message_state: int | None = None
-    last_message: LastMessage | None = None
-    revoke_notification: RevokeNotification | None = None
-    unread_count: int | None = None
-    sort_order: int | None = None
-    create_time: int | None = None
-    update_time: int | None = None
-    last_read_time: int | None = None
+    conversation_id: Maybe[str] = None
+    sender_id: Maybe[str] = None
+    receiver_id: Maybe[str] = None
+    type: Maybe[int] = None
+    stick_top: Maybe[bool] = None
+    group_ids: Maybe[list[int]] = None
+    server_extension: Maybe[str] = None
+    message_state: Maybe[int] = None
+    last_message: Maybe[LastMessage] = None
+    revoke_notification: Maybe[RevokeNotification] = None
+    unread_count: Maybe[int] = None
+    sort_order: Maybe[int] = None
+    create_time: Maybe[int] = None
+    update_time: Maybe[int] = None
+    last_read_time: Maybe[int] = None
 
     @field_validator("stick_top", mode="before")
     @classmethod
@@ -225,9 +245,9 @@ class Conversation(_Lenient):
 class FailedConversation(_Lenient):
     """An entry of Yunxin's `failed_list`."""
 
-    conversation_id: str | None = None
-    error_code: int | None = None
-    error_msg: str | None = None
+    conversation_id: Maybe[str] = None
+    error_code: Maybe[int] = None
+    error_msg: Maybe[str] = None
 
     @property
     def reason(self) -> str:
@@ -289,7 +309,7 @@ class LookupResult:
     chunk_failures: list[ChunkFailure] = field(default_factory=list)
     trace_ids: list[str] = field(default_factory=list)
     sandbox: bool = False
-    environment: str | None = None
+    environment: Maybe[str] = None
 
     def outcomes(self) -> list[Outcome]:
         """One outcome per requested ID, in the order asked: nothing is dropped."""

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from bot.yunxin.errors import Timeout
 from bot.yunxin.ids import ConversationType, InvalidId
@@ -19,9 +22,14 @@ from bot.yunxin.models import (
     LastMessage,
     LookupResult,
     Malformed,
+    Maybe,
+    MessageBody,
+    RevokeNotification,
     Unanswered,
+    _Lenient,
     millis_to_datetime,
 )
+from tests.fuzz.strategies import json_values
 
 # The seed page's example entry (v2, nested last_message, booleans as strings), with real values.
 V2_ENTRY = """
@@ -252,3 +260,60 @@ def test_all_failed_only_when_every_call_failed() -> None:
     error = Timeout("no answer")
     assert LookupResult(requested=["a|1|b"], chunk_failures=[ChunkFailure(("a|1|b",), error)]).all_failed is True
     assert LookupResult(requested=["a|1|b"]).all_failed is False
+
+
+# --- Lenient reading, against a reference -------------------------------------------------------------
+
+LENIENT_MODELS: list[type[BaseModel]] = [Conversation, LastMessage, MessageBody, RevokeNotification, FailedConversation]
+# The before-validators of the models, by field: they run ahead of the lenient reading.
+BEFORE: dict[str, Any] = {
+    "stick_top": Conversation._bools,
+    "server_extension": Conversation._extension_text,
+    "sender_no_sense": LastMessage._bools,
+    "receiver_no_sense": LastMessage._bools,
+}
+# Values at the edges of pydantic's lax reading of int, str, bool and lists.
+EDGE_VALUES = [
+    *(True, False, 0, 1, -1, 2**63, -(2**70), 0.0, -0.0, 1.0, 1.5, 1e20, 1e300),
+    *("", " ", "0", "1", " 12 ", "1.0", "1.5", "1e3", "0x10", "1_000", "٣", "true", " TRUE ", "no", "on", "maybe"),
+    *([], [1], [1.0], [1.5], ["1"], [True], [None], [[]], {}, {"text": "t"}, {"message_type": "1"}),
+]
+field_values = st.one_of(st.sampled_from(EDGE_VALUES), json_values)
+
+
+def read_as_before(model: type[BaseModel], name: str, value: Any) -> Any:
+    """How a field was read before the lenient reading moved into pydantic-core: the field's own type
+    (as pydantic reads it, numbers coerced to text), and None whenever that raised ValidationError."""
+    annotation = model.model_fields[name].annotation
+    if annotation is Any:
+        return value
+    value = BEFORE.get(name, lambda v: v)(value)
+    try:
+        return TypeAdapter(annotation, config=ConfigDict(coerce_numbers_to_str=True)).validate_python(value)
+    except ValidationError:
+        return None
+
+
+def exactly(value: Any) -> tuple[type, str]:
+    return type(value), repr(value)  # repr tells 1, 1.0, True and "1" apart, in lists and models too
+
+
+@settings(max_examples=400, deadline=None)
+@given(model=st.sampled_from(LENIENT_MODELS), data=st.data())
+def test_every_field_reads_any_json_value_as_it_did_before(model: type[BaseModel], data: st.DataObject) -> None:
+    names = st.sampled_from([*model.model_fields, "an_unknown_field"])
+    sent = data.draw(st.dictionaries(names, field_values, max_size=6), label="sent")
+    read = model.model_validate(sent)
+    for name, value in sent.items():
+        if name in model.model_fields:
+            assert exactly(getattr(read, name)) == exactly(read_as_before(model, name, value)), name
+    assert read.model_fields_set == set(sent)
+    assert exactly(read.model_extra) == exactly({k: v for k, v in sent.items() if k not in model.model_fields})
+
+
+def test_a_field_that_would_refuse_odd_values_cannot_be_declared() -> None:
+    with pytest.raises(TypeError, match="count"):
+
+        class Strict(_Lenient):
+            fine: Maybe[int] = None
+            count: int | None = None
