@@ -45,8 +45,11 @@ def read_answer(response: httpx.Response, trace_id: str) -> CallAnswer:
 
 def parse_answer(content: bytes | bytearray, trace_id: str) -> CallAnswer:
     """Read the body of an HTTP 200 as Yunxin's envelope, or raise the matching YunxinError."""
+    # Only an answer big enough to be parsed in a worker thread (see client.py) needs the hook; on the
+    # event loop it would be a Python call per object for nothing.
+    hook = _let_the_loop_run if len(content) > THREAD_PARSE_BYTES else None
     try:
-        body: Any = json.loads(content, object_hook=_let_the_loop_run)
+        body: Any = json.loads(content, object_hook=hook)
     except RecursionError:
         raise MalformedResponse("JSON nested too deeply to read", trace_id=trace_id) from None
     except ValueError:  # not JSON, or not text at all (UnicodeDecodeError is a ValueError)
