@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import os
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -158,7 +158,8 @@ def create_asgi_app(
         response.background = BackgroundTask(watch.written)
         return response
 
-    return Starlette(
+    return _SlackApp(
+        slack_events,
         # With METRICS_PORT, /metrics is served there only, off the port the world can reach.
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
@@ -167,3 +168,22 @@ def create_asgi_app(
         lifespan=lifespan,
         middleware=[Middleware(_StartupFailureInOneLine, reported=startup_errors)],
     )
+
+
+class _SlackApp(Starlette):
+    """Starlette, with Slack's POSTs to /slack/events handed straight to their handler: every command comes
+    this way, and the five layers of middleware and routing in between decided nothing for it. Any other
+    request (health, metrics, a GET, a path under a root_path) goes through Starlette, to the same handler
+    for the same POST; an error in the handler reaches the server, which logs it and answers 500."""
+
+    def __init__(self, slack_events: Callable[[Request], Awaitable[Response]], **options: Any) -> None:
+        super().__init__(**options)
+        self._slack_events = slack_events
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/slack/events":
+            scope["app"] = self
+            response = await self._slack_events(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
