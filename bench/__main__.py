@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from bot.settings import Settings
 from bot.yunxin.sandbox import SAMPLE_IDS
 
+from . import instructions
 from .fleet import fleet_scenario
 from .harness import USERS, Bench, CommandTiming, running_bench
 from .report import Target, cpu_seconds, machine_lines, memory_kib, ms, percentile, profile_summary, timing
@@ -215,11 +217,19 @@ async def profile(bench: Bench, plan: Plan, path: Path) -> None:
     print("\n".join(profile_summary(path)))
 
 
-async def run(latency_ms: float, quick: bool, profile_path: Path | None = None, fleet_only: bool = False) -> int:
+async def run(
+    latency_ms: float,
+    quick: bool,
+    profile_path: Path | None = None,
+    fleet_only: bool = False,
+    instructions_only: bool = False,
+) -> int:
     plan = QUICK if quick else FULL
     floor = latency_ms / 1000
     print("Yunxin conversation bot: benchmark" + (" (--quick: fewer samples, a smoke test)" if quick else ""))
     print("\n".join(machine_lines()))
+    if instructions_only:
+        return await count_instructions(floor)
     if fleet_only:
         targets = await fleet_scenario(floor, plan.burst)
         print("\nTargets")
@@ -248,6 +258,20 @@ async def run(latency_ms: float, quick: bool, profile_path: Path | None = None, 
     return 0
 
 
+async def count_instructions(floor: float) -> int:
+    why_not = instructions.available()
+    if why_not is not None:
+        print(f"--instructions {why_not}")
+        return 2
+    with tempfile.TemporaryDirectory(prefix="yunxin-bench-callgrind-") as out_dir:
+        per_command, commands = await instructions.count(floor, Path(out_dir))
+    print(
+        f"\nInstructions per command (callgrind, user space, {commands} commands {instructions.AT_ONCE} at once): "
+        f"{per_command / 1e6:.2f} M"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--latency-ms", type=float, default=100.0, help="Yunxin sandbox latency per call (L)")
@@ -261,10 +285,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--fleet-only", action="store_true", help="only the fleet scenario: 3 replicas sharing one Valkey"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="instead of the scenarios, count the app's instructions per command under valgrind (repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.latency_ms <= 0:
         parser.error("--latency-ms must be positive")
-    return asyncio.run(run(args.latency_ms, args.quick, args.profile, args.fleet_only))
+    return asyncio.run(run(args.latency_ms, args.quick, args.profile, args.fleet_only, args.instructions))
 
 
 if __name__ == "__main__":

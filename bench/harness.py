@@ -17,7 +17,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,9 +79,13 @@ def is_complete(first_message: Mapping[str, Any]) -> bool:
 class AppProcess:
     """The HTTP app as the Procfile starts it, in a process of its own."""
 
-    def __init__(self, env: Mapping[str, str], workdir: Path) -> None:
+    def __init__(
+        self, env: Mapping[str, str], workdir: Path, *, command_prefix: Sequence[str] = (), startup_factor: float = 1
+    ) -> None:
         self._env = dict(env)
         self._workdir = workdir
+        self._prefix = list(command_prefix)  # e.g. valgrind's, for --instructions
+        self._startup_limit = STARTUP_LIMIT_SECONDS * startup_factor
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "app.log"
@@ -99,6 +103,7 @@ class AppProcess:
         with self.log_path.open("wb") as log:
             # Run from an empty directory so no .env of the checkout leaks into the app's settings.
             self._process = await asyncio.create_subprocess_exec(
+                *self._prefix,
                 sys.executable,
                 "-m",
                 "uvicorn",
@@ -119,7 +124,7 @@ class AppProcess:
 
     async def _wait_healthy(self) -> None:
         assert self._process is not None
-        deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+        deadline = time.monotonic() + self._startup_limit
         async with httpx.AsyncClient() as http:
             while time.monotonic() < deadline:
                 if self._process.returncode is not None:
@@ -128,7 +133,7 @@ class AppProcess:
                     if (await http.get(f"{self.url}/healthz")).status_code == 200:
                         return
                 await asyncio.sleep(0.05)
-        raise RuntimeError(f"the app did not become healthy within {STARTUP_LIMIT_SECONDS:g} s:\n{self.log_tail()}")
+        raise RuntimeError(f"the app did not become healthy within {self._startup_limit:g} s:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -225,7 +230,9 @@ class Bench:
 
 
 @contextlib.asynccontextmanager
-async def running_bench(latency_seconds: float) -> AsyncIterator[Bench]:
+async def running_bench(
+    latency_seconds: float, *, command_prefix: Sequence[str] = (), startup_factor: float = 1
+) -> AsyncIterator[Bench]:
     """Start the Slack stand-in and the sandbox here, the app in its own process; stop all after."""
     signing_secret = secrets.token_hex(16)
     bot_token = f"xoxb-bench-{secrets.token_hex(8)}"
@@ -246,7 +253,7 @@ async def running_bench(latency_seconds: float) -> AsyncIterator[Bench]:
             "YUNXIN_APP_SECRET": SANDBOX_APP_SECRET,
         }
         with tempfile.TemporaryDirectory(prefix="yunxin-bench-") as workdir:
-            app = AppProcess(env, Path(workdir))
+            app = AppProcess(env, Path(workdir), command_prefix=command_prefix, startup_factor=startup_factor)
             try:
                 await app.start()
                 bench = Bench(slack, sandbox, app, signing_secret)

@@ -1,0 +1,70 @@
+"""`--instructions`: the app's instructions per command, counted by valgrind's callgrind.
+
+CPU time on a shared machine moves by a tenth from one run to the next; an instruction count does not
+(the same code and inputs give the same count to a tenth of a per cent), so this is the figure to compare
+a change against. The app runs under callgrind with counting off through start-up and the warm-up, on
+for the commands only (`callgrind_control -i on|off`). Counted: user-space instructions of the app
+process, not the kernel's work on its sockets, so it is a measure of the code, not a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .harness import USERS, Bench, running_bench
+
+ROUNDS = 10
+AT_ONCE = 20
+_UNDER_VALGRIND = 50  # startup and waits take about this many times longer
+
+
+def available() -> str | None:
+    """Why the count cannot be taken here, or None."""
+    missing = [tool for tool in ("valgrind", "callgrind_control") if shutil.which(tool) is None]
+    return f"needs {' and '.join(missing)} (Debian: apt install valgrind)" if missing else None
+
+
+async def count(latency_seconds: float, out_dir: Path) -> tuple[float, int]:
+    """Instructions per command over ROUNDS rounds of AT_ONCE commands at once; and how many commands."""
+    from .__main__ import at_once  # the scenarios' own load, imported here: __main__ imports this module
+
+    out = out_dir / "callgrind.out"
+    prefix = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+    async with running_bench(latency_seconds, command_prefix=prefix, startup_factor=_UNDER_VALGRIND) as bench:
+        await warm(bench)
+        _control(bench, "-i", "on")
+        for round_ in range(ROUNDS):
+            await at_once(bench, AT_ONCE, f"i{round_}")
+        await asyncio.sleep(1.0)  # the last audit lines and metrics are the commands' cost too
+        _control(bench, "-i", "off")
+        _control(bench, "-d")
+        total = _total_instructions(out_dir)
+    commands = ROUNDS * AT_ONCE
+    return total / commands, commands
+
+
+async def warm(bench: Bench) -> None:
+    from .__main__ import command_text
+
+    for index, user in enumerate(USERS):  # users.info cached, pools open: not counted
+        await bench.command(command_text("iw", index), user)
+
+
+def _control(bench: Bench, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(bench.app.pid)], check=True, capture_output=True)
+
+
+def _total_instructions(out_dir: Path) -> int:
+    """The largest `totals:`/`summary:` of the dumps: the one `callgrind_control -d` wrote."""
+    total = 0
+    for dump in out_dir.glob("callgrind.out*"):
+        for line in dump.read_text(errors="replace").splitlines():
+            if line.startswith(("totals:", "summary:")):
+                total = max(total, int(line.split()[1]))
+    if total == 0:
+        print("callgrind wrote no totals", file=sys.stderr)
+    return total
