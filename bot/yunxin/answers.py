@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from pydantic import TypeAdapter
 
 from .errors import MalformedResponse, RequestRejected, Unavailable, classify_code
 from .models import Conversation, FailedConversation
@@ -27,6 +28,10 @@ THREAD_PARSE_BYTES = 64 * 1024
 # Answers up to this size have their brackets counted before their depth is walked (see
 # _may_nest_deeper_than): a few conversations, ~15 brackets each, at ~1 bracket per 100 bytes.
 COUNT_BRACKETS_BYTES = 8 * 1024
+
+# Each list is read in one call into pydantic-core, not one model_validate per entry.
+_CONVERSATIONS = TypeAdapter(list[Conversation])
+_FAILURES = TypeAdapter(list[FailedConversation])
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +78,8 @@ def parse_answer(content: bytes | bytearray, trace_id: str) -> CallAnswer:
         raise classify_code(code, str(body.get("msg") or body.get("desc") or ""), trace_id=trace_id)
     data = body.get("data")
     data = data if isinstance(data, dict) else {}
-    found = [Conversation.model_validate(item) for item in _items(data.get("success_list"))]
-    failed = [FailedConversation.model_validate(item) for item in _items(data.get("failed_list"))]
+    found = _CONVERSATIONS.validate_python(_items(data.get("success_list")))
+    failed = _FAILURES.validate_python(_items(data.get("failed_list")))
     return CallAnswer(found, failed, trace_id)
 
 
