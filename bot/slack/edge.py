@@ -49,10 +49,12 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """A signed request from Slack: its body as text, and that body parsed as Bolt parses it."""
+    """A signed request from Slack: its body as text, that body parsed as Bolt parses it, and its headers
+    (names lowercase; of a header sent twice, the first, as Starlette reads it)."""
 
     text: str
     payload: dict[str, Any]
+    headers: dict[str, str]
 
 
 class ReplayCheck(Protocol):
@@ -102,17 +104,21 @@ class SlackEdge:
         return "SlackEdge(signing_secret=**********)"
 
     async def admit(self, request: Request) -> Verified | Refusal:
-        body = await _read_body(request)
+        # Read once into a dict: each lookup in Starlette's headers scans them all.
+        headers: dict[str, str] = {}
+        for name, value in request.headers.items():
+            headers.setdefault(name, value)
+        body = await _read_body(request, headers)
         if isinstance(body, Refusal):
             return self._refused(request, body, 0)
         if _is_ssl_check(body):
             return Refusal(200, "ssl_check")
-        refusal = self._signature_problem(request.headers, body)
-        if refusal is None and not await self._replay.is_first(request.headers["x-slack-signature"]):
+        refusal = self._signature_problem(headers, body)
+        if refusal is None and not await self._replay.is_first(headers["x-slack-signature"]):
             refusal = Refusal(401, "replayed")
         if refusal is not None:
             return self._refused(request, refusal, len(body))
-        verified = _parsed(request.headers, body)
+        verified = _parsed(headers, body)
         if isinstance(verified, Refusal):
             return self._refused(request, verified, len(body))
         problem = shape_problem(verified.payload)
@@ -141,8 +147,8 @@ class SlackEdge:
         return refusal
 
 
-async def _read_body(request: Request) -> bytes | Refusal:
-    declared = request.headers.get("content-length")
+async def _read_body(request: Request, headers: Mapping[str, str]) -> bytes | Refusal:
+    declared = headers.get("content-length")
     if declared is not None:
         if not declared.isascii() or not declared.isdigit():
             return Refusal(400, "bad content-length")
@@ -193,7 +199,7 @@ def _parsed(headers: Mapping[str, str], body: bytes) -> Verified | Refusal:
         return Refusal(400, "body is not a form or JSON object Slack sends")
     if not isinstance(payload, dict):
         return Refusal(400, "body is not a JSON object")
-    return Verified(text, payload)
+    return Verified(text, payload, {**headers})
 
 
 _CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")

@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import os
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -145,10 +145,11 @@ def create_asgi_app(
             return PlainTextResponse(admitted.reason if admitted.status != 200 else "", status_code=admitted.status)
         # The body goes to Bolt parsed (the edge parsed it as Bolt would): Bolt takes a parsed body only in
         # its "socket_mode", whose one difference, skipping the signature check, the edge has made moot.
+        headers: dict[str, str | Sequence[str]] = {**admitted.headers}
         bolt_request = AsyncBoltRequest(
             body=admitted.payload,
             query=request.scope["query_string"].decode("latin-1"),
-            headers=dict(request.headers),
+            headers=headers,
             mode="socket_mode",
         )
         watch = AckWatch()

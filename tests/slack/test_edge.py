@@ -238,3 +238,24 @@ async def test_slacks_certificate_check_gets_a_bare_200_even_unsigned() -> None:
     # Anything more is no certificate check: refused as unsigned.
     assert await edge().admit(request(b"ssl_check=1&text=" + b"x" * 2000)) == Refusal(401, "not signed")
     assert await edge().admit(request(b"ssl_check=2")) == Refusal(401, "not signed")
+
+
+async def test_of_a_header_sent_twice_the_first_counts() -> None:
+    body = command_body()
+    genuine = signed(body)
+    forged = {"x-slack-signature": "v0=" + "0" * 64}
+    for first_is_genuine in (True, False):
+        headers = list(genuine.scope["headers"])
+        extra = [(name.encode(), value.encode()) for name, value in forged.items()]
+        scope = {**genuine.scope, "headers": headers + extra if first_is_genuine else extra + headers}
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        admitted = await edge().admit(Request(scope, receive))
+        if first_is_genuine:
+            assert (
+                isinstance(admitted, Verified) and admitted.headers["x-slack-signature"] != forged["x-slack-signature"]
+            )
+        else:
+            assert admitted == Refusal(401, "bad signature")
