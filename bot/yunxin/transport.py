@@ -21,6 +21,7 @@ than it chose to keep.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ssl
 import urllib.request
 import zlib
@@ -199,6 +200,13 @@ class _AiohttpAnswer:
             raise translate(error, AIOHTTP_ERRORS) from error
 
 
+@functools.lru_cache(maxsize=16)
+def _socket_timeouts(seconds: float) -> aiohttp.ClientTimeout:
+    """Connecting, and each read, bounded by `seconds`; waiting for a free connection is not bounded here
+    (the client's concurrency and deadline do that). Made once per value: it is the same for every call."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
+
+
 class AiohttpWire:
     """Sends with one pooled aiohttp session, created on first use in the running loop.
 
@@ -245,8 +253,7 @@ class AiohttpWire:
             response = await session.get(
                 target,
                 headers=list(headers),  # a list keeps each name as written: AppKey, CurTime, X-custom-traceid
-                # Waiting for a free connection is not bounded here (the client's concurrency and deadline do that).
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=socket_timeout, sock_read=socket_timeout),
+                timeout=_socket_timeouts(socket_timeout),
                 allow_redirects=False,
                 proxy=self._proxy(target),
             )
