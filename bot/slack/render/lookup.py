@@ -15,7 +15,7 @@ from ..actions import DETAILS_PICKER_ACTION, EXPORT_ACTION, REFRESH_ACTION, SHAR
 from ..i18n import EN, N_, Translator
 from .kit import Block, Message, button, context, date_token, header, mention, message, sandbox_label
 from .lookup_body import DETAILED, LAYOUTS, Density, body_items, error_items
-from .paging import Blocks, Item, paginate, paginate_cut
+from .paging import Blocks, HeadRoom, Item, paginate, paginate_cut
 from .table import TABLE_LAYOUTS, TableDensity, table_pages, tables_for
 from .yunxin_text import lookup_summary, shown_counts, status_word
 
@@ -189,6 +189,8 @@ def render_lookup(
         title = t.gettext(TITLE) if index == 0 else t.gettext("{title} (continued)").format(title=t.gettext(TITLE))
         return [header(title), context(notes)] if notes else [header(title)]
 
+    heads = HeadRoom(head)
+
     def messages(pages: Sequence[tuple[list[Block], Block | None]]) -> list[Message]:
         total = len(pages)
         made: list[Message] = []
@@ -212,7 +214,7 @@ def render_lookup(
     if len(outcomes) <= DETAILED_OUTCOMES_MAX:
         # Detailed sections carry their own Details buttons; a few IDs always fit one Download CSV button.
         tail = _lookup_tail(request, shared_by, export=export_rows, t=t)
-        if (fitted := paginate(body(DETAILED), head, tail, max_messages)) is not None:
+        if (fitted := paginate(body(DETAILED), heads, tail, max_messages)) is not None:
             return messages([(page, None) for page in fitted])
     found_ids = [o.conversation_id for o in outcomes if isinstance(o, Found)]
     compact_tails = _compact_tails(request, shared_by, found_ids, export_rows, t)
@@ -230,7 +232,7 @@ def render_lookup(
                 tables_made = tables_of[table_density]
                 if tables_made is None:
                     continue
-                pages = table_pages(tables_made, head=head, errors=errors, tail=tail, limit=max_messages, t=t)
+                pages = table_pages(tables_made, head=heads, errors=errors, tail=tail, limit=max_messages, t=t)
                 if pages is not None:
                     return messages(pages)
     # Compact layouts keep the Details… buttons before any other detail: a conversation that can be opened
@@ -240,10 +242,10 @@ def render_lookup(
         (
             fitted
             for density, tail in attempts
-            if (fitted := paginate(body(density), head, tail, max_messages)) is not None
+            if (fitted := paginate(body(density), heads, tail, max_messages)) is not None
         ),
         None,
     )
     if bodies is None:
-        bodies = paginate_cut(body(LAYOUTS[-1]), head, compact_tails[-1], max_messages, t)
+        bodies = paginate_cut(body(LAYOUTS[-1]), heads, compact_tails[-1], max_messages, t)
     return messages([(page, None) for page in bodies])

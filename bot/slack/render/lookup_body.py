@@ -15,7 +15,8 @@ from ..actions import DETAILS_ACTION, LookupRequest
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
 from .kit import Block, button, code, date_token, divider, mrkdwn, safe_text, section, shorten
-from .paging import Blocks, Item, Line, json_text_length
+from .limits import json_text_length
+from .paging import Blocks, Item, Line
 from .yunxin_text import ID_SHOWN_MAX, error_summary, error_text, last_message_text, type_label
 
 NOT_RETURNED = N_("Yunxin did not return this ID")

@@ -1,20 +1,18 @@
 """Filling messages within Slack's limits: an answer is a list of items (lines that may share a section, or
 blocks that stand together), poured in order into at most N messages, each under 50 blocks and the JSON
-size Slack accepts, each starting with its head."""
+size Slack accepts, each starting with its head.
+
+An answer tries several layouts and tails before one fits, so what paging measures is measured once: a
+line's cost when it is made, a `Blocks`' cost when it is first paged, a head's in `HeadRoom`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..i18n import EN, Translator
 from .kit import Block, section
-from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX, blocks_json_length
-
-
-def json_text_length(text: str) -> int:
-    return len(json.dumps(text, ensure_ascii=False)) - 2
+from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX, blocks_json_length, json_text_length
 
 
 @dataclass(slots=True)
@@ -35,33 +33,59 @@ class Blocks:
 
     blocks: list[Block]
     ids: int = 0
+    _cost: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def cost(self) -> int:
+        """Characters of JSON the blocks add to a message's blocks (each block and its `, `), measured when
+        first asked: a tail is tried with every layout, and many are never tried."""
+        if self._cost is None:
+            # The list's JSON, measured in one call: `[` and `]` take the room of the last block's `, `.
+            self._cost = blocks_json_length(self.blocks) if self.blocks else 0
+        return self._cost
 
 
 Item = Line | Blocks
 _SECTION_COST = blocks_json_length(section(""))
+Head = Callable[[int, int], list[Block]]
+
+
+class HeadRoom:
+    """What the head of message `index` of `total` takes of it: (blocks, characters of JSON). Each head is
+    made and measured once, however many layouts and tails are paged with it."""
+
+    def __init__(self, head: Head) -> None:
+        self._head = head
+        self._taken: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def __call__(self, index: int, total: int) -> tuple[int, int]:
+        taken = self._taken.get((index, total))
+        if taken is None:
+            blocks = self._head(index, total)
+            taken = self._taken[index, total] = (len(blocks), blocks_json_length(blocks))
+        return taken
 
 
 class _Page:
     """The body of one message being filled, with the room its head takes reserved."""
 
-    def __init__(self, head: list[Block]) -> None:
+    def __init__(self, head: tuple[int, int]) -> None:
         self.body: list[Block | list[str]] = []  # a list of lines is a section still taking lines
-        self._count = len(head)
-        self._cost = blocks_json_length(head)
+        self._count, self._cost = head
         self._open_length = 0
 
     def add(self, item: Item) -> bool:
         if isinstance(item, Blocks):
-            return self.add_blocks(item.blocks)
+            return self._add_blocks(item)
         return self._add_line(item)
 
-    def add_blocks(self, blocks: list[Block]) -> bool:
-        cost = sum(blocks_json_length(block) + 2 for block in blocks)
-        if self._count + len(blocks) > MESSAGE_BLOCKS_MAX or self._cost + cost > BLOCKS_JSON_MAX:
+    def _add_blocks(self, item: Blocks) -> bool:
+        blocks = item.blocks
+        if self._count + len(blocks) > MESSAGE_BLOCKS_MAX or self._cost + item.cost > BLOCKS_JSON_MAX:
             return False
         self.body.extend(blocks)
         self._count += len(blocks)
-        self._cost += cost
+        self._cost += item.cost
         return True
 
     def _add_line(self, line: Line) -> bool:
@@ -89,10 +113,7 @@ class _Page:
         return [section("\n".join(part)) if isinstance(part, list) else part for part in self.body]
 
 
-Head = Callable[[int, int], list[Block]]
-
-
-def paginate(items: Sequence[Item], head: Head, tail: Sequence[Blocks], limit: int) -> list[list[Block]] | None:
+def paginate(items: Sequence[Item], head: HeadRoom, tail: Sequence[Blocks], limit: int) -> list[list[Block]] | None:
     """Fill messages in order, the body's items then the tail's; None when it takes more than `limit`.
 
     Each page reserves the head it would have with `limit` messages in all; the real head (with
@@ -111,7 +132,7 @@ def paginate(items: Sequence[Item], head: Head, tail: Sequence[Blocks], limit: i
 
 
 def paginate_cut(
-    items: Sequence[Item], head: Head, tail: Sequence[Blocks], limit: int, t: Translator = EN
+    items: Sequence[Item], head: HeadRoom, tail: Sequence[Blocks], limit: int, t: Translator = EN
 ) -> list[list[Block]]:
     """Beyond what `limit` messages can hold: keep the longest start that fits, and say how many IDs are left."""
     total = sum(item.ids for item in items)

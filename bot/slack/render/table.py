@@ -22,9 +22,9 @@ from bot.yunxin.models import Failed, Found, Malformed, Outcome
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
 from .kit import Block, literal, shorten
-from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, blocks_json_length
+from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX
 from .lookup_body import NOT_RETURNED, pinned_word
-from .paging import Blocks, Head
+from .paging import Blocks, HeadRoom
 from .table_limits import TABLE_ROWS_MAX
 from .yunxin_text import ID_SHOWN_MAX, TRACE_SHOWN_MAX, TYPE_LABELS, error_title, last_message_text, type_label
 
@@ -256,16 +256,14 @@ def split_rows(rows: Sequence[RowTexts], header_cost: int, limit: int) -> list[l
 class _Room:
     """What one message's blocks may still take, its head's room reserved."""
 
-    def __init__(self, head: list[Block]) -> None:
-        self.count = len(head)
-        self.cost = blocks_json_length(head)
+    def __init__(self, head: tuple[int, int]) -> None:
+        self.count, self.cost = head
 
     def take(self, item: Blocks) -> bool:
-        cost = sum(blocks_json_length(block) + 2 for block in item.blocks)
-        if self.count + len(item.blocks) > MESSAGE_BLOCKS_MAX or self.cost + cost > BLOCKS_JSON_MAX:
+        if self.count + len(item.blocks) > MESSAGE_BLOCKS_MAX or self.cost + item.cost > BLOCKS_JSON_MAX:
             return False
         self.count += len(item.blocks)
-        self.cost += cost
+        self.cost += item.cost
         return True
 
 
@@ -289,7 +287,7 @@ def tables_for(
 def table_pages(
     tables: Sequence[Sequence[RowTexts]],
     *,
-    head: Head,
+    head: HeadRoom,
     errors: Sequence[Blocks],
     tail: Sequence[Blocks],
     limit: int,
