@@ -5,8 +5,10 @@ the most detailed to the densest and keeps the first that fits: a section per co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from bot.yunxin.models import Failed, Found, LookupResult, Outcome, tally
@@ -62,18 +64,27 @@ def exportable(outcomes: Sequence[Outcome]) -> bool:
     return any(isinstance(outcome, Found | Failed) for outcome in outcomes)
 
 
-def _export_rows(request: LookupRequest, t: Translator) -> list[Blocks] | None:
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """The lookup the buttons repeat, with its button value (None: too long for one button) encoded once for
+    every row and tail that carries it."""
+
+    request: LookupRequest
+    value: str | None
+
+
+def _export_rows(asked: _Encoded, t: Translator) -> list[Blocks] | None:
     """Download CSV on a row of its own: one button carrying the lookup, or, when its IDs are too many for
     one button, a button for each part of them (each a file of its own); None when some ID does not fit even
     alone in a button."""
-    value = request.encode()
-    if value is not None:
-        return [Blocks([{"type": "actions", "elements": [button(t.gettext("Download CSV"), EXPORT_ACTION, value)]}])]
-    parts = request.split()
+    if asked.value is not None:
+        download = button(t.gettext("Download CSV"), EXPORT_ACTION, asked.value)
+        return [Blocks([{"type": "actions", "elements": [download]}])]
+    parts = asked.request.split()
     if parts is None:
         return None
     rows: list[Blocks] = []
-    first, total = 1, len(request.ids)
+    first, total = 1, len(asked.request.ids)
     for part in parts:
         last = first + len(part.ids) - 1
         label = t.gettext("Download CSV {first}–{last} of {total}").format(first=first, last=last, total=total)
@@ -85,7 +96,7 @@ def _export_rows(request: LookupRequest, t: Translator) -> list[Blocks] | None:
 
 
 def _lookup_tail(
-    request: LookupRequest | None,
+    asked: _Encoded | None,
     shared_by: str | None,
     pickers: Sequence[LookupRequest] = (),
     *,
@@ -96,9 +107,9 @@ def _lookup_tail(
     """The closing blocks: the `export` rows (Download CSV), rows of Details… buttons for `pickers`, then Share
     and Refresh, then notes. Each Download CSV and Details… button has a row of its own (a row may not repeat
     an action_id). `export` None: the file is not offered, and a note says why."""
-    if request is None:
+    if asked is None:
         return []
-    value = request.encode()
+    value = asked.value
     elements: list[Block] = []
     notes: list[str] = []
     if value is None:
@@ -126,25 +137,45 @@ def _lookup_tail(
     return [*(export or ()), *_picker_rows(pickers, t), *([Blocks(closing)] if closing else [])]
 
 
+class _Tail:
+    """A tail a compact answer may end with, made when a layout first tries it: most answers fit with the
+    first, and the others would be made for nothing."""
+
+    __slots__ = ("_made", "_make")
+
+    def __init__(self, make: Callable[[], list[Blocks]]) -> None:
+        self._make = make
+        self._made: list[Blocks] | None = None
+
+    def __call__(self) -> list[Blocks]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+
 def _compact_tails(
-    request: LookupRequest | None,
+    asked: _Encoded | None,
     shared_by: str | None,
     found_ids: list[str],
     rows: list[Blocks] | None,
     t: Translator,
-) -> list[list[Blocks]]:
+) -> list[_Tail]:
     """The tails a compact answer may end with, best first: with the Download CSV `rows` and Details… buttons
     carrying every ID and every found conversation; then, as those do not fit, Details left out; then (when
     the file takes several buttons) the file left out too."""
+
+    def made_once(pickers: Sequence[LookupRequest], left_out: bool, export: Sequence[Blocks] | None) -> _Tail:
+        return _Tail(partial(_lookup_tail, asked, shared_by, pickers, details_left_out=left_out, export=export, t=t))
+
     # The file's buttons, and what is left when they do not fit: one button always fits; parts may not.
     exports: list[Sequence[Blocks] | None] = [rows] if rows is not None and len(rows) <= 1 else [rows, None]
-    if request is None or not found_ids:
-        return [_lookup_tail(request, shared_by, export=e, t=t) for e in exports]
-    parts = LookupRequest(tuple(found_ids), request.environment).split()
-    left_out = [_lookup_tail(request, shared_by, details_left_out=True, export=e, t=t) for e in exports]
+    if asked is None or not found_ids:
+        return [made_once((), False, e) for e in exports]
+    parts = LookupRequest(tuple(found_ids), asked.request.environment).split()
+    left_out = [made_once((), True, e) for e in exports]
     if parts is None:
         return left_out
-    return [_lookup_tail(request, shared_by, parts, export=exports[0], t=t), *left_out]
+    return [made_once(parts, False, exports[0]), *left_out]
 
 
 def render_lookup(
@@ -176,17 +207,22 @@ def render_lookup(
     counts = tally(outcomes)
     export = exportable(outcomes)
 
+    # What the heads say besides their part number, made once: each head is made twice (reserved while
+    # paging, then shown), and every later message's head is the same.
+    later_notes = [sandbox_label(t)] if result.sandbox else []
+    first_notes = [*later_notes, lookup_summary(counts, result.environment, t)]
+    if shared_by:
+        first_notes.append(t.gettext("Shared by {user}").format(user=mention(shared_by)))
+    if refreshed_at is not None:
+        first_notes.append(t.gettext("Refreshed {moment}").format(moment=date_token(refreshed_at)))
+    first_title = t.gettext(TITLE)
+    later_title = t.gettext("{title} (continued)").format(title=first_title)
+
     def head(index: int, total: int) -> list[Block]:
-        notes = [sandbox_label(t)] if result.sandbox else []
-        if index == 0:
-            notes.append(lookup_summary(counts, result.environment, t))
-            if shared_by:
-                notes.append(t.gettext("Shared by {user}").format(user=mention(shared_by)))
-            if refreshed_at is not None:
-                notes.append(t.gettext("Refreshed {moment}").format(moment=date_token(refreshed_at)))
+        notes = list(first_notes if index == 0 else later_notes)
         if total > 1:
             notes.append(t.gettext("Part {part} of {total}").format(part=index + 1, total=total))
-        title = t.gettext(TITLE) if index == 0 else t.gettext("{title} (continued)").format(title=t.gettext(TITLE))
+        title = first_title if index == 0 else later_title
         return [header(title), context(notes)] if notes else [header(title)]
 
     heads = HeadRoom(head)
@@ -210,20 +246,21 @@ def render_lookup(
             body_of[density] = body_items(outcomes, density, redact_text, request, t)
         return body_of[density]
 
-    export_rows = _export_rows(request, t) if request is not None and export else []
+    asked = _Encoded(request, request.encode()) if request is not None else None
+    export_rows = _export_rows(asked, t) if asked is not None and export else []
     if len(outcomes) <= DETAILED_OUTCOMES_MAX:
         # Detailed sections carry their own Details buttons; a few IDs always fit one Download CSV button.
-        tail = _lookup_tail(request, shared_by, export=export_rows, t=t)
+        tail = _lookup_tail(asked, shared_by, export=export_rows, t=t)
         if (fitted := paginate(body(DETAILED), heads, tail, max_messages)) is not None:
             return messages([(page, None) for page in fitted])
     found_ids = [o.conversation_id for o in outcomes if isinstance(o, Found)]
-    compact_tails = _compact_tails(request, shared_by, found_ids, export_rows, t)
+    compact_tails = _compact_tails(asked, shared_by, found_ids, export_rows, t)
     if tables and len(outcomes) > DETAILED_OUTCOMES_MAX:
         errors = error_items(outcomes, DETAILED.error_detail, t)
         shared: list[Any] = []  # what every table layout's rows share, made once
         tables_of: dict[TableDensity, Any] = {}
         # As in the lists: Details… buttons before a snippet of the last message.
-        for tail in compact_tails:
+        for make_tail in compact_tails:
             for table_density in TABLE_LAYOUTS:
                 if table_density not in tables_of:
                     tables_of[table_density] = tables_for(
@@ -232,20 +269,20 @@ def render_lookup(
                 tables_made = tables_of[table_density]
                 if tables_made is None:
                     continue
-                pages = table_pages(tables_made, head=heads, errors=errors, tail=tail, limit=max_messages, t=t)
+                pages = table_pages(tables_made, head=heads, errors=errors, tail=make_tail(), limit=max_messages, t=t)
                 if pages is not None:
                     return messages(pages)
     # Compact layouts keep the Details… buttons before any other detail: a conversation that can be opened
     # matters more than a snippet of its last message.
-    attempts = [(density, tail) for tail in compact_tails for density in LAYOUTS]
     bodies = next(
         (
             fitted
-            for density, tail in attempts
-            if (fitted := paginate(body(density), heads, tail, max_messages)) is not None
+            for make_tail in compact_tails
+            for density in LAYOUTS
+            if (fitted := paginate(body(density), heads, make_tail(), max_messages)) is not None
         ),
         None,
     )
     if bodies is None:
-        bodies = paginate_cut(body(LAYOUTS[-1]), heads, compact_tails[-1], max_messages, t)
+        bodies = paginate_cut(body(LAYOUTS[-1]), heads, compact_tails[-1](), max_messages, t)
     return messages([(page, None) for page in bodies])
