@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.requests import ClientDisconnect, Request
 
@@ -210,10 +210,27 @@ def _parse_like_bolt(text: str, content_type: str | None) -> Any:
     `payload` field, or the form's fields; strict where Bolt would raise."""
     if content_type == "application/json" or text.startswith("{"):
         return json.loads(text)
-    fields = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
+    fields = form_fields(text)
     if "payload" in text:  # Bolt's own test, on the raw body
         payload = fields.get("payload")
         return json.loads(payload) if payload is not None else {}
+    return fields
+
+
+def form_fields(text: str) -> dict[str, str]:
+    """`dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))`, Bolt's reading of a form, in
+    less time: a name or value with no `+` and no `%` is taken as it is, where parse_qsl unquotes every one
+    in Python (a slash command has a dozen fields, most of them plain)."""
+    if not text:
+        return {}
+    fields: dict[str, str] = {}
+    for field in text.split("&"):
+        name, equals, value = field.partition("=")
+        if not equals:
+            raise ValueError(f"bad query field: {field!r}")
+        fields[unquote_plus(name) if "+" in name or "%" in name else name] = (
+            unquote_plus(value) if "+" in value or "%" in value else value
+        )
     return fields
 
 
