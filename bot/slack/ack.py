@@ -82,24 +82,27 @@ def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]], na
 
     @functools.wraps(listener)
     async def run(*, ack: Any, **kwargs: Any) -> None:
-        acked = asyncio.Event()
+        # One future, resolved by the ack or by the listener's end, whichever comes first: waiting on it
+        # costs no task of its own.
+        acked_or_ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def tell(_: object = None) -> None:
+            if not acked_or_ended.done():
+                acked_or_ended.set_result(None)
 
         async def ack_and_tell(*args: Any, **values: Any) -> None:
             try:
                 await ack(*args, **values)
             finally:
-                acked.set()
+                tell()
 
         async def traced() -> None:
             with span(name):
                 await listener(ack=ack_and_tell, **kwargs)
 
         work = asyncio.ensure_future(traced())
-        ack_seen = asyncio.ensure_future(acked.wait())
-        try:
-            await asyncio.wait({work, ack_seen}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            ack_seen.cancel()
+        work.add_done_callback(tell)
+        await acked_or_ended
         if work.done():
             work.result()
             return
