@@ -54,11 +54,27 @@ def code(text: str, limit: int) -> str:
     return f"`{escape_mrkdwn(shorten(text, limit))}`"
 
 
+# 0 to 99 as strftime's %m, %d, %H, %M and %S write them.
+_TWO_DIGITS = [f"{number:02d}" for number in range(100)]
+
+
+def utc_text(moment: datetime, *, seconds: bool = True) -> str:
+    """`moment.strftime("%Y-%m-%dT%H:%M:%SZ")`, or without `seconds` `"%Y-%m-%d %H:%M UTC"`, at a sixth of
+    strftime's cost (every found conversation has two dates). strftime itself before the year 1000, which
+    it does not pad to four digits everywhere."""
+    if moment.year < 1000:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ" if seconds else "%Y-%m-%d %H:%M UTC")
+    date = f"{moment.year}-{_TWO_DIGITS[moment.month]}-{_TWO_DIGITS[moment.day]}"
+    hour, minute = _TWO_DIGITS[moment.hour], _TWO_DIGITS[moment.minute]
+    if seconds:
+        return f"{date}T{hour}:{minute}:{_TWO_DIGITS[moment.second]}Z"
+    return f"{date} {hour}:{minute} UTC"
+
+
 def date_token(moment: datetime | None) -> str:
     if moment is None:
         return "—"
-    fallback = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{utc_text(moment)}>"
 
 
 def mention(user_id: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from bot.yunxin.errors import YunxinError
@@ -29,10 +30,6 @@ GROUPS_SHOWN_MAX = 200
 ID_LIST_LINE_COST = 800
 
 
-def _field(label: str, value: str) -> dict[str, str]:
-    return mrkdwn(f"*{label}*\n{value}")
-
-
 def _account(value: str | None) -> str:
     return code(value, ACCOUNT_SHOWN_MAX) if value else "—"
 
@@ -52,7 +49,47 @@ def target_label(kind: ConversationType | None, t: Translator = EN) -> str:
 
 
 def pinned_word(stick_top: bool | None, t: Translator = EN) -> str:
-    return {True: t.gettext("yes"), False: t.gettext("no"), None: "—"}[stick_top]
+    return _words(t).pinned_words[stick_top]
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The fixed words of a found conversation's section and row in one language, translated once per
+    translator: a section asks for a dozen of them, every row of a table for two."""
+
+    owner: str  # each field's label, as mrkdwn ahead of its value
+    targets: dict[ConversationType | None, str]
+    unread: str
+    pinned: str
+    created: str
+    updated: str
+    groups: str
+    extension: str
+    pinned_words: dict[bool | None, str]
+    pinned_note: str
+    last_message: str  # a format: {last}
+    details: str
+
+
+@cache  # keyed by the translator: one for each locale
+def _words(t: Translator) -> _Words:
+    def label(text: str) -> str:
+        return f"*{text}*\n"
+
+    return _Words(
+        owner=label(t.gettext("Owner")),
+        targets={kind: label(target_label(kind, t)) for kind in (*ConversationType, None)},
+        unread=label(t.gettext("Unread")),
+        pinned=label(t.gettext("Pinned")),
+        created=label(t.gettext("Created")),
+        updated=label(t.gettext("Updated")),
+        groups=label(t.gettext("Groups")),
+        extension=label(t.gettext("Server extension")),
+        pinned_words={True: t.gettext("yes"), False: t.gettext("no"), None: "—"},
+        pinned_note=t.gettext(" · :pushpin: pinned"),
+        last_message=t.gettext("*Last message:* {last}"),
+        details=t.gettext("Details"),
+    )
 
 
 def _found_section(
@@ -64,28 +101,26 @@ def _found_section(
     details: str | None = None,
     t: Translator = EN,
 ) -> Block:
-    kind = conversation.conversation_type
-    pinned = t.gettext(" · :pushpin: pinned") if conversation.stick_top else ""
+    words = _words(t)
+    pinned = words.pinned_note if conversation.stick_top else ""
     last = last_message_text(conversation, redact=redact, limit=snippet, t=t)
     unread = conversation.unread_count
     fields = [
-        _field(t.gettext("Owner"), _account(conversation.sender_id)),
-        _field(target_label(kind, t), _account(conversation.receiver_id)),
-        _field(t.gettext("Unread"), "—" if unread is None else str(unread)),
-        _field(t.gettext("Pinned"), pinned_word(conversation.stick_top, t)),
-        _field(t.gettext("Created"), date_token(conversation.created_at)),
-        _field(t.gettext("Updated"), date_token(conversation.updated_at)),
+        mrkdwn(words.owner + _account(conversation.sender_id)),
+        mrkdwn(words.targets[conversation.conversation_type] + _account(conversation.receiver_id)),
+        mrkdwn(words.unread + ("—" if unread is None else str(unread))),
+        mrkdwn(words.pinned + words.pinned_words[conversation.stick_top]),
+        mrkdwn(words.created + date_token(conversation.created_at)),
+        mrkdwn(words.updated + date_token(conversation.updated_at)),
     ]
     if conversation.group_ids:
-        fields.append(_field(t.gettext("Groups"), _groups(conversation.group_ids, t)))
+        fields.append(mrkdwn(words.groups + _groups(conversation.group_ids, t)))
     if conversation.server_extension:
-        fields.append(_field(t.gettext("Server extension"), code(conversation.server_extension, EXTENSION_SHOWN_MAX)))
-    text = f"*{shown_id}* · {type_label(conversation, t)}{pinned}\n" + t.gettext("*Last message:* {last}").format(
-        last=last
-    )
+        fields.append(mrkdwn(words.extension + code(conversation.server_extension, EXTENSION_SHOWN_MAX)))
+    text = f"*{shown_id}* · {type_label(conversation, t)}{pinned}\n" + words.last_message.format(last=last)
     section: Block = {"type": "section", "text": mrkdwn(text), "fields": fields}
     if details is not None:
-        section["accessory"] = button(t.gettext("Details"), DETAILS_ACTION, details)
+        section["accessory"] = button(words.details, DETAILS_ACTION, details)
     return section
 
 

@@ -21,7 +21,7 @@ from bot.yunxin.models import Failed, Found, Malformed, Outcome
 
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
-from .kit import Block, literal, shorten
+from .kit import Block, literal, shorten, utc_text
 from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX
 from .lookup_body import NOT_RETURNED, pinned_word
 from .paging import Blocks, HeadRoom
@@ -30,7 +30,6 @@ from .yunxin_text import ID_SHOWN_MAX, TRACE_SHOWN_MAX, TYPE_LABELS, error_title
 
 # What the renderer fills a table with, under Slack's ~10,000 characters: a margin for what "about" hides.
 TABLE_TEXT_BUDGET = 9_000
-DATE_FALLBACK = "%Y-%m-%d %H:%M UTC"
 COLUMNS = (
     N_("ID"),
     N_("Type"),
@@ -84,7 +83,7 @@ def date_cell(moment: datetime | None, fallback: str | None = None) -> Cell:
         "type": "date",
         "timestamp": int(moment.timestamp()),
         "format": "{date_short_pretty} {time}",
-        "fallback": fallback or moment.strftime(DATE_FALLBACK),
+        "fallback": fallback or utc_text(moment, seconds=False),
     }
     return _rich(element)
 
@@ -146,7 +145,7 @@ def _base(outcome: Outcome, density: TableDensity, t: Translator) -> Shared:
                 pinned_word(conversation.stick_top, t),
             ),
             updated,
-            updated.strftime(DATE_FALLBACK) if updated is not None else EMPTY,
+            utc_text(updated, seconds=False) if updated is not None else EMPTY,
         )
     parsed = parse_id(outcome.conversation_id)
     if isinstance(parsed, ConversationId):

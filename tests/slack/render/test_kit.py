@@ -1,10 +1,15 @@
-"""The text helpers every message is built with: escaping for mrkdwn, and shortening with an ellipsis."""
+"""The text helpers every message is built with: escaping for mrkdwn, shortening with an ellipsis, and
+dates in UTC."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta, timezone
 
-from bot.slack.render.kit import escape_mrkdwn, shorten
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.slack.render.kit import escape_mrkdwn, shorten, utc_text
 
 
 def test_escape_mrkdwn_escapes_exactly_ampersand_and_angle_brackets() -> None:
@@ -18,3 +23,12 @@ def test_shorten_keeps_short_text_and_cuts_long_text_with_an_ellipsis() -> None:
     assert len(shorten("x" * 10_000, 300)) == 300
     with pytest.raises(ValueError):
         shorten("x", 0)
+
+
+zones = st.sampled_from([None, UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-3, minutes=-30))])
+
+
+@given(st.datetimes(timezones=zones))
+def test_utc_text_is_what_strftime_writes(moment: datetime) -> None:
+    assert utc_text(moment) == moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert utc_text(moment, seconds=False) == moment.strftime("%Y-%m-%d %H:%M UTC")
