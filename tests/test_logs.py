@@ -9,9 +9,13 @@ import json
 import logging
 import re
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.logs import MESSAGE_MAX, AuditLine, BotJsonFormatter, TextFormatter
 from bot.standins.slack import SlackStandIn, send_slash_command
@@ -110,3 +114,30 @@ async def test_every_line_of_a_json_web_session_parses(tmp_path: Path, refused_u
     audit = next(entry for entry in records if entry["logger"] == "bot.audit")
     assert audit["event"] == "command" and audit["outcome"] == "upstream_error" and audit["trace_ids"]
     assert any("Application shutdown complete" in entry["message"] for entry in records)
+
+
+_EXTRA_NAMES = st.text(alphabet="abcdefgh_", min_size=1, max_size=6).filter(
+    lambda name: name not in logging.makeLogRecord({}).__dict__
+)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+) | st.sampled_from([datetime(2026, 12, 1, tzinfo=UTC), {1, 2}, b"bytes", ValueError("x")])
+
+
+@given(
+    message=st.text(max_size=40) | st.dictionaries(st.text(max_size=8), _VALUES, max_size=4),
+    audit=st.booleans(),
+    extra=st.dictionaries(_EXTRA_NAMES, _VALUES, max_size=4),
+    level=st.sampled_from([logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR]),
+)
+def test_a_record_without_a_traceback_is_written_as_python_json_logger_writes_it(
+    message: str | dict[str, Any], audit: bool, extra: dict[str, Any], level: int
+) -> None:
+    msg: Any = AuditLine(event="command", **message) if audit and isinstance(message, dict) else message
+    made = logging.LogRecord("bot.audit", level, __file__, 1, msg, (), None)
+    made.__dict__.update(extra)
+    formatter = BotJsonFormatter()
+    reference = logging.makeLogRecord(dict(made.__dict__))
+    assert formatter.format(made) == formatter.library_format(reference)
