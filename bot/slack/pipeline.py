@@ -270,8 +270,9 @@ async def run_lookup(deps: Deps, ask: Ask, request: LookupRequest, to: Destinati
         await after_ack_sent()
         outcome = Outcome.ERROR
         result: LookupResult | None = None
+        counts: dict[str, int] = {}
         try:
-            outcome, result = await _checked_lookup(deps, ask, request, reader)
+            outcome, result, counts = await _checked_lookup(deps, ask, request, reader)
         except asyncio.CancelledError:
             outcome = Outcome.INTERRUPTED  # shutdown's: InFlight.abandon tells the person
             raise
@@ -285,7 +286,7 @@ async def run_lookup(deps: Deps, ask: Ask, request: LookupRequest, to: Destinati
                 outcome,
                 request.ids,
                 environment=result.environment if result is not None else request.environment,
-                counts=result.counts() if result is not None else {},
+                counts=counts,
                 trace_ids=result.trace_ids if result is not None else [],
             )
 
@@ -305,7 +306,7 @@ async def _reply_with_error(deps: Deps, error: Exception, to: Destination, t: Tr
 
 async def _checked_lookup(
     deps: Deps, ask: Ask, request: LookupRequest, reader: Reader
-) -> tuple[Outcome, LookupResult | None]:
+) -> tuple[Outcome, LookupResult, dict[str, int]]:
     decision = await deps.access.check(ask.caller, request.environment)
     locale = getattr(decision, "locale", None)
     if locale:
@@ -323,13 +324,13 @@ async def _checked_lookup(
         )
     to = reader.to
     delivered = await to.answer(result, deps.channel_t if to.shared else reader.t)
-    return (_outcome(result) if delivered else Outcome.REPLY_FAILED), result
+    counts = result.counts()  # once: the outcome and the audit line both read it
+    return (_outcome(result, counts) if delivered else Outcome.REPLY_FAILED), result, counts
 
 
-def _outcome(result: LookupResult) -> Outcome:
+def _outcome(result: LookupResult, counts: dict[str, int]) -> Outcome:
     if result.all_failed:
         return Outcome.UPSTREAM_ERROR
-    counts = result.counts()
     # An ID Yunxin left out of its answer is unanswered, not found: the lookup is partial.
     if counts["failed"] or counts["malformed"] or counts["unanswered"]:
         return Outcome.PARTIAL
