@@ -24,7 +24,9 @@ _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 def escape_mrkdwn(text: str) -> str:
     """Escape exactly what mrkdwn needs: `&`, `<` and `>`."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in text or "<" in text or ">" in text:  # looking costs less than replacing, and most text has none
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def shorten(text: str, limit: int) -> str:
@@ -34,9 +36,24 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def one_line_start(text: str, limit: int) -> str:
+    """`text` on one line (each run of whitespace one space), or, when that is longer than `limit`, enough of
+    its start for `shorten(…, limit)` to read the same: a long last message is shown 40 or 300 characters of,
+    and joining all of its words costs more than the rest of its line.
+
+    Joining the words of any start of `text` gives a start of joining all of them, so when a start's words
+    are already longer than `limit`, so are all of them, and `shorten` keeps the same `limit - 1` characters.
+    """
+    if len(text) > 2 * limit:
+        start = " ".join(text[: 2 * limit].split())
+        if len(start) > limit:
+            return start
+    return " ".join(text.split())
+
+
 def safe_text(text: str, limit: int) -> str:
     """Outside text on one line, shortened, then escaped (so no entity is ever cut in half)."""
-    return escape_mrkdwn(shorten(" ".join(text.split()), limit))
+    return escape_mrkdwn(shorten(one_line_start(text, limit), limit))
 
 
 # A `<` that would open a Slack token (`<!channel>`, `<@U1>`, `<#C1>`, `<!date…>`): Slack documents the text of
@@ -47,7 +64,8 @@ WORD_JOINER = "\u2060"
 
 def literal(text: str, limit: int) -> str:
     """Outside text for a table cell: shortened, shown as it is, no `<` able to open a Slack token."""
-    return _TOKEN_START.sub("<" + WORD_JOINER, shorten(text, limit))
+    shown = shorten(text, limit)
+    return _TOKEN_START.sub("<" + WORD_JOINER, shown) if "<" in shown else shown  # most cells have none
 
 
 def code(text: str, limit: int) -> str:

@@ -21,7 +21,7 @@ from bot.yunxin.models import Failed, Found, Malformed, Outcome
 
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
-from .kit import Block, literal, shorten, utc_text
+from .kit import Block, literal, one_line_start, shorten, utc_text
 from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX
 from .lookup_body import NOT_RETURNED, pinned_word
 from .paging import Blocks, HeadRoom
@@ -128,7 +128,7 @@ Shared = tuple[tuple[str, str, str, str, str], datetime | None, str]
 
 
 def _account_text(value: str | None, limit: int) -> str:
-    return literal(" ".join(value.split()), limit) if value and value.strip() else EMPTY
+    return literal(one_line_start(value, limit), limit) if value and value.strip() else EMPTY
 
 
 def _base(outcome: Outcome, density: TableDensity, t: Translator) -> Shared:
@@ -212,10 +212,10 @@ def outcome_row(outcome: Outcome, density: TableDensity, redact: bool, t: Transl
 def _why(outcome: Outcome, density: TableDensity, t: Translator) -> str:
     """Why an ID has no conversation to show, on one line of literal text."""
     if isinstance(outcome, Failed):
-        reason = literal(" ".join(outcome.failure.reason.split()), density.reasons)  # Yunxin's, as it sent it
+        reason = literal(one_line_start(outcome.failure.reason, density.reasons), density.reasons)  # as Yunxin sent it
         return "✗ " + t.gettext("failed: {reason}").format(reason=reason)
     if isinstance(outcome, Malformed):
-        reason = literal(" ".join(translate_outside(outcome.reason, t).split()), density.reasons)
+        reason = literal(one_line_start(translate_outside(outcome.reason, t), density.reasons), density.reasons)
         return "⛔ " + t.gettext("malformed: {reason}").format(reason=reason)
     error = getattr(outcome, "error", None)
     if error is None:

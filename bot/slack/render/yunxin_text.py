@@ -12,7 +12,7 @@ from bot.yunxin.models import REDACTED, Conversation
 
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
-from .kit import code, escape_mrkdwn, literal, safe_text, shorten
+from .kit import code, escape_mrkdwn, literal, one_line_start, safe_text, shorten
 
 # Characters shown of any requested entry: a valid ID has at most 67, so only junk is shortened.
 ID_SHOWN_MAX = 200
@@ -75,7 +75,7 @@ def last_message_text(
     if redact:
         shown = translate_outside(REDACTED, t)
     else:
-        shown = safe_text(body, limit) if escape else literal(" ".join(body.split()), limit)
+        shown = safe_text(body, limit) if escape else literal(one_line_start(body, limit), limit)
     return f"{kind}: {shown}"
 
 
