@@ -124,6 +124,10 @@ def divider() -> Block:
     return {"type": "divider"}
 
 
+def actions(elements: list[Block]) -> Block:
+    return {"type": "actions", "elements": elements}
+
+
 def button(text: str, action_id: str, value: str, *, style: str | None = None) -> Block:
     button: Block = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
     if style:

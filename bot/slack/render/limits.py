@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from json.encoder import encode_basestring
 from typing import Any
 
 from .table_limits import (
@@ -61,8 +62,9 @@ def blocks_json_length(blocks: Any) -> int:
 
 
 def json_text_length(text: str) -> int:
-    """Characters of `text` inside a JSON string: its length in the blocks' JSON, quotes left out."""
-    return len(_MEASURING.encode(text)) - 2
+    """Characters of `text` inside a JSON string: its length in the blocks' JSON, quotes left out. The
+    escape `_MEASURING` applies to every string (json.encoder's own), called directly."""
+    return len(encode_basestring(text)) - 2
 
 
 def problems(message: Mapping[str, Any]) -> list[str]:

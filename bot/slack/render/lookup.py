@@ -15,9 +15,11 @@ from bot.yunxin.models import Failed, Found, LookupResult, Outcome, tally
 
 from ..actions import DETAILS_PICKER_ACTION, EXPORT_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
 from ..i18n import EN, N_, Translator
-from .kit import Block, Message, button, context, date_token, header, mention, message, sandbox_label
+from .kit import Block, Message, actions, button, context, date_token, header, mention, message, sandbox_label
+from .limits import json_text_length
 from .lookup_body import DETAILED, LAYOUTS, Density, body_items, error_items
 from .paging import Blocks, HeadRoom, Item, paginate, paginate_cut
+from .sizes import actions_length, button_length, context_length, header_length, list_length
 from .table import TABLE_LAYOUTS, TableDensity, table_pages, tables_for
 from .yunxin_text import lookup_summary, shown_counts, status_word
 
@@ -38,6 +40,24 @@ def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int, t: 
     return f"{prefix}{title}: {counted}"
 
 
+def _head_blocks(title: str, notes: list[str]) -> list[Block]:
+    return [header(title), context(notes)] if notes else [header(title)]
+
+
+def _head_size(title: str, notes: list[str]) -> tuple[int, int]:
+    """`_head_blocks`' count and JSON length, counted from its texts."""
+    lengths = [header_length(title), context_length(notes)] if notes else [header_length(title)]
+    return len(lengths), list_length(lengths)
+
+
+def _button_row(label: str, action_id: str, value: str, value_length: int | None = None) -> Blocks:
+    """One button on a row of its own, its JSON length counted from its texts (`value_length`: the value's,
+    when counted already)."""
+    value_length = json_text_length(value) if value_length is None else value_length
+    length = actions_length([button_length(label, action_id, value_length)])
+    return Blocks([actions([button(label, action_id, value)])], json_length=list_length([length]))
+
+
 def _picker_rows(parts: Sequence[LookupRequest], t: Translator) -> list[Blocks]:
     """A "Details…" button for each part of the found conversations, each on a row of its own (a row may not
     repeat an action_id), so the rows can spread over the messages of a long answer."""
@@ -54,7 +74,7 @@ def _picker_rows(parts: Sequence[LookupRequest], t: Translator) -> list[Blocks]:
         value = part.encode()
         if value is None:
             raise ValueError("a part of the found conversations larger than a button value")
-        rows.append(Blocks([{"type": "actions", "elements": [button(label, DETAILS_PICKER_ACTION, value)]}]))
+        rows.append(_button_row(label, DETAILS_PICKER_ACTION, value))
         first = last + 1
     return rows
 
@@ -67,10 +87,16 @@ def exportable(outcomes: Sequence[Outcome]) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Encoded:
     """The lookup the buttons repeat, with its button value (None: too long for one button) encoded once for
-    every row and tail that carries it."""
+    every row and tail that carries it, and the value's JSON length (0 without one)."""
 
     request: LookupRequest
     value: str | None
+    value_length: int
+
+    @classmethod
+    def of(cls, request: LookupRequest) -> _Encoded:
+        value = request.encode()
+        return cls(request, value, 0 if value is None else json_text_length(value))
 
 
 def _export_rows(asked: _Encoded, t: Translator) -> list[Blocks] | None:
@@ -78,8 +104,7 @@ def _export_rows(asked: _Encoded, t: Translator) -> list[Blocks] | None:
     one button, a button for each part of them (each a file of its own); None when some ID does not fit even
     alone in a button."""
     if asked.value is not None:
-        download = button(t.gettext("Download CSV"), EXPORT_ACTION, asked.value)
-        return [Blocks([{"type": "actions", "elements": [download]}])]
+        return [_button_row(t.gettext("Download CSV"), EXPORT_ACTION, asked.value, asked.value_length)]
     parts = asked.request.split()
     if parts is None:
         return None
@@ -90,7 +115,7 @@ def _export_rows(asked: _Encoded, t: Translator) -> list[Blocks] | None:
         label = t.gettext("Download CSV {first}–{last} of {total}").format(first=first, last=last, total=total)
         value = part.encode()
         assert value is not None  # split() made it fit
-        rows.append(Blocks([{"type": "actions", "elements": [button(label, EXPORT_ACTION, value)]}]))
+        rows.append(_button_row(label, EXPORT_ACTION, value))
         first = last + 1
     return rows
 
@@ -110,7 +135,7 @@ def _lookup_tail(
     if asked is None:
         return []
     value = asked.value
-    elements: list[Block] = []
+    buttons: list[tuple[str, str, str | None]] = []  # label, action_id, style
     notes: list[str] = []
     if value is None:
         if shared_by:
@@ -121,8 +146,8 @@ def _lookup_tail(
             )
     else:
         if not shared_by:
-            elements.append(button(t.gettext("Share in channel"), SHARE_ACTION, value, style="primary"))
-        elements.append(button(t.gettext("Refresh"), REFRESH_ACTION, value))
+            buttons.append((t.gettext("Share in channel"), SHARE_ACTION, "primary"))
+        buttons.append((t.gettext("Refresh"), REFRESH_ACTION, None))
     if export is None:
         notes.append(
             t.gettext(
@@ -132,9 +157,20 @@ def _lookup_tail(
         )
     if details_left_out:
         notes.append(t.gettext(DETAILS_LEFT_OUT))
-    closing: list[Block] = [{"type": "actions", "elements": elements}] if elements else []
-    closing += [context(notes)] if notes else []
-    return [*(export or ()), *_picker_rows(pickers, t), *([Blocks(closing)] if closing else [])]
+    closing: list[Block] = []
+    lengths: list[int] = []  # the closing blocks', counted from their texts
+    if value is not None and buttons:
+        closing.append(actions([button(label, action_id, value, style=style) for label, action_id, style in buttons]))
+        lengths.append(
+            actions_length(
+                button_length(label, action_id, asked.value_length, style=style) for label, action_id, style in buttons
+            )
+        )
+    if notes:
+        closing.append(context(notes))
+        lengths.append(context_length(notes))
+    closing_rows = [Blocks(closing, json_length=list_length(lengths))] if closing else []
+    return [*(export or ()), *_picker_rows(pickers, t), *closing_rows]
 
 
 class _Tail:
@@ -218,20 +254,21 @@ def render_lookup(
     first_title = t.gettext(TITLE)
     later_title = t.gettext("{title} (continued)").format(title=first_title)
 
-    def head(index: int, total: int) -> list[Block]:
+    def head_texts(index: int, total: int) -> tuple[str, list[str]]:
         notes = list(first_notes if index == 0 else later_notes)
         if total > 1:
             notes.append(t.gettext("Part {part} of {total}").format(part=index + 1, total=total))
-        title = first_title if index == 0 else later_title
-        return [header(title), context(notes)] if notes else [header(title)]
+        return (first_title if index == 0 else later_title), notes
 
-    heads = HeadRoom(head)
+    heads = HeadRoom(lambda index, total: _head_size(*head_texts(index, total)))
 
     def messages(pages: Sequence[tuple[list[Block], Block | None]]) -> list[Message]:
         total = len(pages)
         made: list[Message] = []
         for index, (body, table) in enumerate(pages):
-            shown = message(_fallback(counts, result.sandbox, index, total, t), head(index, total) + body)
+            shown = message(
+                _fallback(counts, result.sandbox, index, total, t), _head_blocks(*head_texts(index, total)) + body
+            )
             if table is not None:
                 shown["attachments"] = [{"blocks": [table]}]
             made.append(shown)
@@ -246,7 +283,7 @@ def render_lookup(
             body_of[density] = body_items(outcomes, density, redact_text, request, t)
         return body_of[density]
 
-    asked = _Encoded(request, request.encode()) if request is not None else None
+    asked = _Encoded.of(request) if request is not None else None
     export_rows = _export_rows(asked, t) if asked is not None and export else []
     if len(outcomes) <= DETAILED_OUTCOMES_MAX:
         # Detailed sections carry their own Details buttons; a few IDs always fit one Download CSV button.

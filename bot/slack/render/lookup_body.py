@@ -18,6 +18,7 @@ from ..i18n.outside import translate_outside
 from .kit import Block, button, code, date_token, divider, mrkdwn, safe_text, section, shorten
 from .limits import json_text_length
 from .paging import Blocks, Item, Line
+from .sizes import DIVIDER_LENGTH, button_length, list_length, member_length, mrkdwn_length, section_length
 from .yunxin_text import ID_SHOWN_MAX, error_summary, error_text, last_message_text, type_label
 
 NOT_RETURNED = N_("Yunxin did not return this ID")
@@ -100,7 +101,8 @@ def _found_section(
     snippet: int,
     details: str | None = None,
     t: Translator = EN,
-) -> Block:
+) -> tuple[Block, int]:
+    """The section, and its JSON length counted from its texts."""
     words = _words(t)
     pinned = words.pinned_note if conversation.stick_top else ""
     last = last_message_text(conversation, redact=redact, limit=snippet, t=t)
@@ -119,9 +121,11 @@ def _found_section(
         fields.append(mrkdwn(words.extension + code(conversation.server_extension, EXTENSION_SHOWN_MAX)))
     text = f"*{shown_id}* · {type_label(conversation, t)}{pinned}\n" + words.last_message.format(last=last)
     section: Block = {"type": "section", "text": mrkdwn(text), "fields": fields}
+    length = section_length(text) + member_length("fields", list_length(mrkdwn_length(f["text"]) for f in fields))
     if details is not None:
         section["accessory"] = button(words.details, DETAILS_ACTION, details)
-    return section
+        length += member_length("accessory", button_length(words.details, DETAILS_ACTION, json_text_length(details)))
+    return section, length
 
 
 def _found_line(
@@ -248,16 +252,17 @@ def _outcome_item(
     if density.detailed and density.snippet is not None:
         # The Details button repeats the lookup for this one ID, in the same environment.
         details = None if request is None else LookupRequest((outcome.conversation_id,), request.environment).encode()
-        section = _found_section(
+        section, length = _found_section(
             shown_id, outcome.conversation, redact=redact, snippet=density.snippet, details=details, t=t
         )
-        return Blocks([divider(), section], ids=1)
+        return Blocks([divider(), section], ids=1, json_length=list_length([DIVIDER_LENGTH, length]))
     return Line(_found_line(shown_id, outcome.conversation, redact=redact, snippet=density.snippet, t=t), ids=1)
 
 
 def error_items(outcomes: list[Outcome], detail: int, t: Translator = EN) -> list[Blocks]:
     """Each failed call explained once: what failed, what to do, the trace ID."""
-    return [Blocks([section(error_text(e, detail, t))]) for e in distinct_errors(outcomes)]
+    texts = [error_text(e, detail, t) for e in distinct_errors(outcomes)]
+    return [Blocks([section(text)], json_length=list_length([section_length(text)])) for text in texts]
 
 
 def body_items(

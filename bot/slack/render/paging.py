@@ -3,7 +3,8 @@ blocks that stand together), poured in order into at most N messages, each under
 size Slack accepts, each starting with its head.
 
 An answer tries several layouts and tails before one fits, so what paging measures is measured once: a
-line's cost when it is made, a `Blocks`' cost when it is first paged, a head's in `HeadRoom`."""
+line's cost when it is made, a `Blocks`' when it is made (counted from its texts, sizes.py) or first
+paged, a head's in `HeadRoom`."""
 
 from __future__ import annotations
 
@@ -33,36 +34,38 @@ class Blocks:
 
     blocks: list[Block]
     ids: int = 0
-    _cost: int | None = field(default=None, init=False, repr=False, compare=False)
+    # The JSON length of the blocks as a list, when their maker counted it from their texts (sizes.py);
+    # else measured when first asked: a tail is tried with every layout, and many are never tried.
+    json_length: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def cost(self) -> int:
-        """Characters of JSON the blocks add to a message's blocks (each block and its `, `), measured when
-        first asked: a tail is tried with every layout, and many are never tried."""
-        if self._cost is None:
-            # The list's JSON, measured in one call: `[` and `]` take the room of the last block's `, `.
-            self._cost = blocks_json_length(self.blocks) if self.blocks else 0
-        return self._cost
+        """Characters of JSON the blocks add to a message's blocks: each block's and a `, ` after it, as many
+        as the JSON of a list of them (its `[` and `]` in the room of the last `, `)."""
+        if not self.blocks:
+            return 0
+        if self.json_length is None:
+            self.json_length = blocks_json_length(self.blocks)
+        return self.json_length
 
 
 Item = Line | Blocks
 _SECTION_COST = blocks_json_length(section(""))
-Head = Callable[[int, int], list[Block]]
+# What the head of message `index` of `total` takes of it: (blocks, characters of JSON).
+HeadSize = Callable[[int, int], tuple[int, int]]
 
 
 class HeadRoom:
-    """What the head of message `index` of `total` takes of it: (blocks, characters of JSON). Each head is
-    made and measured once, however many layouts and tails are paged with it."""
+    """A `HeadSize` counted once for each message and total, however many layouts and tails are paged."""
 
-    def __init__(self, head: Head) -> None:
-        self._head = head
+    def __init__(self, size: HeadSize) -> None:
+        self._size = size
         self._taken: dict[tuple[int, int], tuple[int, int]] = {}
 
     def __call__(self, index: int, total: int) -> tuple[int, int]:
         taken = self._taken.get((index, total))
         if taken is None:
-            blocks = self._head(index, total)
-            taken = self._taken[index, total] = (len(blocks), blocks_json_length(blocks))
+            taken = self._taken[index, total] = self._size(index, total)
         return taken
 
 
