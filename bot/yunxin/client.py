@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import httpx
 
@@ -91,6 +92,19 @@ class _HostUnreachable(Unavailable):
     def __init__(self, base_url: str, reason: str, *, trace_id: str) -> None:
         super().__init__(f"{_host(base_url)}: {reason}", trace_id=trace_id)
         self.reason = reason
+
+
+# Characters quote_plus leaves as they are, and the two separators of a list of IDs.
+_PLAIN_IDS = re.compile(r"[A-Za-z0-9_.~|,-]*")
+
+
+def query_value(text: str) -> str:
+    """`text` as `urlencode` writes a query value (quote_plus): `|` as %7C, `,` as %2C. IDs of only plain
+    characters, nearly all of them, take two replacements; quote_plus goes byte by byte in Python, about
+    0.25 ms for a call of 100 IDs."""
+    if _PLAIN_IDS.fullmatch(text):
+        return text.replace("|", "%7C").replace(",", "%2C")
+    return quote_plus(text)
 
 
 def new_trace_id() -> str:
@@ -305,7 +319,7 @@ class YunxinClient:
 
     async def _send_once(self, base_url: str, ids: Sequence[str], trace_id: str) -> CallAnswer:
         # The separators travel percent-encoded (`|` as %7C, `,` as %2C), as Yunxin's SDKs send them.
-        url = f"{base_url}{self._path}?{urlencode({'conversation_ids': ','.join(ids)})}"
+        url = f"{base_url}{self._path}?conversation_ids={query_value(','.join(ids))}"
         # In the SDKs' order and case: the trace ID, then the signature, fresh for every attempt.
         headers = [*REQUEST_HEADERS, (TRACE_HEADER, trace_id), *self._auth.headers()]
         started = self._clock()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from hypothesis import given, settings
@@ -16,7 +17,7 @@ from bot.slack.actions import LookupRequest
 from bot.slack.render.limits import problems
 from bot.slack.render.lookup import render_lookup
 from bot.yunxin.answers import CallAnswer, read_answer
-from bot.yunxin.client import YunxinClient
+from bot.yunxin.client import YunxinClient, query_value
 from bot.yunxin.errors import YunxinError
 from bot.yunxin.ids import parse_ids
 from tests.factories import yunxin_app
@@ -76,3 +77,12 @@ async def test_any_answers_through_the_client_render_within_slack_limits(
     assert 1 <= len(messages) <= 5
     for message in messages:
         assert problems(message) == [], message
+
+
+ID_CHARACTERS = st.sampled_from("aZ09_.~-|,@ %+é漢/")
+
+
+@given(st.lists(st.text(alphabet=ID_CHARACTERS, max_size=20) | st.text(max_size=10), max_size=5))
+def test_the_query_value_is_the_one_urlencode_writes(ids: list[str]) -> None:
+    joined = ",".join(ids)
+    assert f"conversation_ids={query_value(joined)}" == urlencode({"conversation_ids": joined})
