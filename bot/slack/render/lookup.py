@@ -163,7 +163,10 @@ def _lookup_tail(
         closing.append(actions([button(label, action_id, value, style=style) for label, action_id, style in buttons]))
         lengths.append(
             actions_length(
-                button_length(label, action_id, asked.value_length, style=style) for label, action_id, style in buttons
+                [
+                    button_length(label, action_id, asked.value_length, style=style)
+                    for label, action_id, style in buttons
+                ]
             )
         )
     if notes:

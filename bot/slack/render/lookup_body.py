@@ -121,7 +121,7 @@ def _found_section(
         fields.append(mrkdwn(words.extension + code(conversation.server_extension, EXTENSION_SHOWN_MAX)))
     text = f"*{shown_id}* · {type_label(conversation, t)}{pinned}\n" + words.last_message.format(last=last)
     section: Block = {"type": "section", "text": mrkdwn(text), "fields": fields}
-    length = section_length(text) + member_length("fields", list_length(mrkdwn_length(f["text"]) for f in fields))
+    length = section_length(text) + member_length("fields", list_length([mrkdwn_length(f["text"]) for f in fields]))
     if details is not None:
         section["accessory"] = button(words.details, DETAILS_ACTION, details)
         length += member_length("accessory", button_length(words.details, DETAILS_ACTION, json_text_length(details)))

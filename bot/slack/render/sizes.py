@@ -10,7 +10,7 @@ of every key and value. The limits are Slack's hard limits: these are exact coun
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .kit import actions, button, context, divider, header, mrkdwn, section
 from .limits import blocks_json_length, json_text_length
@@ -26,13 +26,9 @@ _STYLE = blocks_json_length(button("", "", "", style="s")) - _BUTTON - len("s")
 DIVIDER_LENGTH = blocks_json_length(divider())
 
 
-def list_length(lengths: Iterable[int]) -> int:
+def list_length(lengths: Sequence[int]) -> int:
     """JSON length of a list of items of these JSON lengths: theirs, a `, ` between each two, and `[]`."""
-    total = count = 0
-    for length in lengths:
-        total += length
-        count += 1
-    return total + 2 * count if count else _EMPTY_LIST
+    return sum(lengths) + 2 * len(lengths) if lengths else _EMPTY_LIST
 
 
 def member_length(key: str, value_length: int) -> int:
@@ -53,7 +49,7 @@ def header_length(text: str) -> int:
 
 
 def context_length(texts: Iterable[str]) -> int:
-    return _CONTEXT + list_length(map(mrkdwn_length, texts))
+    return _CONTEXT + list_length([mrkdwn_length(text) for text in texts])
 
 
 def button_length(text: str, action_id: str, value_length: int, *, style: str | None = None) -> int:
@@ -62,5 +58,5 @@ def button_length(text: str, action_id: str, value_length: int, *, style: str | 
     return length + _STYLE + json_text_length(style) if style else length
 
 
-def actions_length(button_lengths: Iterable[int]) -> int:
+def actions_length(button_lengths: Sequence[int]) -> int:
     return _ACTIONS + list_length(button_lengths)
