@@ -38,8 +38,8 @@ def shorten(text: str, limit: int) -> str:
 
 def one_line_start(text: str, limit: int) -> str:
     """`text` on one line (each run of whitespace one space), or, when that is longer than `limit`, enough of
-    its start for `shorten(…, limit)` to read the same: a long last message is shown 40 or 300 characters of,
-    and joining all of its words costs more than the rest of its line.
+    its start for `shorten(…, limit)` to read the same: a last message may run to thousands of characters of
+    which 40 to 300 are shown, and joining all of its words cost more than the rest of its line.
 
     Joining the words of any start of `text` gives a start of joining all of them, so when a start's words
     are already longer than `limit`, so are all of them, and `shorten` keeps the same `limit - 1` characters.

@@ -62,8 +62,8 @@ def blocks_json_length(blocks: Any) -> int:
 
 
 def json_text_length(text: str) -> int:
-    """Characters of `text` inside a JSON string: its length in the blocks' JSON, quotes left out. The
-    escape `_MEASURING` applies to every string (json.encoder's own), called directly."""
+    """Characters of `text` inside a JSON string: its length in the blocks' JSON, quotes left out.
+    `encode_basestring` is the escape `_MEASURING` applies to every string, called here directly."""
     return len(encode_basestring(text)) - 2
 
 
