@@ -33,13 +33,13 @@ RESPONSE_URL_MAX_POSTS = 5
 # What a refusal is counted as: Slack's own words for a refused layout, anything else by its HTTP status.
 REFUSAL_ERRORS = frozenset({"invalid_blocks", "invalid_attachments", "msg_blocks_too_long", "invalid_blocks_format"})
 
-# A post as slack_sdk's AsyncWebhookClient sends it (its headers, its logger's lines), without building a
-# client per post and the retry machinery around it: those cost about 17 µs of CPU per post.
+# A post as slack_sdk's AsyncWebhookClient sends it (its headers, body and retry), without building a
+# client per post and the retry machinery around it: those cost about 17 µs of CPU per post. Unlike its
+# logger, ours never writes the URL: a response_url lets whoever holds it post as the bot for half an hour.
 _WEBHOOK_HEADERS = {"Content-Type": "application/json;charset=utf-8", "User-Agent": get_user_agent()}
 _WEBHOOK_TIMEOUT_SECONDS = 30  # its own session's timeout, used only once the shared one is closed
 # Its default retry: a connection that failed, once, after 0.5 s and a random jitter of up to 1 s.
 _CONNECTION_ERRORS = (aiohttp.ServerConnectionError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
-_sdk_log = logging.getLogger("slack_sdk.webhook.async_client")
 
 
 class Respond(Protocol):
@@ -92,9 +92,8 @@ async def _post(session: aiohttp.ClientSession, url: str, message: dict[str, Any
     headers, proxy (HTTPS_PROXY...) and redirects (aiohttp's), the session's timeout, one retry of a failed
     connection; any other error is raised, any status returned."""
     body = json.dumps(message)
-    proxy = load_http_proxy_from_env(_sdk_log)
+    proxy = load_http_proxy_from_env(log)
     for attempt in range(2):
-        _sdk_log.debug("Sending a request - url: %s, body: %s, headers: %s", url, body, _WEBHOOK_HEADERS)
         try:
             async with session.post(url, data=body, headers=_WEBHOOK_HEADERS, proxy=proxy) as response:
                 answer = WebhookResponse(
@@ -106,17 +105,10 @@ async def _post(session: aiohttp.ClientSession, url: str, message: dict[str, Any
         except _CONNECTION_ERRORS as error:
             if attempt:
                 raise
-            if _sdk_log.level <= logging.DEBUG:
-                _sdk_log.info("A retry handler found: AsyncConnectionErrorRetryHandler for POST %s - %s", url, error)
+            log.info("response_url post: the connection failed (%s); trying once more", type(error).__name__)
             await _pause_before_retry()
             continue
-        if _sdk_log.isEnabledFor(logging.DEBUG):
-            _sdk_log.debug(
-                "Received the following response - status: %s, headers: %s, body: %s",
-                answer.status_code,
-                dict(answer.headers),
-                answer.body,
-            )
+        log.debug("posted to a response_url: HTTP %s", answer.status_code)
         return answer
     raise AssertionError("unreachable")
 

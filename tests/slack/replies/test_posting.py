@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -98,12 +99,18 @@ async def test_a_refused_connection_is_tried_once_more(
 
 
 async def test_a_connection_refused_again_is_raised_as_before(
-    refused_url: Callable[[], str], session: aiohttp.ClientSession, pauses: list[None]
+    refused_url: Callable[[], str],
+    session: aiohttp.ClientSession,
+    pauses: list[None],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     url = f"{refused_url()}/response/T0-1-abc"
+    caplog.set_level(logging.DEBUG)
     with pytest.raises(aiohttp.ClientConnectorError):
         await SessionRespond(url, session)(text="hello")
     assert len(pauses) == 1
+    assert "trying once more" in caplog.text
+    assert "T0-1-abc" not in caplog.text  # the response_url is a credential: never logged
     posted = await post_each(SessionRespond(url, session), [{"text": "hello"}], response_type="ephemeral", trace_ids=[])
     assert (posted.accepted, posted.status, posted.error) == (0, None, "ClientConnectorError")
     assert len(pauses) == 2
