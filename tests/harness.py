@@ -241,12 +241,12 @@ class AckClock:
     """ASGI wrapper noting when each answer to /slack/events has been written: when Slack has its ack."""
 
     def __init__(self, app: ASGIApp) -> None:
-        self._app = app
+        self.app = app  # the bot's own ASGI app, for a test that calls it with a scope of its own
         self.sent: list[float] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/slack/events":
-            await self._app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
 
         async def timed_send(message: Message) -> None:
@@ -254,7 +254,7 @@ class AckClock:
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 self.sent.append(time.monotonic())
 
-        await self._app(scope, receive, timed_send)
+        await self.app(scope, receive, timed_send)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from starlette.responses import JSONResponse
+from starlette.types import Message
 
 from bot.slack.actions import SHARE_ACTION, LookupRequest
 from bot.standins.slack import SlackStandIn, send_block_action, slash_command_form
@@ -101,3 +102,36 @@ async def test_shutdown_waits_for_lookups_only_so_long(
     (notice,) = await slack.wait_for_posts(sent.response_url, 1, timeout=10.0)
     assert "restarted" in shown(notice) and "run the command again" in shown(notice)
     assert [record for record in caplog.records if record.levelno >= logging.ERROR and record.exc_info] == []
+
+
+# --- routing --------------------------------------------------------------------------------------------
+
+
+async def test_other_methods_and_a_root_path_are_routed_as_before(bot: Bot) -> None:
+    assert (await bot.get("/slack/events")).status_code == 405
+    # Behind a proxy that mounts the app under /bot, a POST goes through Starlette's routing to the same
+    # handler: here its edge refuses it, unsigned.
+    sent: list[Message] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/bot/slack/events",
+        "raw_path": b"/bot/slack/events",
+        "root_path": "/bot",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"3")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"a=b", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await bot.acks.app(scope, receive, send)
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 401
