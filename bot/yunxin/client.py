@@ -101,7 +101,7 @@ _PLAIN_IDS = re.compile(r"[A-Za-z0-9_.~|,-]*")
 def query_value(text: str) -> str:
     """`text` as `urlencode` writes a query value (quote_plus): `|` as %7C, `,` as %2C. IDs of only plain
     characters, nearly all of them, take two replacements; quote_plus goes byte by byte in Python, about
-    0.25 ms for a call of 100 IDs."""
+    0.12 ms for a call of 100 IDs."""
     if _PLAIN_IDS.fullmatch(text):
         return text.replace("|", "%7C").replace(",", "%2C")
     return quote_plus(text)
@@ -136,7 +136,8 @@ def _either(base_urls: Sequence[str]) -> str:
 
 
 class YunxinClient:
-    """One pooled AsyncClient per Yunxin app; close it with `aclose()` on shutdown."""
+    """One Yunxin app's calls, over one pooled wire (bot/yunxin/transport.py); close it with `aclose()` on
+    shutdown."""
 
     def __init__(
         self,
