@@ -1,11 +1,12 @@
-"""Servers on loopback for the tests: the type of the `serve_asgi` fixture, and a port that refuses
-connections until a server comes up on it."""
+"""Servers on loopback for the tests: the type of the `serve_asgi` fixture, a raw TCP server that answers
+with whatever bytes a test writes, and a port that refuses connections until a server comes up on it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.types import ASGIApp
@@ -14,6 +15,24 @@ from bot.standins.loopback import serve_on_loopback
 
 # `async with serve_asgi(app) as base_url:` (the fixture hands out `serve_on_loopback`).
 ServeAsgi = Callable[[Any], contextlib.AbstractAsyncContextManager[str]]
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handle: Handler) -> AsyncIterator[str]:
+    """`handle` serves each connection (which is closed after it); the block gets the server's base URL."""
+
+    async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            await handle(reader, writer)
+        writer.close()
+
+    server = await asyncio.start_server(guarded, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 class LateHost:

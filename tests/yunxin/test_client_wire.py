@@ -8,33 +8,15 @@ import contextlib
 import gzip
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.yunxin.answers import MAX_ANSWER_BYTES
 from bot.yunxin.client import YunxinClient
 from bot.yunxin.errors import MalformedResponse
 from bot.yunxin.ids import parse_ids
 from tests.factories import yunxin_app
+from tests.loopback import raw_server
 
 BOB = "alice|1|bob"
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-@contextlib.asynccontextmanager
-async def raw_server(handle: Handler) -> AsyncIterator[str]:
-    """`handle` serves each connection; the block gets the server's base URL."""
-
-    async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError):
-            await handle(reader, writer)
-        writer.close()
-
-    server = await asyncio.start_server(guarded, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 def http_answer(body: bytes, *, status: str = "200 OK", content_type: str = "application/json") -> bytes:

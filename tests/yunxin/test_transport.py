@@ -30,7 +30,7 @@ from bot.yunxin.transport import (
     environment_proxy,
     translate,
 )
-from tests.loopback import ServeAsgi
+from tests.loopback import ServeAsgi, raw_server
 
 
 class Recorder:
@@ -174,16 +174,10 @@ async def closing_server(*, abort: bool, requests: list[bytes]) -> AsyncIterator
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         requests.append(await reader.readuntil(b"\r\n\r\n"))
         if abort:
-            writer.transport.abort()
-        else:
-            writer.close()
+            writer.transport.abort()  # closed (by raw_server) otherwise
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_server(handle) as base_url:
+        yield base_url
 
 
 @pytest.mark.parametrize("abort", [False, True], ids=["closed", "reset"])
