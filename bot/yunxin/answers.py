@@ -5,15 +5,15 @@ envelope into conversations and failures, or the matching YunxinError."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from pydantic import TypeAdapter
 
 from .errors import MalformedResponse, RequestRejected, Unavailable, classify_code
 from .models import Conversation, FailedConversation
+from .transport import WireAnswer
 
 # The largest answer read, after gzip. The sandbox's largest record is 5.5 KB; with a 5,000-character
 # last message, a 5,000-character attachment and 1 KiB extensions it is 24 KB (39 KB with every
@@ -119,7 +119,7 @@ def too_large(trace_id: str) -> MalformedResponse:
     return MalformedResponse(f"it is larger than {MAX_ANSWER_BYTES // 2**20} MiB", trace_id=trace_id)
 
 
-async def read_capped(response: BodyToRead, trace_id: str) -> bytearray:
+async def read_capped(response: WireAnswer, trace_id: str) -> bytearray:
     """The body, decoded, read chunk by chunk and given up as soon as it passes MAX_ANSWER_BYTES."""
     declared = response.headers.get("Content-Length", "")
     if "Content-Encoding" not in response.headers and declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
@@ -130,15 +130,6 @@ async def read_capped(response: BodyToRead, trace_id: str) -> bytearray:
             raise too_large(trace_id)
         body += chunk
     return body
-
-
-class BodyToRead(Protocol):
-    """An answer whose body is still to be read: an httpx.Response, or the client's own (bot/yunxin/transport.py)."""
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
 
 
 def check_status(status: int, host: str, trace_id: str) -> None:
