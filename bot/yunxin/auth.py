@@ -1,14 +1,13 @@
 """Yunxin request signing: the client asks for a fresh signature per attempt (`headers()`), so it never
-handles the secret itself; as an httpx.Auth, it signs any httpx request the same way."""
+handles the secret itself."""
 
 from __future__ import annotations
 
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 
-import httpx
 from pydantic import SecretStr
 
 MAX_NONCE_LENGTH = 128
@@ -23,8 +22,8 @@ def new_nonce() -> str:
     return uuid.uuid4().hex
 
 
-class YunxinAuth(httpx.Auth):
-    """Adds AppKey, a fresh Nonce, CurTime (whole seconds) and CheckSum to every request sent,
+class YunxinAuth:
+    """AppKey, a fresh Nonce, CurTime (whole seconds) and CheckSum for every request sent,
     retries and failovers included, so no signature is ever reused or stale."""
 
     def __init__(
@@ -53,8 +52,3 @@ class YunxinAuth(httpx.Auth):
             ("CurTime", cur_time),
             ("CheckSum", checksum(self._app_secret.get_secret_value(), nonce, cur_time)),
         ]
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        for name, value in self.headers():
-            request.headers[name] = value
-        yield request
