@@ -181,7 +181,7 @@ def _is_ssl_check(body: bytes) -> bool:
         return False
 
 
-def _parsed(headers: Mapping[str, str], body: bytes) -> Verified | Refusal:
+def _parsed(headers: dict[str, str], body: bytes) -> Verified | Refusal:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -199,7 +199,7 @@ def _parsed(headers: Mapping[str, str], body: bytes) -> Verified | Refusal:
         return Refusal(400, "body is not a form or JSON object Slack sends")
     if not isinstance(payload, dict):
         return Refusal(400, "body is not a JSON object")
-    return Verified(text, payload, {**headers})
+    return Verified(text, payload, headers)
 
 
 _CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
