@@ -45,6 +45,10 @@ class AuditLine(dict[str, Any]):
     def __str__(self) -> str:
         return json.dumps(self, ensure_ascii=False, default=str)
 
+    def fields(self) -> dict[str, Any]:
+        """The JSON line's fields: the event as its message, then the record's own."""
+        return {"message": str(self.get("event", "audit")), **self}
+
 
 def bounded(text: str, limit: int = MESSAGE_MAX) -> str:
     if len(text) <= limit:
@@ -118,7 +122,7 @@ class BotJsonFormatter(JsonFormatter):
     def library_format(self, record: logging.LogRecord) -> str:
         """The record as python-json-logger writes it (an audit line spread at the top level)."""
         if isinstance(record.msg, AuditLine):  # a copy: other handlers still read the record as it was
-            fields = {"message": str(record.msg.get("event", "audit")), **record.msg}
+            fields = record.msg.fields()
             record = logging.makeLogRecord({**record.__dict__, "msg": fields, "args": ()})
         return super().format(record)
 
@@ -126,7 +130,7 @@ class BotJsonFormatter(JsonFormatter):
         # python-json-logger's order: the format's fields, the logged dict's, the record's extras, the time.
         fields: dict[str, Any]
         if isinstance(record.msg, AuditLine):  # the record itself is left as it was, for other handlers
-            fields, message = {"message": str(record.msg.get("event", "audit")), **record.msg}, ""
+            fields, message = record.msg.fields(), ""
         elif isinstance(record.msg, dict):
             fields, message = dict(record.msg), ""
             record.message = message
