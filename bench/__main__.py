@@ -12,17 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import Settings
-from bot.yunxin.sandbox import SAMPLE_IDS
 
 from . import instructions
 from .fleet import fleet_scenario
-from .harness import USERS, Bench, CommandTiming, running_bench
+from .harness import FOUND_IDS, USERS, Bench, CommandTiming, at_once, command_text, running_bench
 from .report import Target, cpu_seconds, machine_lines, memory_kib, ms, percentile, profile_summary, timing
 
 # Between scenarios: long enough for the app's call budget to refill, as after any quiet moment.
 PAUSE_SECONDS = 2.0
 ACK_LIMIT_SECONDS = 3.0
-FOUND_IDS = SAMPLE_IDS[:7]  # sample conversations the sandbox holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +41,6 @@ def app_defaults() -> str:
     return ", ".join(f"{name.upper()}={fields[name].default:g}" for name in names)
 
 
-def command_text(tag: str, index: int) -> str:
-    """A found sample conversation and an ID of this command alone, so no two commands share a call."""
-    return f"{FOUND_IDS[index % len(FOUND_IDS)]} bench_{tag}{index}|1|sandbox_bob"
-
-
 def wide_text(tag: str, count: int = 300) -> str:
     unique = [f"bench_{tag}{n}|1|sandbox_bob" for n in range(count - len(FOUND_IDS))]
     return " ".join([*FOUND_IDS, *unique])
@@ -55,12 +48,6 @@ def wide_text(tag: str, count: int = 300) -> str:
 
 async def sequential(bench: Bench, count: int, tag: str) -> list[CommandTiming]:
     return [await bench.command(command_text(tag, i), USERS[i % len(USERS)]) for i in range(count)]
-
-
-async def at_once(bench: Bench, count: int, tag: str) -> list[CommandTiming]:
-    return list(
-        await asyncio.gather(*(bench.command(command_text(tag, i), USERS[i % len(USERS)]) for i in range(count)))
-    )
 
 
 def answered(timings: Sequence[CommandTiming]) -> list[float]:

@@ -30,13 +30,14 @@ from bot.settings import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 from bot.slack.render.lookup import TITLE
 from bot.standins.loopback import serve_on_loopback
 from bot.standins.slack import ACK_SECONDS, SLACK_USER_AGENT, SlackStandIn, sign, slash_command_form
-from bot.yunxin.sandbox import SandboxApp, create_sandbox_app
+from bot.yunxin.sandbox import SAMPLE_IDS, SandboxApp, create_sandbox_app
 
 REPO = str(Path(__file__).resolve().parent.parent)
 STARTUP_LIMIT_SECONDS = 30.0
 STOP_LIMIT_SECONDS = 20.0
 CHANNEL = "C0BENCH"
 USERS = [f"U0BENCH{n:02d}" for n in range(20)]
+FOUND_IDS = SAMPLE_IDS[:7]  # sample conversations the sandbox holds
 # "Part 1 of 3" in the head of a lookup answered in several messages.
 _PARTS = re.compile(r"\bPart 1 of (\d+)\b")
 # Environment passed through to the app process; everything else it needs is set explicitly.
@@ -227,6 +228,17 @@ class Bench:
             return CommandTiming(ack.seconds, True, None, False)
         last = self.slack.timed_posts(response_url)[parts - 1]
         return CommandTiming(ack.seconds, True, last.at - sent, is_complete(first))
+
+
+def command_text(tag: str, index: int) -> str:
+    """A found sample conversation and an ID of this command alone, so no two commands share a call."""
+    return f"{FOUND_IDS[index % len(FOUND_IDS)]} bench_{tag}{index}|1|sandbox_bob"
+
+
+async def at_once(bench: Bench, count: int, tag: str) -> list[CommandTiming]:
+    return list(
+        await asyncio.gather(*(bench.command(command_text(tag, i), USERS[i % len(USERS)]) for i in range(count)))
+    )
 
 
 @contextlib.asynccontextmanager

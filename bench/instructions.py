@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .harness import USERS, Bench, running_bench
+from .harness import USERS, Bench, at_once, command_text, running_bench
 
 ROUNDS = 10
 AT_ONCE = 20
@@ -30,8 +30,6 @@ def available() -> str | None:
 
 async def count(latency_seconds: float, out_dir: Path) -> tuple[float, int]:
     """Instructions per command over ROUNDS rounds of AT_ONCE commands at once; and how many commands."""
-    from .__main__ import at_once  # the scenarios' own load, imported here: __main__ imports this module
-
     out = out_dir / "callgrind.out"
     prefix = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
     async with running_bench(latency_seconds, command_prefix=prefix, startup_factor=_UNDER_VALGRIND) as bench:
@@ -48,8 +46,6 @@ async def count(latency_seconds: float, out_dir: Path) -> tuple[float, int]:
 
 
 async def warm(bench: Bench) -> None:
-    from .__main__ import command_text
-
     for index, user in enumerate(USERS):  # users.info cached, pools open: not counted
         await bench.command(command_text("iw", index), user)
 
