@@ -4,6 +4,10 @@ The app runs as `uvicorn bot.slack.web:create_asgi_app --factory` in a process o
 stand-in, the Yunxin sandbox and the load (signed commands) share this process: on a 2-core machine
 that is two busy processes for two cores, so the app is never short of a core because of a third.
 Every time is taken here, so any slowness of this process adds to the figures; it never hides in them.
+
+Beside the app, `running_lean` can start the lean reference bot (bench/lean.py) in a process of its own,
+with the same settings and stand-ins, so one run sends the same load to both and compares them. Only
+one of the two is sent commands at a time: the other waits, idle.
 """
 
 from __future__ import annotations
@@ -42,6 +46,16 @@ FOUND_IDS = SAMPLE_IDS[:7]  # sample conversations the sandbox holds
 _PARTS = re.compile(r"\bPart 1 of (\d+)\b")
 # Environment passed through to the app process; everything else it needs is set explicitly.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+# The argv after the Python executable, `--host` and `--port` left for AppProcess to add.
+UVICORN_APP = (
+    "-m",
+    "uvicorn",
+    "bot.slack.web:create_asgi_app",
+    "--factory",
+    "--http",
+    "bot.slack.server:GuardedProtocol",
+)
+LEAN_BOT = ("-m", "bench.lean")  # the reference floor for CPU per command (bench/lean.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,24 +92,40 @@ def is_complete(first_message: Mapping[str, Any]) -> bool:
 
 
 class AppProcess:
-    """The HTTP app as the Procfile starts it, in a process of its own."""
+    """An HTTP bot in a process of its own: by default the app as the Procfile starts it; `program` (the
+    argv after the Python executable, to which `--host` and `--port` are added) runs another, such as
+    the lean reference bot. `name` names its log and its errors."""
 
     def __init__(
-        self, env: Mapping[str, str], workdir: Path, *, command_prefix: Sequence[str] = (), startup_factor: float = 1
+        self,
+        env: Mapping[str, str],
+        workdir: Path,
+        *,
+        program: Sequence[str] = UVICORN_APP,
+        name: str = "app",
+        command_prefix: Sequence[str] = (),
+        startup_factor: float = 1,
     ) -> None:
         self._env = dict(env)
-        self._workdir = workdir
+        self.workdir = workdir
+        self._program = list(program)
+        self.name = name
         self._prefix = list(command_prefix)  # e.g. valgrind's, for --instructions
         self._startup_limit = STARTUP_LIMIT_SECONDS * startup_factor
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "app.log"
+        self.log_path = workdir / f"{name.replace(' ', '-')}.log"
         self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The settings this process is given (the stand-ins' addresses and credentials)."""
+        return dict(self._env)
 
     @property
     def pid(self) -> int:
         if self._process is None:
-            raise RuntimeError("the app is not running")
+            raise RuntimeError(f"the {self.name} is not running")
         return self._process.pid
 
     async def start(self) -> None:
@@ -106,17 +136,12 @@ class AppProcess:
             self._process = await asyncio.create_subprocess_exec(
                 *self._prefix,
                 sys.executable,
-                "-m",
-                "uvicorn",
-                "bot.slack.web:create_asgi_app",
-                "--factory",
+                *self._program,
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                "--http",
-                "bot.slack.server:GuardedProtocol",
-                cwd=self._workdir,
+                cwd=self.workdir,
                 env=env,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
@@ -129,12 +154,14 @@ class AppProcess:
         async with httpx.AsyncClient() as http:
             while time.monotonic() < deadline:
                 if self._process.returncode is not None:
-                    raise RuntimeError(f"the app exited with {self._process.returncode}:\n{self.log_tail()}")
+                    raise RuntimeError(f"the {self.name} exited with {self._process.returncode}:\n{self.log_tail()}")
                 with contextlib.suppress(httpx.TransportError):
                     if (await http.get(f"{self.url}/healthz")).status_code == 200:
                         return
                 await asyncio.sleep(0.05)
-        raise RuntimeError(f"the app did not become healthy within {self._startup_limit:g} s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"the {self.name} did not become healthy within {self._startup_limit:g} s:\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -241,11 +268,22 @@ async def at_once(bench: Bench, count: int, tag: str) -> list[CommandTiming]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StandIns:
+    """Slack and Yunxin as the bench runs them, and the settings that point a bot at them."""
+
+    slack: SlackStandIn
+    sandbox: SandboxApp
+    env: Mapping[str, str]
+
+    @property
+    def signing_secret(self) -> str:
+        return self.env["SLACK_SIGNING_SECRET"]
+
+
 @contextlib.asynccontextmanager
-async def running_bench(
-    latency_seconds: float, *, command_prefix: Sequence[str] = (), startup_factor: float = 1
-) -> AsyncIterator[Bench]:
-    """Start the Slack stand-in and the sandbox here, the app in its own process; stop all after."""
+async def running_stand_ins(latency_seconds: float) -> AsyncIterator[StandIns]:
+    """The Slack stand-in (knowing the bench's users) and the sandbox, here, with fresh credentials."""
     signing_secret = secrets.token_hex(16)
     bot_token = f"xoxb-bench-{secrets.token_hex(8)}"
     sandbox = create_sandbox_app(latency_seconds=latency_seconds)
@@ -264,14 +302,49 @@ async def running_bench(
             "YUNXIN_APP_KEY": SANDBOX_APP_KEY,
             "YUNXIN_APP_SECRET": SANDBOX_APP_SECRET,
         }
+        yield StandIns(slack, sandbox, env)
+
+
+@contextlib.asynccontextmanager
+async def serving(process: AppProcess, stand_ins: StandIns) -> AsyncIterator[Bench]:
+    """`process` started and healthy, and a Bench sending to it; it is stopped after."""
+    try:
+        await process.start()
+        bench = Bench(stand_ins.slack, stand_ins.sandbox, process, stand_ins.signing_secret)
+        try:
+            yield bench
+        finally:
+            await bench.aclose()
+    finally:
+        await process.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_bench(
+    latency_seconds: float, *, command_prefix: Sequence[str] = (), startup_factor: float = 1
+) -> AsyncIterator[Bench]:
+    """Start the Slack stand-in and the sandbox here, the app in its own process; stop all after."""
+    async with running_stand_ins(latency_seconds) as stand_ins:
         with tempfile.TemporaryDirectory(prefix="yunxin-bench-") as workdir:
-            app = AppProcess(env, Path(workdir), command_prefix=command_prefix, startup_factor=startup_factor)
-            try:
-                await app.start()
-                bench = Bench(slack, sandbox, app, signing_secret)
-                try:
-                    yield bench
-                finally:
-                    await bench.aclose()
-            finally:
-                await app.stop()
+            app = AppProcess(stand_ins.env, Path(workdir), command_prefix=command_prefix, startup_factor=startup_factor)
+            async with serving(app, stand_ins) as bench:
+                yield bench
+
+
+@contextlib.asynccontextmanager
+async def running_lean(
+    beside: Bench, *, command_prefix: Sequence[str] = (), startup_factor: float = 1
+) -> AsyncIterator[Bench]:
+    """The lean reference bot (bench/lean.py) in its own process beside `beside`'s app: the same settings,
+    stand-ins and working directory, so the same load can be sent to either."""
+    stand_ins = StandIns(beside.slack, beside.sandbox, beside.app.env)
+    lean = AppProcess(
+        stand_ins.env,
+        beside.app.workdir,
+        program=LEAN_BOT,
+        name="lean bot",
+        command_prefix=command_prefix,
+        startup_factor=startup_factor,
+    )
+    async with serving(lean, stand_ins) as bench:
+        yield bench
