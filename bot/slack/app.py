@@ -1,4 +1,5 @@
-"""Build the Bolt app: `build_app(deps, identity, ...)` registers the listeners; nothing at import time."""
+"""Build the Bolt app: `build_app(deps, identity, ...)` registers the listeners (and gives the HTTP lane for
+slash commands, `slash.py`); nothing at import time."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from .edge import SIGNATURE_WINDOW_SECONDS, ReplayCheck, ReplayGuard, shape_prob
 from .listeners import register_listeners
 from .pipeline import Deps, restarted_notice
 from .replies import SessionRespond
+from .slash import SlashCommands
 
 if TYPE_CHECKING:
     from bot.shared.state import SharedState
@@ -188,7 +190,11 @@ def require_signing_secret(settings: Settings, socket_mode: bool) -> str | None:
     return secret
 
 
-def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, socket_mode: bool = False) -> AsyncApp:
+def build_app(
+    deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, socket_mode: bool = False
+) -> tuple[AsyncApp, SlashCommands | None]:
+    """The Bolt app, and the slash commands' lane past Bolt's router for HTTP (None without a shared
+    session, whose `respond()` the lane gives as `RepliesThrough` does)."""
     signing_secret = require_signing_secret(deps.settings, socket_mode)
     token = client.token
 
@@ -223,8 +229,8 @@ def build_app(deps: Deps, identity: SlackIdentity, client: AsyncWebClient, *, so
         app.use(QuietOnUnexpectedShape())  # over HTTP, the edge has checked it already
     if client.session is not None:
         app.use(RepliesThrough(client.session))
-    register_listeners(app, deps)
-    return app
+    commands = register_listeners(app, deps)
+    return app, (SlashCommands(commands, client.session) if client.session is not None else None)
 
 
 # Both middlewares are AsyncMiddleware classes rather than functions: Bolt calls a function middleware
@@ -270,6 +276,8 @@ class Runtime:
     app: AsyncApp
     client: AsyncWebClient
     identity: SlackIdentity
+    # Slash commands over HTTP go to their listeners this way rather than through `app` (slash.py).
+    commands: SlashCommands | None = None
     # The state shared with the other replicas (REDIS_URL); None: everything is this process's own.
     # For /metrics: `shared.degraded`, `shared.outages`; `deps.lookups.gate_status()` per environment.
     shared: SharedState | None = None
@@ -345,8 +353,8 @@ def _runtime(
 
     lookups = Lookups.from_settings(settings, on_call=count_call, transports=yunxin_transports, shared=shared)
     deps = Deps(settings, lookups, access_policy(settings, identity, client, shared), metrics=metrics)
-    app = build_app(deps, identity, client, socket_mode=socket_mode)
+    app, commands = build_app(deps, identity, client, socket_mode=socket_mode)
     if lookups.config().sandbox:
         log.warning("Yunxin SANDBOX: answers come from the built-in emulator, not from Yunxin")
     log.info("Slack app ready for team %s (%s)", identity.team_name or "?", identity.team_id)
-    return Runtime(deps, app, client, identity, shared)
+    return Runtime(deps, app, client, identity, commands=commands, shared=shared)

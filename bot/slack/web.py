@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncBoltRequest
 from starlette.applications import Starlette
@@ -32,8 +33,8 @@ from bot.logs import configure_logging, report_startup_error
 from bot.settings import Settings, SettingsError, load_settings
 
 from .ack import AckWatch
-from .app import StartupError, check_workers, start_runtime
-from .edge import Refusal, SlackEdge
+from .app import Runtime, StartupError, check_workers, start_runtime
+from .edge import Refusal, SlackEdge, Verified
 from .lifecycle import LIFECYCLE_KEY
 from .ops import Health, health_routes, ops_server
 from .server import freeze_startup_heap, raise_open_files_limit
@@ -143,18 +144,9 @@ def create_asgi_app(
         admitted = await edge.admit(request)
         if isinstance(admitted, Refusal):
             return PlainTextResponse(admitted.reason if admitted.status != 200 else "", status_code=admitted.status)
-        # The body goes to Bolt parsed (the edge parsed it as Bolt would): Bolt takes a parsed body only in
-        # its "socket_mode", whose one difference, skipping the signature check, the edge has made moot.
-        headers: dict[str, str | Sequence[str]] = {**admitted.headers}
-        bolt_request = AsyncBoltRequest(
-            body=admitted.payload,
-            query=request.scope["query_string"].decode("latin-1"),
-            headers=headers,
-            mode="socket_mode",
-        )
         watch = AckWatch()
         with watch.handling():  # listeners started by this request wait for its answer (see ack.py)
-            response = to_starlette_response(await runtime.app.async_dispatch(bolt_request))
+            response = to_starlette_response(await _dispatch(runtime, request, admitted))
         # Starlette runs a response's background task once the response has been written.
         response.background = BackgroundTask(watch.written)
         return response
@@ -169,6 +161,24 @@ def create_asgi_app(
         lifespan=lifespan,
         middleware=[Middleware(_StartupFailureInOneLine, reported=startup_errors)],
     )
+
+
+async def _dispatch(runtime: Runtime, request: Request, admitted: Verified) -> BoltResponse:
+    """A slash command of ours to its listener by the lane (slash.py); anything else through Bolt."""
+    if runtime.commands is not None:
+        answered = await runtime.commands.answer(admitted.payload)
+        if answered is not None:
+            return answered
+    # The body goes to Bolt parsed (the edge parsed it as Bolt would): Bolt takes a parsed body only in
+    # its "socket_mode", whose one difference, skipping the signature check, the edge has made moot.
+    headers: dict[str, str | Sequence[str]] = {**admitted.headers}
+    bolt_request = AsyncBoltRequest(
+        body=admitted.payload,
+        query=request.scope["query_string"].decode("latin-1"),
+        headers=headers,
+        mode="socket_mode",
+    )
+    return await runtime.app.async_dispatch(bolt_request)
 
 
 class _SlackApp(Starlette):

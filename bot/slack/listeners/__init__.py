@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 
 from slack_bolt.async_app import AsyncApp
 
-from ..ack import acked_then_detached
+from ..ack import Listener, acked_then_detached
 from ..actions import (
     DETAILS_ACTION,
     DETAILS_PICKER_ACTION,
@@ -58,10 +58,17 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def register_listeners(app: AsyncApp, deps: Deps) -> None:
+def register_listeners(app: AsyncApp, deps: Deps) -> dict[str, Listener]:
+    """Register every route with Bolt; return the slash commands' listeners by command, as registered, for
+    the HTTP lane that runs them without Bolt's router (`slash.py`)."""
     running: set[asyncio.Task[None]] = set()  # listeners still working after their ack
+    commands: dict[str, Listener] = {}
     for route in ROUTES:
         register: Callable[[str], Callable[..., Any]] = getattr(app, route.kind)
         # A partial keeps the listener's own parameter names, less `deps`, for Bolt to read.
         bound = functools.partial(route.listener, deps)
-        register(route.key)(acked_then_detached(bound, running, name=f"slack {route.kind} {route.key}"))
+        listener = acked_then_detached(bound, running, name=f"slack {route.kind} {route.key}")
+        register(route.key)(listener)
+        if route.kind == "command":
+            commands[route.key] = listener
+    return commands
