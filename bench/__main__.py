@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import statistics
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -15,12 +16,14 @@ from bot.settings import Settings
 
 from . import instructions
 from .fleet import fleet_scenario
-from .harness import FOUND_IDS, USERS, Bench, CommandTiming, at_once, command_text, running_bench
+from .harness import FOUND_IDS, USERS, Bench, CommandTiming, at_once, command_text, running_bench, running_lean
 from .report import Target, cpu_seconds, machine_lines, memory_kib, ms, percentile, profile_summary, timing
 
 # Between scenarios: long enough for the app's call budget to refill, as after any quiet moment.
 PAUSE_SECONDS = 2.0
 ACK_LIMIT_SECONDS = 3.0
+# The issue's goal: the app's CPU per command within this factor of the lean reference bot's.
+LEAN_FACTOR_MAX = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +32,47 @@ class Plan:
     concurrent: int
     wide_runs: int
     burst: int
+    burst_rounds: int  # bursts against each of the app and the lean bot, alternating
 
 
-FULL = Plan(sequential=30, concurrent=50, wide_runs=3, burst=200)
-QUICK = Plan(sequential=5, concurrent=50, wide_runs=1, burst=50)
+# Three rounds: the median of three survives one round that the machine's drift took off.
+FULL = Plan(sequential=30, concurrent=50, wide_runs=3, burst=200, burst_rounds=3)
+QUICK = Plan(sequential=5, concurrent=50, wide_runs=1, burst=50, burst_rounds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """One burst against one bot: its commands, and the CPU its process used per command."""
+
+    timings: list[CommandTiming]
+    user: float  # seconds per command
+    system: float
+
+    @property
+    def per_command(self) -> float:
+        return self.user + self.system
+
+    @property
+    def complete(self) -> int:
+        return sum(1 for t in self.timings if t.complete)
+
+
+async def measured_burst(bench: Bench, count: int, tag: str) -> Burst:
+    """`count` commands at once, and the user and system CPU of the bot's process over them."""
+    user_before, system_before = cpu_seconds(bench.app.pid)
+    timings = await at_once(bench, count, tag)
+    await asyncio.sleep(0.5)  # the last audit lines and metrics are the command's cost too
+    user_after, system_after = cpu_seconds(bench.app.pid)
+    return Burst(timings, (user_after - user_before) / count, (system_after - system_before) / count)
+
+
+def cpu_figure(bursts: Sequence[Burst]) -> str:
+    """The median CPU per command over the rounds, its split, and each round's, in ms."""
+    median = statistics.median(b.per_command for b in bursts)
+    user, system = statistics.median(b.user for b in bursts), statistics.median(b.system for b in bursts)
+    rounds = ", ".join(f"{b.per_command * 1000:.2f}" for b in bursts)
+    each = f"; rounds {rounds}" if len(bursts) > 1 else ""
+    return f"{median * 1000:.2f} ms per command (user {user * 1000:.2f} + system {system * 1000:.2f} ms{each})"
 
 
 def app_defaults() -> str:
@@ -48,6 +88,10 @@ def wide_text(tag: str, count: int = 300) -> str:
 
 async def sequential(bench: Bench, count: int, tag: str) -> list[CommandTiming]:
     return [await bench.command(command_text(tag, i), USERS[i % len(USERS)]) for i in range(count)]
+
+
+async def warm_up(bench: Bench, tag: str) -> None:
+    await asyncio.gather(*(bench.command(command_text(tag, i), user) for i, user in enumerate(USERS)))
 
 
 def answered(timings: Sequence[CommandTiming]) -> list[float]:
@@ -71,8 +115,9 @@ def latency_lines(timings: Sequence[CommandTiming], floor: float) -> list[str]:
 class Run:
     """The scenarios in order, printing as they finish, gathering the targets."""
 
-    def __init__(self, bench: Bench, plan: Plan, floor: float) -> None:
+    def __init__(self, bench: Bench, lean: Bench, plan: Plan, floor: float) -> None:
         self.bench = bench
+        self.lean = lean
         self.plan = plan
         self.floor = floor
         self.targets: list[Target] = []
@@ -81,8 +126,15 @@ class Run:
         return f"{self.bench.sandbox.calls - before} upstream calls"
 
     async def warm_up(self) -> None:
-        await asyncio.gather(*(self.bench.command(command_text("w", i), user) for i, user in enumerate(USERS)))
-        print(f"warm-up: one command per bench user ({len(USERS)}), not measured: users.info cached, pools open")
+        await warm_up(self.bench, "w")
+        await warm_up(self.lean, "lw")
+        # The app meets its first burst after the scenarios' load, 50 at once among them; the lean bot
+        # gets that much concurrent load first too.
+        await at_once(self.lean, self.plan.concurrent, "lc")
+        print(
+            f"warm-up: one command per bench user ({len(USERS)}) to the app, then to the lean bot and "
+            f"{self.plan.concurrent} at once to it, not measured: users.info cached, pools open"
+        )
 
     async def one_at_a_time(self) -> None:
         before = self.bench.sandbox.calls
@@ -127,25 +179,45 @@ class Run:
         )
 
     async def burst(self) -> None:
+        """Bursts against the app and the lean bot in turn, so the machine's drift reaches both alike."""
         before = self.bench.sandbox.calls
-        count = self.plan.burst
-        user_before, system_before = cpu_seconds(self.bench.app.pid)
-        timings = await at_once(self.bench, count, "b")
-        await asyncio.sleep(0.5)  # the last audit lines and metrics are the command's cost too
-        user_after, system_after = cpu_seconds(self.bench.app.pid)
-        user, system = (user_after - user_before) / count, (system_after - system_before) / count
-        per_command = user + system
+        count, rounds = self.plan.burst, self.plan.burst_rounds
+        app_bursts: list[Burst] = []
+        lean_bursts: list[Burst] = []
+        for round_ in range(rounds):
+            if round_:
+                await asyncio.sleep(PAUSE_SECONDS)
+            app_bursts.append(await measured_burst(self.bench, count, f"b{round_}x"))
+            await asyncio.sleep(PAUSE_SECONDS)
+            lean_bursts.append(await measured_burst(self.lean, count, f"lb{round_}x"))
+        timings = [t for burst in app_bursts for t in burst.timings]
+        sent = len(timings)
+        per_command = statistics.median(b.per_command for b in app_bursts)
+        lean_per_command = statistics.median(b.per_command for b in lean_bursts)
+        # Each round's two bursts are seconds apart, so a drift of the machine's speed cancels in their ratio.
+        ratios = [
+            app_burst.per_command / lean_burst.per_command if lean_burst.per_command > 0 else float("inf")
+            for app_burst, lean_burst in zip(app_bursts, lean_bursts, strict=True)
+        ]
+        ratio = statistics.median(ratios)
+        lean_complete = sum(b.complete for b in lean_bursts)
         ends = answered(timings)
-        complete = sum(1 for t in timings if t.complete)
+        complete = sum(b.complete for b in app_bursts)
         slowest_ack = max(t.ack_seconds for t in timings)
         late = sum(1 for t in timings if not t.acked or t.ack_seconds >= ACK_LIMIT_SECONDS)
-        print(f"\nBurst of {count} at once ({self.calls_since(before)}; the call budget spreads them by design)")
-        print(f"  answered    {len(ends)}/{count} ({complete} with every ID answered)")
-        print(f"  slowest ack {ms(slowest_ack)}; acks over 3 s: {late}")
+        each = "" if rounds == 1 else f"; {rounds} rounds, medians"
         print(
-            f"  app CPU     {per_command * 1000:.2f} ms per command (user {user * 1000:.2f} + system "
-            f"{system * 1000:.2f} ms, of the app process)"
+            f"\nBurst of {count} at once, against the app then the lean bot, in turn{each} "
+            f"({self.calls_since(before)}; the app's call budget spreads them by design)"
         )
+        print(f"  answered    {len(ends)}/{sent} ({complete} with every ID answered)")
+        print(f"  slowest ack {ms(slowest_ack)}; acks over 3 s: {late}")
+        print(f"  app CPU     {cpu_figure(app_bursts)}, of the app process")
+        print(f"  lean bot    {cpu_figure(lean_bursts)}, {lean_complete}/{sent} complete")
+        of_rounds = f", the median of the rounds' {', '.join(f'{r:.2f}' for r in ratios)}" if rounds > 1 else ""
+        print(f"  app / lean  {ratio:.2f}x{of_rounds} (goal: at most {LEAN_FACTOR_MAX:g}x)")
+        if lean_complete < sent:
+            print("  the lean bot left commands incomplete: its figure is not a floor for this run")
         if ends:
             print(
                 f"  end to end  p50 {timing(percentile(ends, 0.5), self.floor)}   "
@@ -160,9 +232,16 @@ class Run:
         )
         self.targets.append(
             Target(
+                f"burst of {count}: app CPU <= {LEAN_FACTOR_MAX:g}x the lean bot's",
+                f"{ratio:.2f}x ({per_command * 1000:.2f} / {lean_per_command * 1000:.2f} ms)",
+                ratio <= LEAN_FACTOR_MAX and lean_complete == sent,
+            )
+        )
+        self.targets.append(
+            Target(
                 f"burst of {count}: none lost, every ack < 3 s",
-                f"{complete}/{count} complete, slowest ack {ms(slowest_ack).strip()}",
-                complete == count and late == 0,
+                f"{complete}/{sent} complete, slowest ack {ms(slowest_ack).strip()}",
+                complete == sent and late == 0,
             )
         )
 
@@ -230,14 +309,22 @@ async def run(
             "         two busy processes for the cores, and every time is taken here, so this process's own\n"
             "         slowness can only add to the figures. L is the floor: no answer can come sooner."
         )
-        scenarios = Run(bench, plan, floor)
-        await scenarios.warm_up()
         if profile_path is not None:
+            await warm_up(bench, "w")
+            print(f"warm-up: one command per bench user ({len(USERS)}), not measured: users.info cached, pools open")
             await profile(bench, plan, profile_path)
             return 0
-        for step in (scenarios.one_at_a_time, scenarios.concurrent, scenarios.wide, scenarios.burst):
-            await asyncio.sleep(PAUSE_SECONDS)
-            await step()
+        async with running_lean(bench) as lean:
+            print(
+                f"lean bot `python -m bench.lean` in its own process (pid {lean.app.pid}), the same settings:\n"
+                "         the reference floor for CPU per command (bench/lean.py); it waits, idle, except\n"
+                "         during its own bursts"
+            )
+            scenarios = Run(bench, lean, plan, floor)
+            await scenarios.warm_up()
+            for step in (scenarios.one_at_a_time, scenarios.concurrent, scenarios.wide, scenarios.burst):
+                await asyncio.sleep(PAUSE_SECONDS)
+                await step()
         scenarios.memory()
     scenarios.targets += await fleet_scenario(floor, plan.burst)
     print("\nTargets")
@@ -251,10 +338,14 @@ async def count_instructions(floor: float) -> int:
         print(f"--instructions {why_not}")
         return 2
     with tempfile.TemporaryDirectory(prefix="yunxin-bench-callgrind-") as out_dir:
-        per_command, commands = await instructions.count(floor, Path(out_dir))
+        counts = await instructions.count(floor, Path(out_dir))
+    ratio = counts.app / counts.lean if counts.lean > 0 else float("inf")
     print(
-        f"\nInstructions per command (callgrind, user space, {commands} commands {instructions.AT_ONCE} at once): "
-        f"{per_command / 1e6:.2f} M"
+        f"\nInstructions per command (callgrind, user space, {counts.commands} commands {instructions.AT_ONCE} "
+        f"at once, to each):\n"
+        f"  app         {counts.app / 1e6:.2f} M\n"
+        f"  lean bot    {counts.lean / 1e6:.2f} M\n"
+        f"  app / lean  {ratio:.2f}x"
     )
     return 0
 

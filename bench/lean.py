@@ -36,6 +36,7 @@ SIGNATURE_WINDOW_SECONDS = 300
 MAX_IDS_PER_CALL = 100
 YUNXIN_PATH = "/im/v2/conversations/actions/conversation_ids"
 CALL_TIMEOUT = aiohttp.ClientTimeout(total=10)
+UVICORN_KEEPALIVE = 5.0  # seconds: uvicorn's --timeout-keep-alive default, which the app runs with
 SNIPPET_MAX = 150  # characters of a last message shown
 SECTION_TEXT_MAX = 2900  # under Block Kit's 3000 per section
 MESSAGE_TEXT_MAX = 9000  # of lines in all: keeps the blocks' JSON under Slack's ~12,000 characters
@@ -184,7 +185,9 @@ def main() -> None:
     app.cleanup_ctx.append(bot.session_context)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/slack/events", bot.events)
-    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
+    # Idle connections closed after uvicorn's default 5 s (aiohttp's is 75 s), as the app's are: otherwise
+    # a burst after a pause would find its connections open here and opened afresh at the app.
+    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None, keepalive_timeout=UVICORN_KEEPALIVE)
 
 
 if __name__ == "__main__":
