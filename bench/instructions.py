@@ -5,6 +5,9 @@ CPU time on a shared machine moves by a tenth from one run to the next; an instr
 a change against. The app runs under callgrind with counting off through start-up and the warm-up, on
 for the commands only (`callgrind_control -i on|off`). Counted: user-space instructions of the app
 process, not the kernel's work on its sockets, so it is a measure of the code, not a time.
+
+The lean reference bot (bench/lean.py) runs beside it under callgrind too and is counted the same way,
+after the app, over the same commands: the ratio of the two is what the app adds per command.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import asyncio
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from .harness import USERS, Bench, at_once, command_text, running_bench
+from .harness import USERS, Bench, at_once, command_text, running_bench, running_lean
 
 ROUNDS = 10
 AT_ONCE = 20
@@ -28,21 +32,45 @@ def available() -> str | None:
     return f"needs {' and '.join(missing)} (Debian: apt install valgrind)" if missing else None
 
 
-async def count(latency_seconds: float, out_dir: Path) -> tuple[float, int]:
-    """Instructions per command over ROUNDS rounds of AT_ONCE commands at once; and how many commands."""
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Instructions per command of the app and of the lean bot, over `commands` commands each."""
+
+    app: float
+    lean: float
+    commands: int
+
+
+def _callgrind(out_dir: Path) -> list[str]:
+    out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / "callgrind.out"
-    prefix = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
-    async with running_bench(latency_seconds, command_prefix=prefix, startup_factor=_UNDER_VALGRIND) as bench:
+    return ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+
+
+async def count(latency_seconds: float, out_dir: Path) -> Counts:
+    """Instructions per command over ROUNDS rounds of AT_ONCE commands at once, of the app then the lean bot."""
+    app_dir, lean_dir = out_dir / "app", out_dir / "lean"
+    async with (
+        running_bench(latency_seconds, command_prefix=_callgrind(app_dir), startup_factor=_UNDER_VALGRIND) as bench,
+        running_lean(bench, command_prefix=_callgrind(lean_dir), startup_factor=_UNDER_VALGRIND) as lean,
+    ):
         await warm(bench)
-        _control(bench, "-i", "on")
-        for round_ in range(ROUNDS):
-            await at_once(bench, AT_ONCE, f"i{round_}")
-        await asyncio.sleep(1.0)  # the last audit lines and metrics are the commands' cost too
-        _control(bench, "-i", "off")
-        _control(bench, "-d")
-        total = _total_instructions(out_dir)
+        await warm(lean)
+        app = await _counted(bench, app_dir, "i")  # the app's IDs as before the lean bot was counted too
+        lean_bot = await _counted(lean, lean_dir, "li")
     commands = ROUNDS * AT_ONCE
-    return total / commands, commands
+    return Counts(app / commands, lean_bot / commands, commands)
+
+
+async def _counted(bench: Bench, out_dir: Path, tag: str) -> int:
+    """The instructions `bench`'s bot ran for ROUNDS rounds of AT_ONCE commands, counting on for them only."""
+    _control(bench, "-i", "on")
+    for round_ in range(ROUNDS):
+        await at_once(bench, AT_ONCE, f"{tag}{round_}")  # one-digit rounds: no two commands share an ID
+    await asyncio.sleep(1.0)  # the last audit lines and metrics are the commands' cost too
+    _control(bench, "-i", "off")
+    _control(bench, "-d")
+    return _total_instructions(out_dir)
 
 
 async def warm(bench: Bench) -> None:
