@@ -112,6 +112,15 @@ def section(text: str) -> Block:
     return {"type": "section", "text": mrkdwn(text)}
 
 
+def fields_section(text: str, fields: Iterable[str], accessory: Block | None = None) -> Block:
+    """A section with mrkdwn `text` and `fields` (each `mrkdwn(field)`, built inline: a found conversation's
+    section has six to eight), and an `accessory` when given."""
+    block: Block = {"type": "section", "text": mrkdwn(text), "fields": [{"type": "mrkdwn", "text": f} for f in fields]}
+    if accessory is not None:
+        block["accessory"] = accessory
+    return block
+
+
 def header(text: str) -> Block:
     return {"type": "header", "text": plain(text)}
 

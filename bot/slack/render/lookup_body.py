@@ -15,11 +15,11 @@ from bot.yunxin.models import Conversation, Failed, Found, Malformed, Outcome, U
 from ..actions import DETAILS_ACTION, LookupRequest
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
-from .kit import Block, button, code, date_token, divider, mrkdwn, safe_text, section, shorten
+from .kit import Block, button, code, date_token, divider, fields_section, safe_text, section, shorten
 from .limits import json_text_length
 from .paging import Blocks, Item, Line
-from .sizes import DIVIDER_LENGTH, button_length, list_length, member_length, mrkdwn_length, section_length
-from .yunxin_text import ID_SHOWN_MAX, error_summary, error_text, last_message_text, type_label
+from .sizes import DIVIDER_LENGTH, fields_section_length, list_length, section_length
+from .yunxin_text import ID_SHOWN_MAX, error_summary, error_text, last_message_text, type_name
 
 NOT_RETURNED = N_("Yunxin did not return this ID")
 # ...and in the densest layout, where 400 entries of junk must still fit.
@@ -70,6 +70,7 @@ class _Words:
     pinned_note: str
     last_message: str  # a format: {last}
     details: str
+    types: dict[ConversationType | None, str]  # what type_label says of each
 
 
 @cache  # keyed by the translator: one for each locale
@@ -90,6 +91,7 @@ def _words(t: Translator) -> _Words:
         pinned_note=t.gettext(" · :pushpin: pinned"),
         last_message=t.gettext("*Last message:* {last}"),
         details=t.gettext("Details"),
+        types={kind: type_name(kind, t) for kind in (*ConversationType, None)},
     )
 
 
@@ -107,31 +109,32 @@ def _found_section(
     pinned = words.pinned_note if conversation.stick_top else ""
     last = last_message_text(conversation, redact=redact, limit=snippet, t=t)
     unread = conversation.unread_count
+    kind = conversation.conversation_type
     fields = [
-        mrkdwn(words.owner + _account(conversation.sender_id)),
-        mrkdwn(words.targets[conversation.conversation_type] + _account(conversation.receiver_id)),
-        mrkdwn(words.unread + ("—" if unread is None else str(unread))),
-        mrkdwn(words.pinned + words.pinned_words[conversation.stick_top]),
-        mrkdwn(words.created + date_token(conversation.created_at)),
-        mrkdwn(words.updated + date_token(conversation.updated_at)),
+        words.owner + _account(conversation.sender_id),
+        words.targets[kind] + _account(conversation.receiver_id),
+        words.unread + ("—" if unread is None else str(unread)),
+        words.pinned + words.pinned_words[conversation.stick_top],
+        words.created + date_token(conversation.created_at),
+        words.updated + date_token(conversation.updated_at),
     ]
     if conversation.group_ids:
-        fields.append(mrkdwn(words.groups + _groups(conversation.group_ids, t)))
+        fields.append(words.groups + _groups(conversation.group_ids, t))
     if conversation.server_extension:
-        fields.append(mrkdwn(words.extension + code(conversation.server_extension, EXTENSION_SHOWN_MAX)))
-    text = f"*{shown_id}* · {type_label(conversation, t)}{pinned}\n" + words.last_message.format(last=last)
-    section: Block = {"type": "section", "text": mrkdwn(text), "fields": fields}
-    length = section_length(text) + member_length("fields", list_length([mrkdwn_length(f["text"]) for f in fields]))
-    if details is not None:
-        section["accessory"] = button(words.details, DETAILS_ACTION, details)
-        length += member_length("accessory", button_length(words.details, DETAILS_ACTION, json_text_length(details)))
-    return section, length
+        fields.append(words.extension + code(conversation.server_extension, EXTENSION_SHOWN_MAX))
+    text = f"*{shown_id}* · {words.types[kind]}{pinned}\n" + words.last_message.format(last=last)
+    if details is None:
+        return fields_section(text, fields), fields_section_length(text, fields)
+    accessory = button(words.details, DETAILS_ACTION, details)
+    return fields_section(text, fields, accessory), fields_section_length(
+        text, fields, (words.details, DETAILS_ACTION, details)
+    )
 
 
 def _found_line(
     shown_id: str, conversation: Conversation, *, redact: bool, snippet: int | None, t: Translator = EN
 ) -> str:
-    parts = [shown_id, type_label(conversation, t)]
+    parts = [shown_id, _words(t).types[conversation.conversation_type]]
     if conversation.unread_count is not None:
         parts.append(t.gettext("unread {count}").format(count=conversation.unread_count))
     if conversation.stick_top:

@@ -36,12 +36,28 @@ def member_length(key: str, value_length: int) -> int:
     return len(', "": ') + json_text_length(key) + value_length
 
 
+_FIELDS_MEMBER = member_length("fields", 0)
+_ACCESSORY_MEMBER = member_length("accessory", 0)
+
+
 def mrkdwn_length(text: str) -> int:
     return _MRKDWN + json_text_length(text)
 
 
 def section_length(text: str) -> int:
     return _SECTION + json_text_length(text)
+
+
+def fields_section_length(text: str, fields: Sequence[str], button_texts: tuple[str, str, str] | None = None) -> int:
+    """`fields_section(text, fields)`'s, with a button accessory (no style) when `button_texts` gives its text,
+    action_id and value. Every text adds its own escaped length wherever it sits, so they are all escaped
+    together, in one call, joined: a found conversation's section has a dozen of them."""
+    texts = [text, *fields]
+    length = _SECTION + _FIELDS_MEMBER + list_length([_MRKDWN] * len(fields))
+    if button_texts is not None:
+        texts.extend(button_texts)
+        length += _ACCESSORY_MEMBER + _BUTTON
+    return length + json_text_length("".join(texts))
 
 
 def header_length(text: str) -> int:

@@ -46,7 +46,11 @@ STATUS_WORDS = {
 
 
 def type_label(conversation: Conversation, t: Translator = EN) -> str:
-    kind = conversation.conversation_type
+    return type_name(conversation.conversation_type, t)
+
+
+def type_name(kind: ConversationType | None, t: Translator = EN) -> str:
+    """What a conversation of this type is called (`type_label`'s words)."""
     return t.gettext(TYPE_LABELS[kind]) if kind is not None else t.gettext("unknown type")
 
 

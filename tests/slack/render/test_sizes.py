@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.slack.actions import LookupRequest
 from bot.slack.i18n import LOCALES, LocaleName, translator
 from bot.slack.render import lookup
-from bot.slack.render.kit import actions, button, context, divider, header, mrkdwn, section
+from bot.slack.render.kit import actions, button, context, divider, fields_section, header, mrkdwn, section
 from bot.slack.render.limits import blocks_json_length, json_text_length
 from bot.slack.render.paging import Blocks
 from bot.slack.render.sizes import (
@@ -21,6 +21,7 @@ from bot.slack.render.sizes import (
     actions_length,
     button_length,
     context_length,
+    fields_section_length,
     header_length,
     list_length,
     member_length,
@@ -62,6 +63,14 @@ def test_buttons_and_their_row_are_counted_from_their_texts(specs: list[tuple[st
     ]
     assert lengths == [dumped_length(one) for one in buttons]
     assert actions_length(lengths) == dumped_length(actions(buttons))
+
+
+@given(texts, st.lists(texts, max_size=10), st.none() | st.tuples(texts, texts, texts))
+def test_a_section_with_fields_is_counted_from_its_texts(
+    text: str, fields: list[str], button_texts: tuple[str, str, str] | None
+) -> None:
+    accessory = None if button_texts is None else button(*button_texts)
+    assert fields_section_length(text, fields, button_texts) == dumped_length(fields_section(text, fields, accessory))
 
 
 @given(texts, texts.filter(lambda key: key not in ("type", "text")), texts)
