@@ -12,8 +12,9 @@ reader's locale is known, in DEFAULT_LOCALE (English unless set).
 
 from __future__ import annotations
 
-import gettext
+from collections.abc import Callable
 from functools import cache
+from gettext import GNUTranslations, NullTranslations
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -36,29 +37,29 @@ def N_(message: str) -> str:
 class Translator:
     """The texts of one language: `gettext` and `ngettext` as the stdlib has them, and the locale's name."""
 
-    __slots__ = ("_translations", "locale")
+    __slots__ = ("gettext", "locale", "ngettext")
 
-    def __init__(self, locale: LocaleName, translations: gettext.NullTranslations) -> None:
+    gettext: Callable[[str], str]
+    ngettext: Callable[[str, str, int], str]
+
+    def __init__(self, locale: LocaleName, translations: NullTranslations) -> None:
         self.locale = locale
-        self._translations = translations
+        # The catalog's own methods, not methods of ours calling them: one answer asks for a dozen texts or
+        # more, and a call of ours around each would double what they cost.
+        self.gettext = translations.gettext
+        self.ngettext = translations.ngettext
 
     def __repr__(self) -> str:
         return f"Translator({self.locale!r})"
-
-    def gettext(self, message: str) -> str:
-        return self._translations.gettext(message)
-
-    def ngettext(self, singular: str, plural: str, count: int) -> str:
-        return self._translations.ngettext(singular, plural, count)
 
 
 @cache
 def translator(locale: LocaleName = ENGLISH) -> Translator:
     """The translator for `locale`; English is the code's own text."""
     if locale == ENGLISH:
-        return Translator(ENGLISH, gettext.NullTranslations())
+        return Translator(ENGLISH, NullTranslations())
     with (LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo").open("rb") as catalog:
-        return Translator(locale, gettext.GNUTranslations(catalog))
+        return Translator(locale, GNUTranslations(catalog))
 
 
 EN = translator(ENGLISH)
