@@ -141,3 +141,21 @@ def test_a_record_without_a_traceback_is_written_as_python_json_logger_writes_it
     formatter = BotJsonFormatter()
     reference = logging.makeLogRecord(dict(made.__dict__))
     assert formatter.format(made) == formatter.library_format(reference)
+
+
+_SECONDS = st.integers(-62135596800, 253402300799)  # datetime's years 1 to 9999
+_CREATED = (
+    st.floats(-62135596800.0, 253402300799.0)
+    | st.builds(lambda second, micro: second + micro / 1e6, _SECONDS, st.integers(0, 999_999))
+    # Half a microsecond, and a hair either side of it: datetime rounds these to even, or up a second.
+    | st.builds(lambda second, micro: second + (micro + 0.5) / 1e6, _SECONDS, st.integers(0, 999_999))
+    | st.builds(lambda second, tail: second + tail, _SECONDS, st.sampled_from([0.0, 4e-7, 6e-7, 0.9999995, 0.9999999]))
+)
+
+
+@given(created=_CREATED, before=_CREATED)
+def test_the_time_is_the_text_datetime_makes_of_it(created: float, before: float) -> None:
+    formatter = BotJsonFormatter()
+    formatter.time_text(before)  # whatever second the formatter last saw
+    for _ in range(2):  # the first of its second, then from what was kept of it
+        assert formatter.time_text(created) == str(datetime.fromtimestamp(created, tz=UTC))
