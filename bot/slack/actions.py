@@ -8,8 +8,10 @@ the command and the click.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from json.encoder import encode_basestring
 from typing import Any
 
 from bot.yunxin.ids import ConversationId, InvalidId, parse_ids
@@ -50,7 +52,7 @@ class LookupRequest:
 
     def encode(self) -> str | None:
         """Compact JSON for a button value; None when it would not fit in one."""
-        value = _compact_json(self._payload())
+        value = _request_json(self.ids, self.environment)
         return value if len(value) <= BUTTON_VALUE_MAX else None
 
     def split(self) -> list[LookupRequest] | None:
@@ -133,6 +135,16 @@ _COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 def _compact_json(payload: dict[str, Any]) -> str:
     return _COMPACT_JSON.encode(payload)
+
+
+def _request_json(ids: Iterable[str], environment: str | None) -> str:
+    """`_compact_json` of a lookup's `_payload()`, written out as the encoder writes it (each string escaped by
+    `encode_basestring`, no spaces): an answer encodes a lookup for its buttons and one for each found
+    conversation's Details, and setting the encoder up for each cost more than the writing."""
+    listed = ",".join(map(encode_basestring, ids))
+    if environment is None:
+        return f'{{"v":{_VERSION},"ids":[{listed}]}}'
+    return f'{{"v":{_VERSION},"ids":[{listed}],"env":{encode_basestring(environment)}}}'
 
 
 def _json_object(value: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ the buttons its reader needs."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -216,6 +217,17 @@ def test_request_adds_share_and_refresh_buttons_to_the_last_message() -> None:
         (REFRESH_ACTION, request.encode()),
     ]
     assert actions["elements"][0]["text"]["text"] == "Share in channel"
+
+
+# Any text JSON can hold: escapes, control characters, lone surrogates, text beyond the BMP.
+any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=30)
+
+
+@given(st.lists(any_text, max_size=5), st.none() | any_text)
+def test_a_button_value_is_the_compact_json_of_its_lookup(ids: list[str], environment: str | None) -> None:
+    request = LookupRequest(tuple(ids), environment)
+    payload: dict[str, Any] = {"v": 1, "ids": ids} if environment is None else {"v": 1, "ids": ids, "env": environment}
+    assert request.encode() == json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 def test_a_shared_answer_names_the_sharer_and_offers_no_share_button() -> None:
