@@ -131,12 +131,17 @@ _VALUES = st.recursive(
     audit=st.booleans(),
     extra=st.dictionaries(_EXTRA_NAMES, _VALUES, max_size=4),
     level=st.sampled_from([logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR]),
+    name=st.sampled_from(["bot.audit", "uvicorn.access"]) | st.text(max_size=8),
+    # What a filter or an odd addLevelName could leave in levelname, beside the level's own name.
+    level_name=st.none() | st.text(max_size=8) | st.integers(),
 )
 def test_a_record_without_a_traceback_is_written_as_python_json_logger_writes_it(
-    message: str | dict[str, Any], audit: bool, extra: dict[str, Any], level: int
+    message: str | dict[str, Any], audit: bool, extra: dict[str, Any], level: int, name: str, level_name: object
 ) -> None:
     msg: Any = AuditLine(event="command", **message) if audit and isinstance(message, dict) else message
-    made = logging.LogRecord("bot.audit", level, __file__, 1, msg, (), None)
+    made = logging.LogRecord(name, level, __file__, 1, msg, (), None)
+    if level_name is not None:
+        made.levelname = level_name  # type: ignore[assignment]
     made.__dict__.update(extra)
     formatter = BotJsonFormatter()
     reference = logging.makeLogRecord(dict(made.__dict__))
