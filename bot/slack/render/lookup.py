@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from bot.yunxin.models import Failed, Found, LookupResult, Outcome, tally
@@ -50,12 +50,34 @@ def _head_size(title: str, notes: list[str]) -> tuple[int, int]:
     return len(lengths), list_length(lengths)
 
 
-def _button_row(label: str, action_id: str, value: str, value_length: int | None = None) -> Blocks:
-    """One button on a row of its own, its JSON length counted from its texts (`value_length`: the value's,
-    when counted already)."""
-    value_length = json_text_length(value) if value_length is None else value_length
-    length = actions_length([button_length(label, action_id, value_length)])
+def _button_row(label: str, action_id: str, value: str) -> Blocks:
+    """One button on a row of its own, its JSON length counted from its texts."""
+    length = actions_length([button_length(label, action_id, json_text_length(value))])
     return Blocks([actions([button(label, action_id, value)])], json_length=list_length([length]))
+
+
+ButtonSpec = tuple[str, str, str | None]  # a button's label, action_id and style
+
+
+def _row_length_but_value(buttons: Sequence[ButtonSpec]) -> int:
+    """The JSON length of a row of these buttons, the value they carry left out: with the lookup's value on
+    each, the row is this and the value's length once per button (a text adds its length wherever it sits)."""
+    return actions_length([button_length(label, action_id, 0, style=style) for label, action_id, style in buttons])
+
+
+@cache  # keyed by the translator: one for each locale
+def _export_button(t: Translator) -> tuple[str, int]:
+    """Download CSV's label, and the length of its row but the lookup's value."""
+    label = t.gettext("Download CSV")
+    return label, _row_length_but_value([(label, EXPORT_ACTION, None)])
+
+
+@cache  # keyed by the translator and whether the answer is shared already
+def _closing_buttons(t: Translator, shared: bool) -> tuple[tuple[ButtonSpec, ...], int]:
+    """Share (unless the answer is shared already) and Refresh, and the length of their row but the values."""
+    share: tuple[ButtonSpec, ...] = () if shared else ((t.gettext("Share in channel"), SHARE_ACTION, "primary"),)
+    buttons = (*share, (t.gettext("Refresh"), REFRESH_ACTION, None))
+    return buttons, _row_length_but_value(buttons)
 
 
 def _picker_rows(parts: Sequence[LookupRequest], t: Translator) -> list[Blocks]:
@@ -104,7 +126,9 @@ def _export_rows(asked: _Encoded, t: Translator) -> list[Blocks] | None:
     one button, a button for each part of them (each a file of its own); None when some ID does not fit even
     alone in a button."""
     if asked.value is not None:
-        return [_button_row(t.gettext("Download CSV"), EXPORT_ACTION, asked.value, asked.value_length)]
+        label, row_length = _export_button(t)
+        row = actions([button(label, EXPORT_ACTION, asked.value)])
+        return [Blocks([row], json_length=list_length([row_length + asked.value_length]))]
     parts = asked.request.split()
     if parts is None:
         return None
@@ -135,7 +159,6 @@ def _lookup_tail(
     if asked is None:
         return []
     value = asked.value
-    buttons: list[tuple[str, str, str | None]] = []  # label, action_id, style
     notes: list[str] = []
     if value is None:
         if shared_by:
@@ -144,10 +167,6 @@ def _lookup_tail(
             notes.append(
                 t.gettext("These IDs are too many to share or refresh with one button; run the command again instead.")
             )
-    else:
-        if not shared_by:
-            buttons.append((t.gettext("Share in channel"), SHARE_ACTION, "primary"))
-        buttons.append((t.gettext("Refresh"), REFRESH_ACTION, None))
     if export is None:
         notes.append(
             t.gettext(
@@ -159,16 +178,10 @@ def _lookup_tail(
         notes.append(t.gettext(DETAILS_LEFT_OUT))
     closing: list[Block] = []
     lengths: list[int] = []  # the closing blocks', counted from their texts
-    if value is not None and buttons:
+    if value is not None:
+        buttons, row_length = _closing_buttons(t, bool(shared_by))
         closing.append(actions([button(label, action_id, value, style=style) for label, action_id, style in buttons]))
-        lengths.append(
-            actions_length(
-                [
-                    button_length(label, action_id, asked.value_length, style=style)
-                    for label, action_id, style in buttons
-                ]
-            )
-        )
+        lengths.append(row_length + len(buttons) * asked.value_length)
     if notes:
         closing.append(context(notes))
         lengths.append(context_length(notes))
