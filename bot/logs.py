@@ -21,7 +21,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _json_string  # a str as JSON, as the encoder writes it
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -190,6 +190,23 @@ class BotJsonFormatter(JsonFormatter):
         return str(datetime.fromtimestamp(created, tz=UTC))
 
 
+class LineHandler(logging.StreamHandler[TextIO]):
+    """StreamHandler writing each record as one write of its line, flushed straight after: the same
+    bytes and flushes, without StreamHandler.flush taking the handler's lock a second time (emit runs
+    under it already, from Handler.handle), which cost a twentieth of an access line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+            stream = self.stream
+            stream.write(line)
+            stream.flush()  # each line, as it is written: the process can be killed at any moment
+        except RecursionError:  # as StreamHandler.emit: a handler must not swallow it
+            raise
+        except Exception:
+            self.handleError(record)
+
+
 def resolve_format(log_format: LogFormat) -> Literal["json", "text"]:
     """`auto`: JSON unless stderr is a terminal (a person reading)."""
     if log_format == "auto":
@@ -200,7 +217,7 @@ def resolve_format(log_format: LogFormat) -> Literal["json", "text"]:
 def configure_logging(level: str = "INFO", log_format: LogFormat = "text") -> None:
     """Every record of the process to stderr, in one format: the root logger's handler, which uvicorn's
     loggers (configured by uvicorn before the app starts) are made to use too."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = LineHandler(sys.stderr)
     handler.setFormatter(BotJsonFormatter() if resolve_format(log_format) == "json" else TextFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import signal
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.logs import MESSAGE_MAX, AuditLine, BotJsonFormatter, TextFormatter
+from bot.logs import MESSAGE_MAX, AuditLine, BotJsonFormatter, LineHandler, TextFormatter
 from bot.standins.slack import SlackStandIn, send_slash_command
 from tests.processes import credentials, procfile_web_command, spawn
 
@@ -164,3 +165,46 @@ def test_the_time_is_the_text_datetime_makes_of_it(created: float, before: float
     formatter.time_text(before)  # whatever second the formatter last saw
     for _ in range(2):  # the first of its second, then from what was kept of it
         assert formatter.time_text(created) == str(datetime.fromtimestamp(created, tz=UTC))
+
+
+class _Recording:
+    """A stream that keeps each write and each flush, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.calls.append(text)
+
+    def flush(self) -> None:
+        self.calls.append("<flush>")
+
+
+def test_the_handler_writes_and_flushes_as_the_stdlib_handler_does() -> None:
+    streams = {kind: _Recording() for kind in ("stdlib", "ours")}
+    handlers = {"stdlib": logging.StreamHandler(streams["stdlib"]), "ours": LineHandler(streams["ours"])}
+    for handler in handlers.values():
+        handler.setFormatter(BotJsonFormatter())
+    made = [record("said %s", FORGED), record("plain", trace_id="t-1"), record("failed", exc=failure())]
+    for each in made:
+        for handler in handlers.values():
+            handler.handle(logging.makeLogRecord(dict(each.__dict__)))
+    assert streams["ours"].calls == streams["stdlib"].calls
+    assert streams["ours"].calls[1::2] == ["<flush>"] * len(made)  # each line written whole, then flushed
+
+
+def test_lines_from_many_threads_are_each_written_whole() -> None:
+    stream = _Recording()
+    handler = LineHandler(stream)
+    handler.setFormatter(BotJsonFormatter())
+    threads = [
+        threading.Thread(target=lambda: [handler.handle(record("line %s", "x" * 100)) for _ in range(200)])
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = stream.calls[::2]
+    assert len(lines) == 8 * 200 and stream.calls[1::2] == ["<flush>"] * len(lines)
+    assert all(line.endswith("\n") and json.loads(line)["message"] == "line " + "x" * 100 for line in lines)
