@@ -14,6 +14,7 @@ calling, and a retry only lengthens the block.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -125,7 +126,9 @@ class _SharedCall:
         return self.traces[-1] if self.traces else None
 
 
+@functools.lru_cache(maxsize=64)
 def _host(base_url: str) -> str:
+    """The host (and port) of a base URL; one of a few configured, so each is split once."""
     return urlsplit(base_url).netloc or base_url
 
 
@@ -197,7 +200,10 @@ class YunxinClient:
         if not chunks:
             return result
         deadline = asyncio.get_running_loop().time() + self._deadline_seconds
-        answers = await asyncio.gather(*(self._chunk_by_deadline(chunk, deadline) for chunk in chunks))
+        if len(chunks) == 1:  # most lookups: no gathering task and future of their own
+            answers = [await self._chunk_by_deadline(chunks[0], deadline)]
+        else:
+            answers = await asyncio.gather(*(self._chunk_by_deadline(chunk, deadline) for chunk in chunks))
         for chunk, answer in zip(chunks, answers, strict=True):
             if isinstance(answer, YunxinError):
                 result.chunk_failures.append(ChunkFailure(chunk, answer))
@@ -225,7 +231,9 @@ class YunxinClient:
             log.exception("unexpected error in a Yunxin call", extra={"reference": reference})
             return YunxinError(f"unexpected error; reference {reference}", trace_id=shared.last_trace)
         finally:
-            self._leave(shared)
+            abandoned = self._leave(shared)
+            if abandoned is not None:  # ended, and counted, before the lookup says what became of it
+                await asyncio.wait([abandoned])
 
     def _join(self, ids: tuple[str, ...], deadline: float) -> _SharedCall:
         """Identical calls in flight at the same moment share one upstream request."""
@@ -239,13 +247,15 @@ class YunxinClient:
         shared.waiters += 1
         return shared
 
-    def _leave(self, shared: _SharedCall) -> None:
-        # When the last waiter gives up (deadline, cancellation) the call is ended, so an abandoned
-        # call neither holds a connection slot nor is joined by a later lookup.
+    def _leave(self, shared: _SharedCall) -> asyncio.Task[CallAnswer] | None:
+        """When the last waiter gives up (deadline, cancellation) the call is ended, so an abandoned call
+        neither holds a connection slot nor is joined by a later lookup; the call, if so."""
         shared.waiters -= 1
         if shared.waiters == 0 and not shared.task.done():
             self._forget(shared)
             shared.task.cancel()
+            return shared.task
+        return None
 
     def _forget(self, shared: _SharedCall) -> None:
         if self._inflight.get(shared.key) is shared:
@@ -344,8 +354,9 @@ class YunxinClient:
             answer = await asyncio.to_thread(parse_answer, content, trace_id)
         else:
             answer = parse_answer(content, trace_id)
-        log.debug(
-            "yunxin call ok",
-            extra={"trace_id": trace_id, "ids": len(ids), "ms": round(elapsed_ms, 1), "host": _host(base_url)},
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "yunxin call ok",
+                extra={"trace_id": trace_id, "ids": len(ids), "ms": round(elapsed_ms, 1), "host": _host(base_url)},
+            )
         return answer
