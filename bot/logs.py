@@ -38,6 +38,8 @@ _ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127, 0x85]} | {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
+# json.dumps(value, ensure_ascii=False, default=str), whose encoder json.dumps would make anew each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 class AuditLine(dict[str, Any]):
@@ -45,7 +47,7 @@ class AuditLine(dict[str, Any]):
     (and in `record.getMessage()`) it is one line of JSON."""
 
     def __str__(self) -> str:
-        return json.dumps(self, ensure_ascii=False, default=str)
+        return _ENCODER.encode(self)
 
     def fields(self) -> dict[str, Any]:
         """The JSON line's fields: the event as its message, then the record's own."""
@@ -60,10 +62,14 @@ def bounded(text: str, limit: int = MESSAGE_MAX) -> str:
 
 def one_line(text: str) -> str:
     """`text` with every control character escaped, so it cannot end the line it is written on."""
-    return text.translate(_ESCAPES)
+    # Each character _ESCAPES maps is unprintable, so printable text is left as it is; isprintable is one
+    # pass in C, translate a dictionary look-up a character.
+    return text if text.isprintable() else text.translate(_ESCAPES)
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    if _STANDARD.issuperset(record.__dict__):  # no extras, as most records: found without a look at each
+        return {}
     return {key: value for key, value in record.__dict__.items() if key not in _STANDARD}
 
 
@@ -76,8 +82,7 @@ class TextFormatter(logging.Formatter):
         # An audit line is bounded where it is made (and must stay whole JSON); anything else is cut here.
         message = one_line(message if isinstance(record.msg, AuditLine) else bounded(message))
         extra = "".join(
-            f" {key}={one_line(bounded(json.dumps(value, ensure_ascii=False, default=str), 500))}"
-            for key, value in _fields(record).items()
+            f" {key}={one_line(bounded(_ENCODER.encode(value), 500))}" for key, value in _fields(record).items()
         )
         line = f"{self.formatTime(record)} {record.levelname} {record.name} {message}{extra}"
         if record.exc_info and not record.exc_text:
@@ -107,8 +112,6 @@ class BotJsonFormatter(JsonFormatter):
             json_default=str,
             reserved_attrs=sorted(_STANDARD - {"levelname", "name", "message"}),
         )
-        # json.dumps(..., default=str, ensure_ascii=False) makes this encoder anew for every record.
-        self._encoder = json.JSONEncoder(ensure_ascii=False, default=str)
         # The last whole second a record was made in, and its date and time of day as text. One tuple,
         # replaced whole, so a thread never reads one second's text with another's number.
         self._last_second: tuple[float, str] = (math.nan, "")
@@ -165,7 +168,7 @@ class BotJsonFormatter(JsonFormatter):
                 if key not in _STANDARD and not key.startswith("_"):
                     log_data[renamed.get(key, key)] = value
         log_data["time"] = self.time_text(record.created)
-        return self.prefix + self._encoder.encode(self.process_log_record(log_data))
+        return self.prefix + _ENCODER.encode(self.process_log_record(log_data))
 
     def time_text(self, created: float) -> str:
         """`str(datetime.fromtimestamp(created, tz=UTC))`, the text python-json-logger's `time` is encoded as,

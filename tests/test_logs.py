@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.logs import MESSAGE_MAX, AuditLine, BotJsonFormatter, LineHandler, TextFormatter
+from bot.logs import _ESCAPES, MESSAGE_MAX, AuditLine, BotJsonFormatter, LineHandler, TextFormatter, one_line
 from bot.standins.slack import SlackStandIn, send_slash_command
 from tests.processes import credentials, procfile_web_command, spawn
 
@@ -208,3 +208,8 @@ def test_lines_from_many_threads_are_each_written_whole() -> None:
     lines = stream.calls[::2]
     assert len(lines) == 8 * 200 and stream.calls[1::2] == ["<flush>"] * len(lines)
     assert all(line.endswith("\n") and json.loads(line)["message"] == "line " + "x" * 100 for line in lines)
+
+
+@given(st.text(st.characters() | st.sampled_from([chr(code) for code in _ESCAPES])))
+def test_one_line_escapes_exactly_what_its_table_escapes(text: str) -> None:
+    assert one_line(text) == text.translate(_ESCAPES)  # text with nothing to escape is not translated
