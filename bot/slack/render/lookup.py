@@ -5,13 +5,13 @@ the most detailed to the densest and keeps the first that fits: a section per co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
-from bot.yunxin.models import Failed, Found, LookupResult, Outcome, tally
+from bot.yunxin.models import Found, LookupResult, tally
 
 from ..actions import DETAILS_PICKER_ACTION, EXPORT_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
 from ..i18n import EN, N_, Translator
@@ -21,7 +21,7 @@ from .lookup_body import DETAILED, LAYOUTS, Density, body_items, error_items
 from .paging import Blocks, HeadRoom, Item, paginate, paginate_cut
 from .sizes import actions_length, button_length, context_length, header_length, list_length
 from .table import TABLE_LAYOUTS, TableDensity, table_pages, tables_for
-from .yunxin_text import lookup_summary, shown_counts, status_word
+from .yunxin_text import lookup_summary, shown_counts, status_words
 
 TITLE = N_("Yunxin conversations")
 # Up to this many outcomes, each found conversation gets a section of its own.
@@ -36,7 +36,8 @@ def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int, t: 
     title = t.gettext(TITLE)
     if index > 0:
         return prefix + t.gettext("{title}, part {part} of {total}").format(title=title, part=index + 1, total=total)
-    counted = ", ".join(f"{counts[status]} {status_word(status, t)}" for status in shown_counts(counts))
+    words = status_words(t)
+    counted = ", ".join(f"{counts[status]} {words[status]}" for status in shown_counts(counts))
     return f"{prefix}{title}: {counted}"
 
 
@@ -83,6 +84,8 @@ def _closing_buttons(t: Translator, shared: bool) -> tuple[tuple[ButtonSpec, ...
 def _picker_rows(parts: Sequence[LookupRequest], t: Translator) -> list[Blocks]:
     """A "Details…" button for each part of the found conversations, each on a row of its own (a row may not
     repeat an action_id), so the rows can spread over the messages of a long answer."""
+    if not parts:
+        return []
     total = sum(len(part.ids) for part in parts)
     rows: list[Blocks] = []
     first = 1
@@ -101,9 +104,9 @@ def _picker_rows(parts: Sequence[LookupRequest], t: Translator) -> list[Blocks]:
     return rows
 
 
-def exportable(outcomes: Sequence[Outcome]) -> bool:
-    """An answer with found or failed IDs offers them as a file."""
-    return any(isinstance(outcome, Found | Failed) for outcome in outcomes)
+def exportable(counts: Mapping[str, int]) -> bool:
+    """An answer with found or failed IDs (by its `tally`) offers them as a file."""
+    return counts["found"] > 0 or counts["failed"] > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +260,7 @@ def render_lookup(
         raise ValueError("max_messages must be at least 1")
     outcomes = result.outcomes()
     counts = tally(outcomes)
-    export = exportable(outcomes)
+    export = exportable(counts)
 
     # What the heads say besides their part number, made once: each head is made twice (reserved while
     # paging, then shown), and every later message's head is the same.

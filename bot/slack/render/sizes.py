@@ -10,7 +10,7 @@ of every key and value. The limits are Slack's hard limits: these are exact coun
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from .kit import actions, button, context, divider, header, mrkdwn, section
 from .limits import blocks_json_length, json_text_length
@@ -64,8 +64,9 @@ def header_length(text: str) -> int:
     return _HEADER + json_text_length(text)
 
 
-def context_length(texts: Iterable[str]) -> int:
-    return _CONTEXT + list_length([mrkdwn_length(text) for text in texts])
+def context_length(texts: Sequence[str]) -> int:
+    """Its texts escaped together, in one call (see `fields_section_length`)."""
+    return _CONTEXT + list_length([_MRKDWN] * len(texts)) + json_text_length("".join(texts))
 
 
 def button_length(text: str, action_id: str, value_length: int, *, style: str | None = None) -> int:

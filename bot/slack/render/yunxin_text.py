@@ -6,6 +6,10 @@ the advice around them are the bot's, translated."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
+
 from bot.yunxin.errors import ADVICE, YunxinError
 from bot.yunxin.ids import ConversationType
 from bot.yunxin.models import REDACTED, Conversation
@@ -115,13 +119,17 @@ def shown_counts(counts: dict[str, int]) -> list[str]:
     return [status for status in ("found", "failed", "malformed", "unanswered") if status == "found" or counts[status]]
 
 
-def status_word(status: str, t: Translator = EN) -> str:
-    return t.gettext(STATUS_WORDS[status])
+@cache  # keyed by the translator: one for each locale
+def status_words(t: Translator = EN) -> Mapping[str, str]:
+    """Each status's word in `t`'s language, translated once: every answer says two or more of them twice
+    (in its summary and its notification text)."""
+    return MappingProxyType({status: t.gettext(word) for status, word in STATUS_WORDS.items()})
 
 
 def lookup_summary(counts: dict[str, int], environment: str | None, t: Translator = EN) -> str:
     """How many IDs of each outcome, and the environment asked, as one line of mrkdwn."""
-    text = " · ".join(f"*{counts[status]}* {status_word(status, t)}" for status in shown_counts(counts))
+    words = status_words(t)
+    text = " · ".join(f"*{counts[status]}* {words[status]}" for status in shown_counts(counts))
     if not environment:
         return text
     return t.gettext("{counts} · environment {environment}").format(counts=text, environment=code(environment, 100))
