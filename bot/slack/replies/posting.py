@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import random
@@ -87,12 +88,19 @@ async def _pause_before_retry() -> None:
     await asyncio.sleep(0.5 + random.random())
 
 
+@functools.cache
+def _webhook_proxy() -> str | None:
+    """HTTPS_PROXY (or its kin), read once per process as a slack_sdk client reads it once when made: the
+    environment does not change under a running bot, and reading it cost four lookups per post."""
+    return load_http_proxy_from_env(log)
+
+
 async def _post(session: aiohttp.ClientSession, url: str, message: dict[str, Any]) -> WebhookResponse:
     """POST `message` to `url` as AsyncWebhookClient.send_dict does: the same body (json.dumps' defaults),
     headers, proxy (HTTPS_PROXY...) and redirects (aiohttp's), the session's timeout, one retry of a failed
     connection; any other error is raised, any status returned."""
     body = json.dumps(message)
-    proxy = load_http_proxy_from_env(log)
+    proxy = _webhook_proxy()
     for attempt in range(2):
         try:
             async with session.post(url, data=body, headers=_WEBHOOK_HEADERS, proxy=proxy) as response:
