@@ -16,16 +16,19 @@ from .kit import Block, section
 from .limits import BLOCKS_JSON_MAX, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX, blocks_json_length, json_text_length
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Line:
     """A line of mrkdwn; consecutive lines share a section."""
 
     text: str
-    ids: int = 0
-    cost: int = field(init=False)
+    ids: int
+    cost: int  # the text's JSON length
 
-    def __post_init__(self) -> None:
-        self.cost = json_text_length(self.text)
+    def __init__(self, text: str, ids: int = 0) -> None:
+        # Written out rather than a dataclass __init__ and __post_init__: an answer makes a line for each ID.
+        self.text = text
+        self.ids = ids
+        self.cost = json_text_length(text)
 
 
 @dataclass(slots=True)
@@ -78,17 +81,14 @@ class _Page:
         self._open_length = 0
 
     def add(self, item: Item) -> bool:
-        if isinstance(item, Blocks):
-            return self._add_blocks(item)
-        return self._add_line(item)
-
-    def _add_blocks(self, item: Blocks) -> bool:
-        blocks = item.blocks
-        if self._count + len(blocks) > MESSAGE_BLOCKS_MAX or self._cost + item.cost > BLOCKS_JSON_MAX:
+        if isinstance(item, Line):
+            return self._add_line(item)
+        blocks, cost = item.blocks, item.cost
+        if self._count + len(blocks) > MESSAGE_BLOCKS_MAX or self._cost + cost > BLOCKS_JSON_MAX:
             return False
         self.body.extend(blocks)
         self._count += len(blocks)
-        self._cost += item.cost
+        self._cost += cost
         return True
 
     def _add_line(self, line: Line) -> bool:
