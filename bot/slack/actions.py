@@ -59,12 +59,12 @@ class LookupRequest:
         """The IDs in order, cut into requests (same environment) that each fit one button value;
         None when some ID does not fit even alone. Each part's length is counted as its IDs are added (an
         ID's JSON and a comma), not by encoding every longer part again."""
-        base = len(_compact_json(LookupRequest((), self.environment)._payload()))
+        base = len(_request_json((), self.environment))
         parts: list[LookupRequest] = []
         part: list[str] = []
         length = base
         for conversation_id in self.ids:
-            cost = len(_COMPACT_JSON.encode(conversation_id))
+            cost = len(encode_basestring(conversation_id))  # the ID as the encoder writes a string
             if base + cost > BUTTON_VALUE_MAX:
                 return None
             if length + cost + (1 if part else 0) > BUTTON_VALUE_MAX:

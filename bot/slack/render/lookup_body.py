@@ -71,6 +71,7 @@ class _Words:
     last_message: str  # a format: {last}
     details: str
     types: dict[ConversationType | None, str]  # what type_label says of each
+    unread_count: str  # a list line's, a format: {count}
 
 
 @cache  # keyed by the translator: one for each locale
@@ -92,6 +93,7 @@ def _words(t: Translator) -> _Words:
         last_message=t.gettext("*Last message:* {last}"),
         details=t.gettext("Details"),
         types={kind: type_name(kind, t) for kind in (*ConversationType, None)},
+        unread_count=t.gettext("unread {count}"),
     )
 
 
@@ -134,9 +136,10 @@ def _found_section(
 def _found_line(
     shown_id: str, conversation: Conversation, *, redact: bool, snippet: int | None, t: Translator = EN
 ) -> str:
-    parts = [shown_id, _words(t).types[conversation.conversation_type]]
+    words = _words(t)
+    parts = [shown_id, words.types[conversation.conversation_type]]
     if conversation.unread_count is not None:
-        parts.append(t.gettext("unread {count}").format(count=conversation.unread_count))
+        parts.append(words.unread_count.format(count=conversation.unread_count))
     if conversation.stick_top:
         parts.append(":pushpin:")
     parts.append(last_message_text(conversation, redact=redact, limit=snippet, t=t))
