@@ -168,7 +168,9 @@ def distinct_errors(outcomes: Iterable[Outcome]) -> list[YunxinError]:
     return list(seen.values())
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: a layout is one of the constants below, told apart (and looked up in render_lookup's dict of the
+# bodies made) by identity, without the Python-level hash of all its fields.
+@dataclass(frozen=True, slots=True, eq=False)
 class Density:
     """How much each ID gets: layouts go from detailed to dense until the answer fits."""
 
