@@ -154,10 +154,20 @@ def raise_open_files_limit(wanted: int = MAX_CONNECTIONS + 1024) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+# Allocations between two collections of the young generation (Python's default: 700). A command makes
+# a few thousand objects, nearly all freed by their reference counts; at 700 the collector walked most of
+# them before they were, and every tenth walk went on into the older generations, where a burst's
+# lookups in flight wait. Ten times as many: 3% fewer instructions per command, and 3% less CPU side by
+# side in bursts of 200 (README, Benchmark).
+YOUNG_GENERATION_ALLOCATIONS = 7000
+
+
 def freeze_startup_heap() -> None:
     """Once started: what start-up built (modules, settings, the app, its clients) lives as long as the
     process, so the cycle collector is told to leave it alone (`gc.freeze`). Without this, every full
     collection walked all of it again: measured, about a quarter of a millisecond of CPU per command.
-    The thresholds stay Python's: a young generation ten times larger cost more per command, not less."""
+    The young generation is made larger (YOUNG_GENERATION_ALLOCATIONS); the older ones keep Python's."""
     gc.collect()
     gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_ALLOCATIONS, middle, old)

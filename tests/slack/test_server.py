@@ -19,7 +19,13 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from bot.slack.lifecycle import LIFECYCLE_KEY, Lifecycle
-from bot.slack.server import GuardedH11Protocol, GuardedHttpToolsProtocol, GuardedProtocol, freeze_startup_heap
+from bot.slack.server import (
+    YOUNG_GENERATION_ALLOCATIONS,
+    GuardedH11Protocol,
+    GuardedHttpToolsProtocol,
+    GuardedProtocol,
+    freeze_startup_heap,
+)
 
 # Hang guards, not deadlines the server is held to.
 WAIT_SECONDS = 10.0
@@ -155,8 +161,11 @@ async def test_the_app_is_told_when_the_server_begins_to_shut_down(protocol: typ
 
 def test_the_startup_heap_is_frozen_out_of_the_cycle_collectors_walks() -> None:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         freeze_startup_heap()
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (YOUNG_GENERATION_ALLOCATIONS, *thresholds[1:])
     finally:
         gc.unfreeze()  # this test process goes on building and dropping apps
+        gc.set_threshold(*thresholds)
