@@ -17,11 +17,11 @@ class FakeClock:
         return self.now
 
 
-def test_a_burst_goes_at_once_then_calls_are_spaced_by_the_rate() -> None:
+def test_a_burst_goes_at_once_then_calls_follow_at_the_rate_on_ticks() -> None:
     clock = FakeClock()
-    budget = CallBudget(rate=10, burst=3, clock=clock)
+    budget = CallBudget(rate=10, burst=3, clock=clock)  # tokens every 0.1 s; ticks 0.2 s apart (burst - 1)
     waits = [budget.reserve() for _ in range(6)]
-    assert waits == pytest.approx([0, 0, 0, 0.1, 0.2, 0.3])
+    assert waits == pytest.approx([0, 0, 0, 0.2, 0.2, 0.4])
 
 
 def test_the_bucket_refills_while_idle_but_never_beyond_the_burst() -> None:
@@ -30,7 +30,7 @@ def test_the_bucket_refills_while_idle_but_never_beyond_the_burst() -> None:
     for _ in range(3):
         budget.reserve()
     clock.now += 60  # a long quiet spell refills only up to the burst
-    assert [budget.reserve() for _ in range(4)] == pytest.approx([0, 0, 0, 0.1])
+    assert [budget.reserve() for _ in range(4)] == pytest.approx([0, 0, 0, 0.2])
 
 
 def test_partial_refill() -> None:
@@ -133,7 +133,7 @@ def test_with_ticks_no_window_admits_more_than_burst_plus_rate_times_its_length(
 
 def test_calls_that_wait_go_together_on_ticks_and_never_more_than_a_burst_at_once() -> None:
     clock = FakeClock()
-    budget = CallBudget(rate=50, clock=clock)  # the default: 50 at once, then the rest on ticks of 0.1 s
+    budget = CallBudget(rate=50, clock=clock)  # the default: 50 at once, then the rest on ticks
     waits = [budget.reserve() for _ in range(200)]
     assert waits[:50] == [0] * 50
     ticks = sorted({round(wait, 6) for wait in waits[50:]})
