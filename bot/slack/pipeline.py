@@ -343,8 +343,10 @@ def _outcome(result: LookupResult, counts: dict[str, int]) -> Outcome:
 def record(deps: Deps, ask: Ask, outcome: Outcome, ids: Sequence[str], **extra: Any) -> None:
     """Count it in the metrics and write its audit line: every command, share, shortcut and click."""
     seconds = time.perf_counter() - ask.started
-    deps.metrics.commands.labels(kind=ask.event.value, outcome=outcome.value).inc()
-    deps.metrics.command_seconds.labels(kind=ask.event.value).observe(seconds)
+    # The members are strings already; str() takes the text in C, where `.value` is a Python property.
+    kind, result = str(ask.event), str(outcome)
+    deps.metrics.commands.labels(kind=kind, outcome=result).inc()
+    deps.metrics.command_seconds.labels(kind=kind).observe(seconds)
     caller = ask.caller
     first_seen: dict[str, str] = {}
     for conversation_id in ids:  # as Yunxin tells IDs apart (case-insensitively), each as first written
@@ -352,7 +354,7 @@ def record(deps: Deps, ask: Ask, outcome: Outcome, ids: Sequence[str], **extra: 
     distinct = list(first_seen.values())
     audit_log.info(
         AuditLine(
-            event=ask.event.value,
+            event=kind,
             user=caller.user_id,
             team=caller.team_id,
             enterprise=caller.enterprise_id,
@@ -361,7 +363,7 @@ def record(deps: Deps, ask: Ask, outcome: Outcome, ids: Sequence[str], **extra: 
             # quote any number, and each ID is cut to the length a valid one can have.
             ids=[shorten(i, AUDIT_ID_MAX) for i in distinct[:AUDIT_IDS_MAX]],
             ids_total=len(distinct),
-            outcome=outcome.value,
+            outcome=result,
             latency_ms=round(seconds * 1000, 1),
             **extra,
         )
