@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote_plus, urlsplit
@@ -108,8 +108,15 @@ def query_value(text: str) -> str:
     return quote_plus(text)
 
 
+# The variant digit of a UUID4 (RFC 4122: binary 10xx) for each hex digit drawn at random in its place.
+_UUID_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 def new_trace_id() -> str:
-    return str(uuid.uuid4())
+    """A random UUID4 in its canonical form, as str(uuid.uuid4()) writes it, from 16 random bytes: a
+    uuid.UUID object checks and converts its value in Python, about 3 µs where this takes under 1."""
+    digits = os.urandom(16).hex()
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{_UUID_VARIANT[digits[16]]}{digits[17:20]}-{digits[20:]}"
 
 
 @dataclass(eq=False, slots=True)

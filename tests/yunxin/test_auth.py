@@ -64,7 +64,7 @@ def test_an_overlong_nonce_is_cut_to_the_documented_limit() -> None:
     assert request["CheckSum"] == hashlib.sha1(f"s3cret{nonce}1700000000".encode()).hexdigest()
 
 
-def test_new_nonce_is_a_dashless_uuid() -> None:
+def test_new_nonce_is_32_lowercase_hex_digits() -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", new_nonce())
 
 

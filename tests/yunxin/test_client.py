@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pydantic import SecretStr
 
 from bot.settings import YunxinAppConfig
 from bot.yunxin.answers import MAX_ANSWER_BYTES, MAX_JSON_DEPTH, THREAD_PARSE_BYTES
-from bot.yunxin.client import CALL_LABELS, MAX_IDS_PER_CALL, TRACE_HEADER, YunxinClient
+from bot.yunxin.client import CALL_LABELS, MAX_IDS_PER_CALL, TRACE_HEADER, YunxinClient, new_trace_id
 from bot.yunxin.errors import (
     KNOWN_CODES,
     CredentialsRejected,
@@ -860,3 +861,13 @@ async def test_the_secret_is_absent_from_reprs_and_logs_of_a_full_lookup(
     assert caplog.records  # the failover warning, at least: the check below looks at something
     texts = [repr(client), repr(client.config), str(client.config), repr(result), json.dumps(result.trace_ids)]
     assert_secret_absent(fake, texts, caplog)
+
+
+def test_a_trace_id_is_a_random_uuid4_in_its_canonical_form() -> None:
+    traces = [new_trace_id() for _ in range(400)]
+    for trace in traces:
+        parsed = uuid.UUID(trace)
+        assert str(parsed) == trace  # lowercase, dashed as str(uuid.uuid4()) writes it
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    assert len(set(traces)) == len(traces)
+    assert {trace[19] for trace in traces} == set("89ab")  # every variant digit turns up
