@@ -24,6 +24,7 @@ import hmac
 import json
 import logging
 import time
+from _codecs import escape_decode  # codecs' own; its module does not re-export it to type checkers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -220,7 +221,8 @@ def _parse_like_bolt(text: str, content_type: str | None) -> Any:
 def form_fields(text: str) -> dict[str, str]:
     """`dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))`, Bolt's reading of a form, in
     less time: a name or value with no `+` and no `%` is taken as it is, where parse_qsl unquotes every one
-    in Python (a slash command has a dozen fields, most of them plain)."""
+    in Python (a slash command has a dozen fields, most of them plain), and the others are unquoted by
+    `unquote_plus_exactly`."""
     if not text:
         return {}
     fields: dict[str, str] = {}
@@ -228,10 +230,24 @@ def form_fields(text: str) -> dict[str, str]:
         name, equals, value = field.partition("=")
         if not equals:
             raise ValueError(f"bad query field: {field!r}")
-        fields[unquote_plus(name) if "+" in name or "%" in name else name] = (
-            unquote_plus(value) if "+" in value or "%" in value else value
+        fields[unquote_plus_exactly(name) if "+" in name or "%" in name else name] = (
+            unquote_plus_exactly(value) if "+" in value or "%" in value else value
         )
     return fields
+
+
+def unquote_plus_exactly(quoted: str) -> str:
+    r"""`unquote_plus(quoted)` (UTF-8, invalid bytes replaced), mostly in one C call: ASCII text, as Slack
+    sends a form, is read by the bytes-escape decoder with each `%` written as `\x` and each `\` doubled
+    (so it stays a `\`). That decoder refuses a `\x` without two hex digits after it, where unquote keeps
+    the `%`: such text, and any that is not ASCII, goes to unquote_plus itself."""
+    if quoted.isascii():
+        escaped = quoted.replace("\\", "\\\\").replace("%", "\\x").replace("+", " ")
+        try:
+            return escape_decode(escaped)[0].decode("utf-8", "replace")
+        except ValueError:
+            pass
+    return unquote_plus(quoted)
 
 
 # The fields Bolt and the listeners read, and the types Slack sends them as. A field may be absent.
