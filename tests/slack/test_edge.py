@@ -3,6 +3,7 @@ each refusal one short log line and never a byte of the body."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ import pytest
 from starlette.requests import Request
 from starlette.types import Message
 
+from bot.slack import edge as edge_module
 from bot.slack.edge import MAX_BODY_BYTES, SIGNATURE_WINDOW_SECONDS, Refusal, ReplayGuard, SlackEdge, Verified
 from bot.standins.slack import sign
 
@@ -147,6 +149,81 @@ async def test_a_body_that_grows_past_the_cap_is_refused_as_it_arrives() -> None
     chunks = [b"x" * 65536] * (MAX_BODY_BYTES // 65536 + 2)
     admitted = await edge().admit(request(b"", chunks=chunks, content_length=False))
     assert admitted == Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
+
+
+def from_messages(messages: Sequence[Message], headers: dict[str, str]) -> Request:
+    """A POST whose `receive` hands over `messages` one by one, then waits for ever (a client gone quiet)."""
+    waiting = list(messages)
+
+    async def receive() -> Message:
+        if waiting:
+            return waiting.pop(0)
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/slack/events",
+        "query_string": b"",
+        "headers": [
+            (name.lower().encode(), value.encode()) for name, value in {"content-type": FORM, **headers}.items()
+        ],
+    }
+    return Request(scope, receive)
+
+
+@pytest.mark.parametrize("declared", ["12a", "-1", "１２", " 12", ""])
+async def test_a_content_length_that_is_no_number_is_refused_before_the_body_is_read(declared: str) -> None:
+    body = command_body()
+    assert await edge().admit(from_messages([], {"content-length": declared, **sign(SECRET, NOW, body)})) == Refusal(
+        400, "bad content-length"
+    )
+
+
+async def test_a_body_declared_at_the_cap_is_read() -> None:
+    body = command_body()
+    admitted = await edge().admit(
+        request(body, headers={"content-length": str(MAX_BODY_BYTES), **sign(SECRET, NOW, body)}, chunks=[body])
+    )
+    assert isinstance(admitted, Verified)
+
+
+async def test_a_body_sent_in_pieces_is_read_whole() -> None:
+    body = command_body()
+    pieces: list[Message] = [
+        {"type": "http.request", "body": body[:10], "more_body": True},
+        {"type": "http.request", "more_body": True},  # no body: none
+        {"type": "http.request", "body": b"", "more_body": True},
+        {"type": "http.request", "body": body[10:]},  # no more_body: the last
+    ]
+    admitted = await edge().admit(from_messages(pieces, sign(SECRET, NOW, body)))
+    assert isinstance(admitted, Verified) and admitted.text == body.decode()
+
+
+async def test_a_body_that_stops_arriving_is_refused_with_408(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(edge_module, "BODY_SECONDS", 0.05)
+    caplog.set_level(logging.INFO, logger="bot.slack.edge")
+    body = command_body()
+    half = from_messages([{"type": "http.request", "body": body[:10], "more_body": True}], sign(SECRET, NOW, body))
+    assert await edge().admit(half) == Refusal(408, "body not received within 0.05 s")
+    assert await edge().admit(from_messages([], sign(SECRET, NOW, body))) == Refusal(
+        408, "body not received within 0.05 s"
+    )
+    assert [record.getMessage() for record in caplog.records] == [
+        "refused POST /slack/events: body not received within 0.05 s (0 bytes)"
+    ] * 2
+
+
+async def test_a_client_that_goes_away_mid_body_is_refused_with_400() -> None:
+    body = command_body()
+    messages: list[Message] = [
+        {"type": "http.request", "body": body[:10], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    assert await edge().admit(from_messages(messages, sign(SECRET, NOW, body))) == Refusal(400, "client went away")
 
 
 async def test_a_replayed_signature_is_refused_within_the_window() -> None:
