@@ -837,6 +837,62 @@ async def test_every_lookup_sharing_a_call_that_never_answers_gets_its_trace_id(
         assert error.trace_id == call.trace_id
 
 
+async def test_a_lookup_that_gives_up_leaves_the_shared_call_to_the_others(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin
+) -> None:
+    called, answer = asyncio.Event(), asyncio.Event()
+
+    async def held(call: Call) -> httpx.Response:
+        called.set()
+        await answer.wait()
+        return fake.answer(call.ids)
+
+    fake.rule = lambda call: held
+    labels: list[str] = []
+    client = make_client(deadline_seconds=0.15, on_call=lambda label, seconds: labels.append(label))
+    first = asyncio.ensure_future(client.get_conversations(parse_ids(["a|1|b"])))
+    await called.wait()
+    await asyncio.sleep(0.1)
+    later = asyncio.ensure_future(client.get_conversations(parse_ids(["A|1|B"])))  # joins; its deadline is later
+    cancelled = asyncio.ensure_future(client.get_conversations(parse_ids(["a|1|b"])))
+    await asyncio.sleep(0)
+    cancelled.cancel()  # one sharer cancelled, one (first) timed out: neither ends the call
+    timed_out = await first
+    assert [type(e) for e in timed_out.errors] == [Timeout]
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    answer.set()
+    assert found_ids(await later) == ["A|1|B"]
+    assert len(fake.calls) == 1
+    assert labels == ["200"]
+
+
+async def test_a_shared_call_ends_when_its_last_lookup_is_cancelled(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin
+) -> None:
+    called = asyncio.Event()
+
+    async def never(call: Call) -> httpx.Response:
+        called.set()
+        await asyncio.Event().wait()  # nothing ever sets it
+        raise AssertionError("unreachable")
+
+    fake.rule = lambda call: never if len(fake.calls) == 1 else None
+    labels: list[str] = []
+    client = make_client(on_call=lambda label, seconds: labels.append(label))
+    lookups = [asyncio.ensure_future(client.get_conversations(parse_ids(["a|1|b"]))) for _ in range(2)]
+    await called.wait()
+    for lookup in lookups:
+        lookup.cancel()
+    for lookup in lookups:
+        with pytest.raises(asyncio.CancelledError):
+            await lookup
+    assert labels == ["timeout"]  # the call was ended, and counted, before the lookups ended
+    # Nothing of it is left to join: the same lookup again makes a fresh call.
+    assert found_ids(await client.get_conversations(parse_ids(["a|1|b"]))) == ["a|1|b"]
+    assert len(fake.calls) == 2
+
+
 async def test_a_later_identical_lookup_makes_a_fresh_call(client: YunxinClient, fake: FakeYunxin) -> None:
     await client.get_conversations(parse_ids(["a|1|b"]))
     await client.get_conversations(parse_ids(["a|1|b"]))
