@@ -20,7 +20,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote_plus, urlsplit
 
 import httpx
@@ -121,16 +121,42 @@ def new_trace_id() -> str:
 
 @dataclass(eq=False, slots=True)
 class _SharedCall:
-    """One upstream call in flight, awaited by every identical lookup of the moment."""
+    """One upstream call in flight, awaited by every identical lookup of the moment.
+
+    Each lookup waits on an answer future of its own, which the call settles when it ends (`settle`): a
+    lookup that gives up (its deadline, a cancellation) cancels only its own future, never the call the
+    others wait for. That is asyncio.shield's guarantee, without shield's outer future and two callbacks
+    per waiter."""
 
     key: tuple[str, ...]
     task: asyncio.Task[CallAnswer]
     traces: list[str]  # trace IDs sent so far; the last names the attempt a waiter gave up on
-    waiters: int = 0
+    answers: list[asyncio.Future[CallAnswer]] = field(default_factory=list)  # one per lookup still waiting
 
     @property
     def last_trace(self) -> str | None:
         return self.traces[-1] if self.traces else None
+
+    def settle(self) -> None:
+        """The call has ended: each lookup still waiting gets its answer, its error or its cancellation."""
+        if self.task.cancelled():
+            for answer in self.answers:
+                answer.cancel()
+            return
+        error = self.task.exception()  # retrieved even when no lookup waits any more, so asyncio logs nothing
+        for answer in self.answers:
+            if answer.done():  # its lookup's deadline came first
+                continue
+            if error is not None:
+                answer.set_exception(error)
+            else:
+                answer.set_result(self.task.result())
+
+
+def _time_up(answer: asyncio.Future[CallAnswer]) -> None:
+    """A lookup's deadline: its wait ends in a TimeoutError, unless the answer came first."""
+    if not answer.done():
+        answer.set_exception(TimeoutError())
 
 
 @functools.lru_cache(maxsize=64)
@@ -223,10 +249,16 @@ class YunxinClient:
         return result
 
     async def _chunk_by_deadline(self, ids: tuple[str, ...], deadline: float) -> CallAnswer | YunxinError:
-        shared = self._join(ids, deadline)
+        loop = asyncio.get_running_loop()
+        shared = self._join(ids, deadline, loop)
+        answer: asyncio.Future[CallAnswer] = loop.create_future()
+        shared.answers.append(answer)
+        # The deadline ends this lookup's wait (a timer that fails its answer future: asyncio.timeout_at
+        # would cancel and uncancel the lookup's task, at about twice the CPU); the call itself ends when no
+        # lookup waits for it any more (_leave).
+        time_up = loop.call_at(deadline, _time_up, answer)
         try:
-            async with asyncio.timeout_at(deadline):
-                return await asyncio.shield(shared.task)
+            return await answer
         except TimeoutError:
             return Timeout(
                 f"no answer within the lookup's {self._deadline_seconds:g} s deadline", trace_id=shared.last_trace
@@ -238,27 +270,31 @@ class YunxinClient:
             log.exception("unexpected error in a Yunxin call", extra={"reference": reference})
             return YunxinError(f"unexpected error; reference {reference}", trace_id=shared.last_trace)
         finally:
-            abandoned = self._leave(shared)
+            time_up.cancel()
+            abandoned = self._leave(shared, answer)
             if abandoned is not None:  # ended, and counted, before the lookup says what became of it
                 await asyncio.wait([abandoned])
 
-    def _join(self, ids: tuple[str, ...], deadline: float) -> _SharedCall:
+    def _join(self, ids: tuple[str, ...], deadline: float, loop: asyncio.AbstractEventLoop) -> _SharedCall:
         """Identical calls in flight at the same moment share one upstream request."""
         key = tuple(sorted(i.lower() for i in ids))
         shared = self._inflight.get(key)
         if shared is None:
             traces: list[str] = []
-            shared = _SharedCall(key, asyncio.ensure_future(self._call(ids, traces, deadline)), traces)
+            shared = _SharedCall(key, loop.create_task(self._call(ids, traces, deadline)), traces)
             self._inflight[key] = shared
-            shared.task.add_done_callback(lambda _: self._forget(shared))
-        shared.waiters += 1
+            shared.task.add_done_callback(lambda _: self._ended(shared))
         return shared
 
-    def _leave(self, shared: _SharedCall) -> asyncio.Task[CallAnswer] | None:
+    def _ended(self, shared: _SharedCall) -> None:
+        self._forget(shared)
+        shared.settle()
+
+    def _leave(self, shared: _SharedCall, answer: asyncio.Future[CallAnswer]) -> asyncio.Task[CallAnswer] | None:
         """When the last waiter gives up (deadline, cancellation) the call is ended, so an abandoned call
         neither holds a connection slot nor is joined by a later lookup; the call, if so."""
-        shared.waiters -= 1
-        if shared.waiters == 0 and not shared.task.done():
+        shared.answers.remove(answer)
+        if not shared.answers and not shared.task.done():
             self._forget(shared)
             shared.task.cancel()
             return shared.task
