@@ -191,11 +191,33 @@ class _AiohttpAnswer:
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        decode = _Decoded(self._response.headers.get("Content-Encoding", ""))
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        return _AiohttpChunks(self._response)
+
+
+class _AiohttpChunks:
+    """The body, decoded, in chunks of at most CHUNK_BYTES: what `content.iter_chunked` would hand over,
+    read here directly. An iterator of this class costs a coroutine per chunk; an async generator around
+    iter_chunked cost that twice over, and registered itself with the loop for its shutdown."""
+
+    __slots__ = ("_content", "_decode")
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._content = response.content
+        encoding = response.headers.get("Content-Encoding", "")
+        self._decode = _Decoded(encoding) if encoding else None  # none named: the body is as it came
+
+    def __aiter__(self) -> _AiohttpChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
         try:
-            async for chunk in self._response.content.iter_chunked(CHUNK_BYTES):
-                yield decode(chunk)
+            chunk = await self._content.read(CHUNK_BYTES)
+            if not chunk:
+                raise StopAsyncIteration
+            return chunk if self._decode is None else self._decode(chunk)
+        except aiohttp.EofStream:
+            raise StopAsyncIteration from None
         except (aiohttp.ClientError, TimeoutError, zlib.error) as error:
             raise translate(error, AIOHTTP_ERRORS) from error
 
@@ -221,7 +243,8 @@ class AiohttpWire:
         self._proxies: dict[tuple[str, str, int | None], str | None] = {}
         self._session: aiohttp.ClientSession | None = None
 
-    def _client_session(self) -> aiohttp.ClientSession:
+    def session(self) -> aiohttp.ClientSession:
+        """The pooled session, made on first use (and again after `aclose`)."""
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections, keepalive_timeout=KEEPALIVE_SECONDS, ssl=self._ssl
@@ -239,38 +262,59 @@ class AiohttpWire:
             self._session._retry_connection = False
         return self._session
 
-    def _proxy(self, url: URL) -> str | None:
+    def proxy_for(self, url: URL) -> str | None:
+        """The environment's proxy for `url`, looked up once per scheme, host and port."""
         key = (url.scheme, url.host or "", url.port)
         if key not in self._proxies:
             self._proxies[key] = environment_proxy(url.scheme, url.host or "")
         return self._proxies[key]
 
-    @contextlib.asynccontextmanager
-    async def get(self, url: str, headers: Headers, *, socket_timeout: float) -> AsyncIterator[WireAnswer]:
-        session = self._client_session()
-        target = URL(url, encoded=True)  # the query is encoded already: sent byte for byte
-        try:
-            response = await session.get(
-                target,
-                headers=list(headers),  # a list keeps each name as written: AppKey, CurTime, X-custom-traceid
-                timeout=_socket_timeouts(socket_timeout),
-                allow_redirects=False,
-                proxy=self._proxy(target),
-            )
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise translate(error, AIOHTTP_ERRORS) from error
-        try:
-            yield _AiohttpAnswer(response)
-        finally:
-            if response.content.at_eof():
-                response.release()  # read to the end: the connection goes back to the pool
-            else:
-                response.close()  # left unread (too large, or abandoned): the connection is dropped
+    def get(self, url: str, headers: Headers, *, socket_timeout: float) -> _AiohttpGet:
+        return _AiohttpGet(self, url, headers, socket_timeout)
 
     async def aclose(self) -> None:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+class _AiohttpGet:
+    """One GET as an async context manager: the answer, released when the block ends. A class rather than
+    @asynccontextmanager, which makes an async generator per request (registered with the loop, resumed
+    twice)."""
+
+    __slots__ = ("_headers", "_response", "_socket_timeout", "_url", "_wire")
+
+    def __init__(self, wire: AiohttpWire, url: str, headers: Headers, socket_timeout: float) -> None:
+        self._wire = wire
+        self._url = url
+        self._headers = headers
+        self._socket_timeout = socket_timeout
+        self._response: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> WireAnswer:
+        session = self._wire.session()
+        target = URL(self._url, encoded=True)  # the query is encoded already: sent byte for byte
+        try:
+            self._response = await session.get(
+                target,
+                headers=list(self._headers),  # a list keeps each name as written: AppKey, CurTime, X-custom-traceid
+                timeout=_socket_timeouts(self._socket_timeout),
+                allow_redirects=False,
+                proxy=self._wire.proxy_for(target),
+            )
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise translate(error, AIOHTTP_ERRORS) from error
+        return _AiohttpAnswer(self._response)
+
+    async def __aexit__(self, *exc: object) -> None:
+        response = self._response
+        if response is None:
+            return
+        if response.content.at_eof():
+            response.release()  # read to the end: the connection goes back to the pool
+        else:
+            response.close()  # left unread (too large, or abandoned): the connection is dropped
 
 
 class _HttpxAnswer:
