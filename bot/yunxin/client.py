@@ -219,17 +219,21 @@ class YunxinClient:
 
     async def get_conversations(self, parsed: Sequence[ConversationId | InvalidId]) -> LookupResult:
         """Look up IDs parsed by `parse_ids` (at the edge, where they were read); invalid ones are reported."""
-        valid = [item for item in parsed if isinstance(item, ConversationId)]
+        requested: list[str] = []
+        valid: list[str] = []
+        invalid: list[InvalidId] = []
+        for item in parsed:  # one pass, each ID written out once
+            if isinstance(item, ConversationId):
+                text = str(item)
+                requested.append(text)
+                valid.append(text)
+            else:
+                requested.append(item.raw)
+                invalid.append(item)
         result = LookupResult(
-            requested=[str(item) if isinstance(item, ConversationId) else item.raw for item in parsed],
-            invalid=[item for item in parsed if isinstance(item, InvalidId)],
-            sandbox=self.config.sandbox,
-            environment=self.config.name,
+            requested=requested, invalid=invalid, sandbox=self.config.sandbox, environment=self.config.name
         )
-        chunks = [
-            tuple(str(i) for i in valid[start : start + MAX_IDS_PER_CALL])
-            for start in range(0, len(valid), MAX_IDS_PER_CALL)
-        ]
+        chunks = [tuple(valid[start : start + MAX_IDS_PER_CALL]) for start in range(0, len(valid), MAX_IDS_PER_CALL)]
         if not chunks:
             return result
         deadline = asyncio.get_running_loop().time() + self._deadline_seconds
@@ -277,7 +281,7 @@ class YunxinClient:
 
     def _join(self, ids: tuple[str, ...], deadline: float, loop: asyncio.AbstractEventLoop) -> _SharedCall:
         """Identical calls in flight at the same moment share one upstream request."""
-        key = tuple(sorted(i.lower() for i in ids))
+        key = tuple(sorted([i.lower() for i in ids]))
         shared = self._inflight.get(key)
         if shared is None:
             traces: list[str] = []
