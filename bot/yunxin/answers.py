@@ -29,9 +29,10 @@ THREAD_PARSE_BYTES = 64 * 1024
 # _may_nest_deeper_than): a few conversations, ~15 brackets each, at ~1 bracket per 100 bytes.
 COUNT_BRACKETS_BYTES = 8 * 1024
 
-# Each list is read in one call into pydantic-core, not one model_validate per entry.
-_CONVERSATIONS = TypeAdapter(list[Conversation])
-_FAILURES = TypeAdapter(list[FailedConversation])
+# Each list is read in one call into pydantic-core, not one model_validate per entry, and straight through
+# the adapter's validator: TypeAdapter.validate_python only passes its default keywords on, in Python.
+_CONVERSATIONS = TypeAdapter(list[Conversation]).validator
+_FAILURES = TypeAdapter(list[FailedConversation]).validator
 
 
 @dataclass(frozen=True, slots=True)
