@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote_plus
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
+from starlette.types import Receive
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +106,12 @@ class SlackEdge:
         return "SlackEdge(signing_secret=**********)"
 
     async def admit(self, request: Request) -> Verified | Refusal:
-        # Read once into a dict: each lookup in Starlette's headers scans them all.
+        # Read once into a dict: each lookup in Starlette's headers scans them all. Names and values are
+        # decoded as Starlette decodes them.
         headers: dict[str, str] = {}
-        for name, value in request.headers.items():
-            headers.setdefault(name, value)
-        body = await _read_body(request, headers)
+        for name, value in request.scope["headers"]:
+            headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        body = await _read_body(request.receive, headers)
         if isinstance(body, Refusal):
             return self._refused(request, body, 0)
         if _is_ssl_check(body):
@@ -148,7 +150,10 @@ class SlackEdge:
         return refusal
 
 
-async def _read_body(request: Request, headers: Mapping[str, str]) -> bytes | Refusal:
+async def _read_body(receive: Receive, headers: Mapping[str, str]) -> bytes | Refusal:
+    """The body, from the ASGI messages themselves, as Starlette's request stream reads them (a message
+    without `body` has none, one without `more_body` is the last, any other kind is passed over), without
+    the async generator that stream is."""
     declared = headers.get("content-length")
     if declared is not None:
         if not declared.isascii() or not declared.isdigit():
@@ -159,15 +164,21 @@ async def _read_body(request: Request, headers: Mapping[str, str]) -> bytes | Re
     size = 0
     try:
         async with asyncio.timeout(BODY_SECONDS):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    return Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
-                chunks.append(chunk)
+            while True:
+                message = await receive()
+                kind = message["type"]
+                if kind == "http.request":
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        return Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+                elif kind == "http.disconnect":
+                    return Refusal(400, "client went away")
     except TimeoutError:
         return Refusal(408, f"body not received within {BODY_SECONDS:g} s")
-    except ClientDisconnect:
-        return Refusal(400, "client went away")
     return b"".join(chunks)
 
 
