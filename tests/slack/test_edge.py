@@ -209,6 +209,35 @@ async def test_a_body_that_stops_arriving_is_refused_with_408(
     ] * 2
 
 
+async def test_each_body_has_its_deadline_from_its_own_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(edge_module, "BODY_SECONDS", 0.2)
+    the_edge, body = edge(), command_body()
+    first = asyncio.ensure_future(the_edge.admit(from_messages([], sign(SECRET, NOW, body))))
+    await asyncio.sleep(0.1)
+    second = asyncio.ensure_future(the_edge.admit(from_messages([], sign(SECRET, NOW, body))))
+    # One read in time between them: admitted, and its task is not cancelled when a deadline comes later.
+    assert isinstance(await the_edge.admit(request(body, headers=sign(SECRET, NOW, body))), Verified)
+    assert await first == Refusal(408, "body not received within 0.2 s")
+    assert not second.done()
+    assert await second == Refusal(408, "body not received within 0.2 s")
+    await asyncio.sleep(0.3)
+
+
+async def test_a_read_cancelled_from_outside_stays_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(edge_module, "BODY_SECONDS", 0.1)
+    the_edge, body = edge(), command_body()
+    reading = asyncio.ensure_future(the_edge.admit(from_messages([], sign(SECRET, NOW, body))))
+    await asyncio.sleep(0.01)
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    # The deadline that read had passes with nobody to cancel.
+    await asyncio.sleep(0.2)
+    assert await the_edge.admit(from_messages([], sign(SECRET, NOW, body))) == Refusal(
+        408, "body not received within 0.1 s"
+    )
+
+
 async def test_a_client_that_goes_away_mid_body_is_refused_with_400() -> None:
     body = command_body()
     messages: list[Message] = [
