@@ -138,7 +138,7 @@ def create_asgi_app(
                 health.lifecycle.begin_draining()
                 await runtime.aclose(drain_seconds)
 
-    async def slack_events(request: Request) -> Response:
+    async def slack_events(request: Request) -> Response | _Answer:
         (edge,), runtime = edges, health.runtime
         assert runtime is not None
         admitted = await edge.admit(request)
@@ -146,7 +146,10 @@ def create_asgi_app(
             return PlainTextResponse(admitted.reason if admitted.status != 200 else "", status_code=admitted.status)
         watch = AckWatch()
         with watch.handling():  # listeners started by this request wait for its answer (see ack.py)
-            response = to_starlette_response(await _dispatch(runtime, request, admitted))
+            answer = await _dispatch(runtime, request, admitted)
+            if isinstance(answer.body, str) and "set-cookie" not in answer.headers:  # every answer of ours
+                return _Answer(answer, watch)
+            response = to_starlette_response(answer)
         # Starlette runs a response's background task once the response has been written.
         response.background = BackgroundTask(watch.written)
         return response
@@ -181,13 +184,40 @@ async def _dispatch(runtime: Runtime, request: Request, admitted: Verified) -> B
     return await runtime.app.async_dispatch(bolt_request)
 
 
+class _Answer:
+    """Bolt's answer with a str body and no cookies, written as Starlette writes
+    `to_starlette_response(answer)` (the same status, headers and body bytes), then marked as written for
+    the listeners waiting on it: without a Starlette Response, which copies the headers twice over, and
+    the BackgroundTask that would run `watch.written`, which inspects that function each time."""
+
+    __slots__ = ("_body", "_start", "_watch")
+
+    def __init__(self, answer: BoltResponse, watch: AckWatch) -> None:
+        body = answer.body.encode()
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in answer.first_headers_without_set_cookie().items()
+        ]
+        status = answer.status
+        if not (status < 200 or status in (204, 304)) and all(name != b"content-length" for name, _ in headers):
+            headers.append((b"content-length", str(len(body)).encode("latin-1")))
+        self._start: Message = {"type": "http.response.start", "status": status, "headers": headers}
+        self._body = body
+        self._watch = watch
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(self._start)
+        await send({"type": "http.response.body", "body": self._body})
+        await self._watch.written()
+
+
 class _SlackApp(Starlette):
     """Starlette, with Slack's POSTs to /slack/events handed straight to their handler: every command comes
     this way, and the five layers of middleware and routing in between decided nothing for it. Any other
     request (health, metrics, a GET, a path under a root_path) goes through Starlette, to the same handler
     for the same POST; an error in the handler reaches the server, which logs it and answers 500."""
 
-    def __init__(self, slack_events: Callable[[Request], Awaitable[Response]], **options: Any) -> None:
+    def __init__(self, slack_events: Callable[[Request], Awaitable[ASGIApp]], **options: Any) -> None:
         super().__init__(**options)
         self._slack_events = slack_events
 

@@ -8,10 +8,14 @@ import time
 from urllib.parse import urlencode
 
 import pytest
+from slack_bolt import BoltResponse
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from starlette.responses import JSONResponse
 from starlette.types import Message
 
+from bot.slack.ack import AckWatch, after_ack_sent
 from bot.slack.actions import SHARE_ACTION, LookupRequest
+from bot.slack.web import _Answer
 from bot.standins.slack import SlackStandIn, send_block_action, slash_command_form
 from tests.harness import BOB, Bot, BotFactory, ScriptedYunxin, block_action
 from tests.messages import shown
@@ -135,3 +139,37 @@ async def test_other_methods_and_a_root_path_are_routed_as_before(bot: Bot) -> N
 
     await bot.acks.app(scope, receive, send)
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 401
+
+
+# --- the answer as written -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        BoltResponse(status=200, body={"text": "Looking up 2 conversations\u2026", "response_type": "ephemeral"}),
+        BoltResponse(status=200, body=""),
+        BoltResponse(status=200, body="é plain text"),
+        BoltResponse(status=404, body={"error": "unhandled request"}),
+        BoltResponse(status=500, body=""),
+        BoltResponse(status=204, body=""),
+        BoltResponse(status=200, body="x", headers={"X-Extra": "1", "Content-Length": "1", "Multi": ["a", "b"]}),
+    ],
+)
+async def test_an_answer_is_written_byte_for_byte_as_starlette_writes_it(answer: BoltResponse) -> None:
+    async def receive() -> Message:
+        raise AssertionError("nothing is read")
+
+    written: dict[str, list[Message]] = {"ours": [], "starlette": []}
+    scope = {"type": "http", "method": "POST", "path": "/slack/events"}
+    watch = AckWatch()
+    with watch.handling():
+        waiting = asyncio.ensure_future(after_ack_sent())
+    await _Answer(answer, watch)(scope, receive, lambda message: _append(written["ours"], message))
+    await to_starlette_response(answer)(scope, receive, lambda message: _append(written["starlette"], message))
+    assert written["ours"] == written["starlette"]
+    await asyncio.wait_for(waiting, 1.0)  # the watch is marked written: the listener's wait is over
+
+
+async def _append(messages: list[Message], message: Message) -> None:
+    messages.append(message)
