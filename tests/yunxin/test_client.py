@@ -796,16 +796,21 @@ async def test_an_attempt_ended_by_a_bug_is_not_counted_as_an_answer(
 # Sharing -----------------------------------------------------------------------------------------
 
 
-async def test_identical_concurrent_lookups_share_one_upstream_call(client: YunxinClient, fake: FakeYunxin) -> None:
-    called, gate = asyncio.Event(), asyncio.Event()
+def hold_answers(fake: FakeYunxin) -> tuple[asyncio.Event, asyncio.Event]:
+    """`fake` holds each answer until the second event is set; the first is set once a call has come."""
+    called, release = asyncio.Event(), asyncio.Event()
 
-    async def slow(call: Call) -> httpx.Response:
+    async def held(call: Call) -> httpx.Response:
         called.set()
-        await gate.wait()
+        await release.wait()
         return fake.answer(call.ids)
 
-    fake.rule = lambda call: slow
+    fake.rule = lambda call: held
+    return called, release
 
+
+async def test_identical_concurrent_lookups_share_one_upstream_call(client: YunxinClient, fake: FakeYunxin) -> None:
+    called, gate = hold_answers(fake)
     lookups = asyncio.gather(
         client.get_conversations(parse_ids(["a|1|b", "c|2|3"])),
         client.get_conversations(parse_ids(["C|2|3", "A|1|B"])),  # the same conversations, asked differently
@@ -840,14 +845,7 @@ async def test_every_lookup_sharing_a_call_that_never_answers_gets_its_trace_id(
 async def test_a_lookup_that_gives_up_leaves_the_shared_call_to_the_others(
     make_client: Callable[..., YunxinClient], fake: FakeYunxin
 ) -> None:
-    called, answer = asyncio.Event(), asyncio.Event()
-
-    async def held(call: Call) -> httpx.Response:
-        called.set()
-        await answer.wait()
-        return fake.answer(call.ids)
-
-    fake.rule = lambda call: held
+    called, answer = hold_answers(fake)
     labels: list[str] = []
     client = make_client(deadline_seconds=0.15, on_call=lambda label, seconds: labels.append(label))
     first = asyncio.ensure_future(client.get_conversations(parse_ids(["a|1|b"])))
