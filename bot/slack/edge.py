@@ -101,7 +101,6 @@ class SlackEdge:
         self._secret = signing_secret.encode()
         self._replay: ReplayCheck = replay if replay is not None else ReplayGuard()
         self._clock = clock
-        self._body_deadlines: _BodyDeadlines | None = None  # for the loop it was last used on
 
     def __repr__(self) -> str:
         return "SlackEdge(signing_secret=**********)"
@@ -112,7 +111,7 @@ class SlackEdge:
         headers: dict[str, str] = {}
         for name, value in request.scope["headers"]:
             headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-        body = await _read_body(request.receive, headers, self._deadlines_here())
+        body = await _read_body(request.receive, headers)
         if isinstance(body, Refusal):
             return self._refused(request, body, 0)
         if _is_ssl_check(body):
@@ -129,13 +128,6 @@ class SlackEdge:
         if problem is not None:
             return self._refused(request, Refusal(200, f"unexpected payload: {problem}"), len(body))
         return verified
-
-    def _deadlines_here(self) -> _BodyDeadlines:
-        loop = asyncio.get_running_loop()
-        deadlines = self._body_deadlines
-        if deadlines is None or deadlines.loop is not loop or deadlines.seconds != BODY_SECONDS:
-            deadlines = self._body_deadlines = _BodyDeadlines(loop, BODY_SECONDS)
-        return deadlines
 
     def _signature_problem(self, headers: Mapping[str, str], body: bytes) -> Refusal | None:
         timestamp = headers.get("x-slack-request-timestamp", "")
@@ -158,85 +150,36 @@ class SlackEdge:
         return refusal
 
 
-async def _read_body(receive: Receive, headers: Mapping[str, str], deadlines: _BodyDeadlines) -> bytes | Refusal:
+async def _read_body(receive: Receive, headers: Mapping[str, str]) -> bytes | Refusal:
     """The body, from the ASGI messages themselves, as Starlette's request stream reads them (a message
     without `body` has none, one without `more_body` is the last, any other kind is passed over), without
-    the async generator that stream is. It must all have arrived by its deadline, as with asyncio.timeout:
-    the task is cancelled then, and that cancellation, not another, is the 408."""
+    the async generator that stream is; all of it within BODY_SECONDS."""
     declared = headers.get("content-length")
     if declared is not None:
         if not declared.isascii() or not declared.isdigit():
             return Refusal(400, "bad content-length")
         if int(declared) > MAX_BODY_BYTES:
             return Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
-    task = asyncio.current_task()
-    if task is None:
-        raise RuntimeError("a request's body is read in a task")
-    cancelling = task.cancelling()
     chunks: list[bytes] = []
     size = 0
-    deadlines.begin(task)
     try:
-        while True:
-            message = await receive()
-            kind = message["type"]
-            if kind == "http.request":
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    return Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-            elif kind == "http.disconnect":
-                return Refusal(400, "client went away")
-    except asyncio.CancelledError:
-        if deadlines.passed(task) and task.uncancel() <= cancelling:
-            return Refusal(408, f"body not received within {deadlines.seconds:g} s")
-        raise
-    finally:
-        deadlines.end(task)
+        async with asyncio.timeout(BODY_SECONDS):
+            while True:
+                message = await receive()
+                kind = message["type"]
+                if kind == "http.request":
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        return Refusal(413, f"body over {MAX_BODY_BYTES} bytes")
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+                elif kind == "http.disconnect":
+                    return Refusal(400, "client went away")
+    except TimeoutError:
+        return Refusal(408, f"body not received within {BODY_SECONDS:g} s")
     return b"".join(chunks)
-
-
-class _BodyDeadlines:
-    """When each body being read on one event loop must have arrived, with one timer for them all.
-
-    Every read gets the same `seconds` from its start, so the deadlines come in the order the reads began
-    and only the oldest needs a timer: it cancels the reads whose deadline has come, then is set for the
-    next oldest. asyncio.timeout set and cancelled a timer of its own for every request, nearly always
-    unfired: with its frames, 4% of the instructions of a command's way in."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
-        self.loop = loop
-        self.seconds = seconds
-        self._due: dict[asyncio.Task[Any], float] = {}  # the reads under way, oldest first
-        self._passed: set[asyncio.Task[Any]] = set()  # cancelled for their deadline, until their read ends
-        self._timer: asyncio.TimerHandle | None = None
-
-    def begin(self, task: asyncio.Task[Any]) -> None:
-        deadline = self.loop.time() + self.seconds
-        self._due[task] = deadline
-        if self._timer is None:
-            self._timer = self.loop.call_at(deadline, self._expire, deadline)
-
-    def passed(self, task: asyncio.Task[Any]) -> bool:
-        return task in self._passed
-
-    def end(self, task: asyncio.Task[Any]) -> None:
-        self._due.pop(task, None)
-        self._passed.discard(task)
-
-    def _expire(self, now_due: float) -> None:
-        self._timer = None
-        while self._due:
-            task, deadline = next(iter(self._due.items()))
-            if deadline > now_due:
-                self._timer = self.loop.call_at(deadline, self._expire, deadline)
-                return
-            del self._due[task]
-            self._passed.add(task)
-            task.cancel()
 
 
 def _is_ssl_check(body: bytes) -> bool:
