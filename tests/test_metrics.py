@@ -117,6 +117,26 @@ def test_each_app_reads_its_own_metrics() -> None:
     )
 
 
+def test_a_labelset_asked_for_again_counts_in_the_same_series_until_removed() -> None:
+    metrics = Metrics()
+    metrics.commands.labels(kind="command", outcome="ok").inc()
+    metrics.commands.labels("command", "ok").inc()
+    metrics.commands.labels(outcome="ok", kind="command").inc()
+    metrics.commands.labels(kind="ok", outcome="command").inc()  # the same values under the other names
+    families = parse_exposition(metrics.render())
+    assert value(families, "conversation_bot_commands_total", kind="command", outcome="ok") == 3
+    assert value(families, "conversation_bot_commands_total", kind="ok", outcome="command") == 1
+    metrics.commands.remove("command", "ok")
+    metrics.commands.labels(kind="command", outcome="ok").inc()
+    metrics.command_seconds.labels(kind="command").observe(0.1)
+    metrics.command_seconds.clear()
+    metrics.command_seconds.labels(kind="command").observe(0.2)
+    families = parse_exposition(metrics.render())
+    assert value(families, "conversation_bot_commands_total", kind="command", outcome="ok") == 1
+    assert value(families, "conversation_bot_command_seconds_count", kind="command") == 1
+    assert value(families, "conversation_bot_command_seconds_sum", kind="command") == 0.2
+
+
 WORKER = """
 import sys
 from bot.metrics import Metrics
