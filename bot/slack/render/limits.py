@@ -97,12 +97,14 @@ def has_table(message: Mapping[str, Any]) -> bool:
 
 
 def _tables_in(message: Mapping[str, Any]) -> int:
+    # `(dict, Mapping)`: every block the bot makes is a dict, told apart at once, while `Mapping` alone goes
+    # through the ABC's Python-level check for each block of every answer (this runs before each is posted).
     blocks: list[Any] = list(message.get("blocks") or []) if isinstance(message.get("blocks"), list) else []
     attachments = message.get("attachments")
     for attachment in attachments if isinstance(attachments, list) else []:
-        if isinstance(attachment, Mapping) and isinstance(attachment.get("blocks"), list):
+        if isinstance(attachment, (dict, Mapping)) and isinstance(attachment.get("blocks"), list):
             blocks.extend(attachment["blocks"])
-    return sum(1 for block in blocks if isinstance(block, Mapping) and block.get("type") == "table")
+    return sum(1 for block in blocks if isinstance(block, (dict, Mapping)) and block.get("type") == "table")
 
 
 def _attachments_problems(attachments: Any) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
-from bot.slack.render.limits import BLOCKS_JSON_MAX, blocks_json_length, problems
+from bot.slack.render.limits import BLOCKS_JSON_MAX, blocks_json_length, has_table, problems
 from bot.slack.render.view_limits import view_problems
 
 
@@ -26,6 +27,26 @@ def one_problem(msg: dict[str, Any]) -> str:
     found = problems(msg)
     assert len(found) == 1, found
     return found[0]
+
+
+TABLE = {"type": "table", "rows": [[{"type": "raw_text", "text": "a"}]]}
+
+
+@pytest.mark.parametrize(
+    ("message", "tables"),
+    [
+        ({"text": "t", "blocks": [{"type": "divider"}]}, False),
+        ({"text": "t", "blocks": [{"type": "divider"}, TABLE]}, True),
+        ({"text": "t", "blocks": [], "attachments": [{"blocks": [TABLE]}]}, True),
+        ({"text": "t", "attachments": [{"color": "good"}, {"blocks": [{"type": "divider"}]}]}, False),
+        # Mappings other than dicts count the same.
+        ({"text": "t", "blocks": [MappingProxyType(TABLE)]}, True),
+        ({"text": "t", "attachments": [MappingProxyType({"blocks": [TABLE]})]}, True),
+        ({"text": "t", "blocks": ["table", None], "attachments": "table"}, False),
+    ],
+)
+def test_has_table_finds_a_table_in_the_blocks_or_the_attachments(message: dict[str, Any], tables: bool) -> None:
+    assert has_table(message) is tables
 
 
 def test_a_message_within_every_limit_has_no_problems() -> None:
