@@ -31,14 +31,39 @@ DETAILS_LEFT_OUT = N_(
 )
 
 
-def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int, t: Translator) -> str:
-    prefix = t.gettext("SANDBOX DATA — ") if sandbox else ""
+@dataclass(frozen=True, slots=True)
+class _HeadWords:
+    """The fixed words of an answer's heads and notification texts in one language, translated once per
+    translator: every answer says most of them, some twice."""
+
+    title: str
+    later_title: str  # the head of every message after the first
+    sandbox_label: str
+    sandbox_prefix: str  # ahead of the notification text
+    part: str  # a format: {part}, {total}
+
+
+@cache  # keyed by the translator: one for each locale
+def _head_words(t: Translator) -> _HeadWords:
     title = t.gettext(TITLE)
+    return _HeadWords(
+        title=title,
+        later_title=t.gettext("{title} (continued)").format(title=title),
+        sandbox_label=sandbox_label(t),
+        sandbox_prefix=t.gettext("SANDBOX DATA — "),
+        part=t.gettext("Part {part} of {total}"),
+    )
+
+
+def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int, t: Translator) -> str:
+    words = _head_words(t)
+    prefix = words.sandbox_prefix if sandbox else ""
     if index > 0:
-        return prefix + t.gettext("{title}, part {part} of {total}").format(title=title, part=index + 1, total=total)
-    words = status_words(t)
-    counted = ", ".join(f"{counts[status]} {words[status]}" for status in shown_counts(counts))
-    return f"{prefix}{title}: {counted}"
+        later = t.gettext("{title}, part {part} of {total}")
+        return prefix + later.format(title=words.title, part=index + 1, total=total)
+    status = status_words(t)
+    counted = ", ".join([f"{counts[shown]} {status[shown]}" for shown in shown_counts(counts)])
+    return f"{prefix}{words.title}: {counted}"
 
 
 def _head_blocks(title: str, notes: list[str]) -> list[Block]:
@@ -264,20 +289,19 @@ def render_lookup(
 
     # What the heads say besides their part number, made once: each head is made twice (reserved while
     # paging, then shown), and every later message's head is the same.
-    later_notes = [sandbox_label(t)] if result.sandbox else []
+    words = _head_words(t)
+    later_notes = [words.sandbox_label] if result.sandbox else []
     first_notes = [*later_notes, lookup_summary(counts, result.environment, t)]
     if shared_by:
         first_notes.append(t.gettext("Shared by {user}").format(user=mention(shared_by)))
     if refreshed_at is not None:
         first_notes.append(t.gettext("Refreshed {moment}").format(moment=date_token(refreshed_at)))
-    first_title = t.gettext(TITLE)
-    later_title = t.gettext("{title} (continued)").format(title=first_title)
 
     def head_texts(index: int, total: int) -> tuple[str, list[str]]:
         notes = list(first_notes if index == 0 else later_notes)
         if total > 1:
-            notes.append(t.gettext("Part {part} of {total}").format(part=index + 1, total=total))
-        return (first_title if index == 0 else later_title), notes
+            notes.append(words.part.format(part=index + 1, total=total))
+        return (words.title if index == 0 else words.later_title), notes
 
     heads = HeadRoom(lambda index, total: _head_size(*head_texts(index, total)))
 
