@@ -26,6 +26,11 @@ class ConversationType(IntEnum):
         return {1: "one-to-one", 2: "team", 3: "super team"}[self.value]
 
 
+# The type as an ID writes it: a dictionary lookup, where ConversationType(int(text)) runs the enum's
+# constructor in Python for every ID.
+_TYPES = {str(kind.value): kind for kind in ConversationType}
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationId:
     owner: str
@@ -72,9 +77,9 @@ def parse_id(raw: str) -> ConversationId | InvalidId:
     problem = _account_problem(owner, "owner")
     if problem:
         return InvalidId(raw, problem)
-    if type_text not in ("1", "2", "3"):
+    kind = _TYPES.get(type_text)
+    if kind is None:
         return InvalidId(raw, "the type must be 1 (one-to-one), 2 (team) or 3 (super team)")
-    kind = ConversationType(int(type_text))
     if kind is ConversationType.P2P:
         problem = _account_problem(target, "peer")
     elif not _TEAM_ID.fullmatch(target):
