@@ -14,8 +14,9 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar, Token
+from types import TracebackType
 from typing import Any
 
 from bot.otel import span
@@ -36,19 +37,28 @@ class AckWatch:
     `with watch.handling(): response = await handler.handle(request)`, then have the server call
     `await watch.written()` once the response is out (Starlette: the response's background task)."""
 
+    __slots__ = ("_sent", "_token")
+
     def __init__(self) -> None:
         self._sent = asyncio.Event()
+        self._token: Token[asyncio.Event | None] | None = None
 
-    @contextlib.contextmanager
-    def handling(self) -> Iterator[None]:
-        token = _ack_sent.set(self._sent)  # tasks started inside copy this context
-        try:
-            yield
-        except BaseException:
+    def handling(self) -> AckWatch:
+        """The watch itself, as the context manager of the request's handling: written out as __enter__
+        and __exit__, without the generator and wrapper object contextlib.contextmanager makes each time."""
+        return self
+
+    def __enter__(self) -> None:
+        self._token = _ack_sent.set(self._sent)  # tasks started inside copy this context
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is not None:
             self._sent.set()  # no answer will be written: nobody may wait for it
-            raise
-        finally:
-            _ack_sent.reset(token)
+        assert self._token is not None
+        _ack_sent.reset(self._token)
+        self._token = None
 
     async def written(self) -> None:
         # Async on purpose: Starlette runs a plain function in a worker thread, where Event.set is unsafe.
@@ -84,7 +94,8 @@ def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]], na
     async def run(*, ack: Any, **kwargs: Any) -> None:
         # One future, resolved by the ack or by the listener's end, whichever comes first: waiting on it
         # costs no task of its own.
-        acked_or_ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        acked_or_ended: asyncio.Future[None] = loop.create_future()
 
         def tell(_: object = None) -> None:
             if not acked_or_ended.done():
@@ -100,7 +111,7 @@ def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]], na
             with span(name):
                 await listener(ack=ack_and_tell, **kwargs)
 
-        work = asyncio.ensure_future(traced())
+        work = loop.create_task(traced())  # what ensure_future does for a coroutine, without its checks
         work.add_done_callback(tell)
         await acked_or_ended
         if work.done():
