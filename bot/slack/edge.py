@@ -124,9 +124,6 @@ class SlackEdge:
         verified = _parsed(headers, body)
         if isinstance(verified, Refusal):
             return self._refused(request, verified, len(body))
-        problem = shape_problem(verified.payload)
-        if problem is not None:
-            return self._refused(request, Refusal(200, f"unexpected payload: {problem}"), len(body))
         return verified
 
     def _signature_problem(self, headers: Mapping[str, str], body: bytes) -> Refusal | None:
@@ -204,29 +201,33 @@ def _parsed(headers: dict[str, str], body: bytes) -> Verified | Refusal:
     if not text:
         return Refusal(400, "empty body")
     try:
-        payload = _parse_like_bolt(text, content_type)
+        payload, is_form = _parse_like_bolt(text, content_type)
     except RecursionError:  # json's C decoder gives up about 1,000 levels deep
         return Refusal(400, "JSON nested too deep")
     except ValueError:
         return Refusal(400, "body is not a form or JSON object Slack sends")
     if not isinstance(payload, dict):
         return Refusal(400, "body is not a JSON object")
+    problem = form_shape_problem(payload) if is_form else shape_problem(payload)
+    if problem is not None:
+        return Refusal(200, f"unexpected payload: {problem}")
     return Verified(text, payload, headers)
 
 
 _CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
 
 
-def _parse_like_bolt(text: str, content_type: str | None) -> Any:
+def _parse_like_bolt(text: str, content_type: str | None) -> tuple[Any, bool]:
     """The body as Bolt's `parse_body` reads it: JSON (by type or a leading `{`), an interaction's
-    `payload` field, or the form's fields; strict where Bolt would raise."""
+    `payload` field, or the form's fields; strict where Bolt would raise. And whether it is a form's
+    fields, every value a string."""
     if content_type == "application/json" or text.startswith("{"):
-        return json.loads(text)
+        return json.loads(text), False
     fields = form_fields(text)
     if "payload" in text:  # Bolt's own test, on the raw body
         payload = fields.get("payload")
-        return json.loads(payload) if payload is not None else {}
-    return fields
+        return (json.loads(payload), False) if payload is not None else ({}, True)
+    return fields, True
 
 
 def form_fields(text: str) -> dict[str, str]:
@@ -318,6 +319,16 @@ def shape_problem(payload: dict[str, Any]) -> str | None:
         if "attachments" in message and not isinstance(attachments, list):
             return "message.attachments is not a list"
     return None
+
+
+# The fields shape_problem wants as objects or lists: of a form's fields, all strings, only these can be amiss.
+_NOT_STRINGS = frozenset((*_OBJECTS, "actions", "authorizations"))
+
+
+def form_shape_problem(fields: dict[str, str]) -> str | None:
+    """shape_problem for a form's fields (a slash command's), in one set operation when, as Slack sends
+    them, none of them should have been an object or a list."""
+    return None if _NOT_STRINGS.isdisjoint(fields) else shape_problem(fields)
 
 
 def _strings(holder: dict[str, Any], names: tuple[str, ...], where: str) -> str | None:
