@@ -12,8 +12,9 @@ MAX_TEAM_ID_DIGITS = 19  # an int64 in decimal
 
 _ACCOUNT = re.compile(r"[A-Za-z0-9_@.\-]{1,32}")
 _TEAM_ID = re.compile(r"[0-9]{1,19}")
-# What separates IDs in free text: whitespace (new lines included) and commas, ASCII or full-width.
-_SEPARATORS = re.compile(r"[\s,，、;；]+")
+# What separates IDs in free text: whitespace (new lines included: what str.split() splits on, the same
+# characters as the pattern \s) and these commas and semicolons, ASCII or full-width.
+_NOT_SPACE_SEPARATORS = ",，、;；"
 
 
 class ConversationType(IntEnum):
@@ -90,7 +91,12 @@ def parse_id(raw: str) -> ConversationId | InvalidId:
 
 
 def split_text(text: str) -> list[str]:
-    return [piece for piece in _SEPARATORS.split(text) if piece]
+    r"""The pieces between runs of separators: one str.split() once the other separators are made spaces,
+    where splitting by the pattern [\s,，、;；]+ and dropping empty pieces cost several times as much."""
+    for separator in _NOT_SPACE_SEPARATORS:
+        if separator in text:
+            text = text.replace(separator, " ")
+    return text.split()
 
 
 def parse_ids(items: Iterable[str]) -> list[ConversationId | InvalidId]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -79,6 +81,14 @@ def test_parse_id_never_raises_and_only_accepts_what_it_can_print_back(text: str
         assert str(parsed) == text.strip()
     else:
         assert parsed.reason
+
+
+@given(
+    st.text(alphabet=st.sampled_from("a|1 \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000\u200b,，、;；.é"), max_size=40)
+    | st.text()
+)
+def test_split_text_splits_on_runs_of_separators(text: str) -> None:
+    assert split_text(text) == [piece for piece in re.split(r"[\s,，、;；]+", text) if piece]
 
 
 def test_split_text_handles_spaces_commas_and_new_lines() -> None:
