@@ -25,7 +25,7 @@ import json
 import logging
 import time
 from _codecs import escape_decode  # codecs' own; its module does not re-export it to type checkers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote_plus
@@ -52,11 +52,20 @@ class Refusal:
 @dataclass(frozen=True, slots=True)
 class Verified:
     """A signed request from Slack: its body as text, that body parsed as Bolt parses it, and its headers
-    (names lowercase; of a header sent twice, the first, as Starlette reads it)."""
+    as the server handed them over (`headers` decodes them)."""
 
     text: str
     payload: dict[str, Any]
-    headers: dict[str, str]
+    raw_headers: Sequence[tuple[bytes, bytes]]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers, names lowercase, decoded as Starlette decodes them; of a header sent twice, the
+        first, as Starlette reads it. Decoded when asked for: a slash command of ours never asks."""
+        headers: dict[str, str] = {}
+        for name, value in self.raw_headers:
+            headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        return headers
 
 
 class ReplayCheck(Protocol):
@@ -106,29 +115,27 @@ class SlackEdge:
         return "SlackEdge(signing_secret=**********)"
 
     async def admit(self, request: Request) -> Verified | Refusal:
-        # Read once into a dict: each lookup in Starlette's headers scans them all. Names and values are
-        # decoded as Starlette decodes them.
-        headers: dict[str, str] = {}
-        for name, value in request.scope["headers"]:
-            headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-        body = await _read_body(request.receive, headers)
+        # Read once into a dict (each lookup in Starlette's headers scans them all), reversed so that of a
+        # header sent twice the first counts, as Starlette reads it; only the ones read here are decoded.
+        raw_headers = request.scope["headers"]
+        headers = dict(reversed(raw_headers))
+        body = await _read_body(request.receive, _header(headers, b"content-length"))
         if isinstance(body, Refusal):
             return self._refused(request, body, 0)
         if _is_ssl_check(body):
             return Refusal(200, "ssl_check")
-        refusal = self._signature_problem(headers, body)
-        if refusal is None and not await self._replay.is_first(headers["x-slack-signature"]):
+        signature = _header(headers, b"x-slack-signature") or ""
+        refusal = self._signature_problem(_header(headers, b"x-slack-request-timestamp") or "", signature, body)
+        if refusal is None and not await self._replay.is_first(signature):
             refusal = Refusal(401, "replayed")
         if refusal is not None:
             return self._refused(request, refusal, len(body))
-        verified = _parsed(headers, body)
+        verified = _parsed(_header(headers, b"content-type"), body, raw_headers)
         if isinstance(verified, Refusal):
             return self._refused(request, verified, len(body))
         return verified
 
-    def _signature_problem(self, headers: Mapping[str, str], body: bytes) -> Refusal | None:
-        timestamp = headers.get("x-slack-request-timestamp", "")
-        signature = headers.get("x-slack-signature", "")
+    def _signature_problem(self, timestamp: str, signature: str, body: bytes) -> Refusal | None:
         if not timestamp or not signature:
             return Refusal(401, "not signed")
         if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
@@ -147,11 +154,16 @@ class SlackEdge:
         return refusal
 
 
-async def _read_body(receive: Receive, headers: Mapping[str, str]) -> bytes | Refusal:
+def _header(headers: Mapping[bytes, bytes], name: bytes) -> str | None:
+    """A header's value, decoded as Starlette decodes it."""
+    value = headers.get(name)
+    return None if value is None else value.decode("latin-1")
+
+
+async def _read_body(receive: Receive, declared: str | None) -> bytes | Refusal:
     """The body, from the ASGI messages themselves, as Starlette's request stream reads them (a message
     without `body` has none, one without `more_body` is the last, any other kind is passed over), without
-    the async generator that stream is; all of it within BODY_SECONDS."""
-    declared = headers.get("content-length")
+    the async generator that stream is; all of it within BODY_SECONDS. `declared`: its Content-Length."""
     if declared is not None:
         if not declared.isascii() or not declared.isdigit():
             return Refusal(400, "bad content-length")
@@ -190,12 +202,11 @@ def _is_ssl_check(body: bytes) -> bool:
         return False
 
 
-def _parsed(headers: dict[str, str], body: bytes) -> Verified | Refusal:
+def _parsed(content_type: str | None, body: bytes, raw_headers: Sequence[tuple[bytes, bytes]]) -> Verified | Refusal:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return Refusal(400, "body is not UTF-8")
-    content_type = headers.get("content-type")
     if (content_type or "").split(";")[0].strip().lower() not in _CONTENT_TYPES:
         return Refusal(400, "unsupported content type")
     if not text:
@@ -211,7 +222,7 @@ def _parsed(headers: dict[str, str], body: bytes) -> Verified | Refusal:
     problem = form_shape_problem(payload) if is_form else shape_problem(payload)
     if problem is not None:
         return Refusal(200, f"unexpected payload: {problem}")
-    return Verified(text, payload, headers)
+    return Verified(text, payload, raw_headers)
 
 
 _CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
@@ -232,11 +243,38 @@ def _parse_like_bolt(text: str, content_type: str | None) -> tuple[Any, bool]:
 
 def form_fields(text: str) -> dict[str, str]:
     """`dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True))`, Bolt's reading of a form, in
-    less time: a name or value with no `+` and no `%` is taken as it is, where parse_qsl unquotes every one
-    in Python (a slash command has a dozen fields, most of them plain), and the others are unquoted by
-    `unquote_plus_exactly`."""
+    less time. A form whose escapes cannot make an `&` or `=` (no `%26`, no `%3D`), as Slack's are, is
+    unquoted whole in one call and then split: the same fields as unquoting each name and value, since
+    the separators are ASCII and stay where they were. Any other is read field by field."""
     if not text:
         return {}
+    unquoted = _unquoted_whole(text)
+    if unquoted is None:
+        return _form_fields_one_by_one(text)
+    fields: dict[str, str] = {}
+    for field in unquoted.split("&"):
+        name, equals, value = field.partition("=")
+        if not equals:
+            raise ValueError(f"bad query field: {field!r}")
+        fields[name] = value
+    return fields
+
+
+def _unquoted_whole(text: str) -> str | None:
+    """`unquote_plus(text)` when no escape in it stands for a separator and the bytes-escape decoder reads
+    it (see unquote_plus_exactly); None otherwise."""
+    if not text.isascii() or "%26" in text or "%3D" in text or "%3d" in text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\x").replace("+", " ")
+    try:
+        return escape_decode(escaped)[0].decode("utf-8", "replace")
+    except ValueError:
+        return None
+
+
+def _form_fields_one_by_one(text: str) -> dict[str, str]:
+    """form_fields for any text: a name or value with no `+` and no `%` is taken as it is, where parse_qsl
+    unquotes every one in Python, and the others are unquoted by `unquote_plus_exactly`."""
     fields: dict[str, str] = {}
     for field in text.split("&"):
         name, equals, value = field.partition("=")
