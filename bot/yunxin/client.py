@@ -123,34 +123,29 @@ def new_trace_id() -> str:
 class _SharedCall:
     """One upstream call in flight, awaited by every identical lookup of the moment.
 
-    Each lookup waits on an answer future of its own, which the call settles when it ends (`settle`): a
-    lookup that gives up (its deadline, a cancellation) cancels only its own future, never the call the
-    others wait for. That is asyncio.shield's guarantee, without shield's outer future and two callbacks
-    per waiter."""
+    Each lookup waits on an answer future of its own, which the call settles when it ends: a lookup that
+    gives up (its deadline, a cancellation) cancels only its own future, never the call the others wait
+    for. That is asyncio.shield's guarantee, without shield's outer future and two callbacks per waiter."""
 
     key: tuple[str, ...]
-    task: asyncio.Task[CallAnswer]
-    traces: list[str]  # trace IDs sent so far; the last names the attempt a waiter gave up on
+    task: asyncio.Task[None] = field(init=False)  # runs `YunxinClient._shared_call`
+    # Trace IDs sent so far; the last names the attempt a waiter gave up on.
+    traces: list[str] = field(default_factory=list)
     answers: list[asyncio.Future[CallAnswer]] = field(default_factory=list)  # one per lookup still waiting
 
     @property
     def last_trace(self) -> str | None:
         return self.traces[-1] if self.traces else None
 
-    def settle(self) -> None:
-        """The call has ended: each lookup still waiting gets its answer, its error or its cancellation."""
-        if self.task.cancelled():
-            for answer in self.answers:
-                answer.cancel()
-            return
-        error = self.task.exception()  # retrieved even when no lookup waits any more, so asyncio logs nothing
-        for answer in self.answers:
-            if answer.done():  # its lookup's deadline came first
+    def settle(self, outcome: CallAnswer | BaseException) -> None:
+        """The call has ended: each lookup still waiting gets its answer or its error."""
+        for waiting in self.answers:
+            if waiting.done():  # its lookup's deadline came first
                 continue
-            if error is not None:
-                answer.set_exception(error)
+            if isinstance(outcome, BaseException):
+                waiting.set_exception(outcome)
             else:
-                answer.set_result(self.task.result())
+                waiting.set_result(outcome)
 
 
 def _time_up(answer: asyncio.Future[CallAnswer]) -> None:
@@ -284,17 +279,35 @@ class YunxinClient:
         key = tuple(sorted([i.lower() for i in ids]))
         shared = self._inflight.get(key)
         if shared is None:
-            traces: list[str] = []
-            shared = _SharedCall(key, loop.create_task(self._call(ids, traces, deadline)), traces)
+            shared = _SharedCall(key)
+            shared.task = loop.create_task(self._shared_call(shared, ids, deadline))
             self._inflight[key] = shared
-            shared.task.add_done_callback(lambda _: self._ended(shared))
         return shared
 
-    def _ended(self, shared: _SharedCall) -> None:
+    async def _shared_call(self, shared: _SharedCall, ids: tuple[str, ...], deadline: float) -> None:
+        """The call, then what became of it handed to each lookup still waiting, from within the call's own
+        task: a done callback would take one more turn of the event loop. Its errors go to the lookups, never
+        out of the task, so asyncio has none to log. (A task cancelled before its first step runs none of
+        this: only `_leave` does so, once no lookup waits and the call is forgotten.)"""
+        try:
+            answer = await self._call(ids, shared.traces, deadline)
+        except asyncio.CancelledError:
+            self._forget(shared)
+            for waiting in shared.answers:
+                waiting.cancel()
+            raise
+        except Exception as error:
+            self._forget(shared)
+            shared.settle(error)
+            return
+        except BaseException as error:  # KeyboardInterrupt, SystemExit: the lookups hear of it, the loop too
+            self._forget(shared)
+            shared.settle(error)
+            raise
         self._forget(shared)
-        shared.settle()
+        shared.settle(answer)
 
-    def _leave(self, shared: _SharedCall, answer: asyncio.Future[CallAnswer]) -> asyncio.Task[CallAnswer] | None:
+    def _leave(self, shared: _SharedCall, answer: asyncio.Future[CallAnswer]) -> asyncio.Task[None] | None:
         """When the last waiter gives up (deadline, cancellation) the call is ended, so an abandoned call
         neither holds a connection slot nor is joined by a later lookup; the call, if so."""
         shared.answers.remove(answer)

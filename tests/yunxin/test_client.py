@@ -4,6 +4,7 @@ shapes, every error kind, retries, failover, the deadline, shared calls, trace I
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -889,6 +890,32 @@ async def test_a_shared_call_ends_when_its_last_lookup_is_cancelled(
     # Nothing of it is left to join: the same lookup again makes a fresh call.
     assert found_ids(await client.get_conversations(parse_ids(["a|1|b"]))) == ["a|1|b"]
     assert len(fake.calls) == 2
+
+
+async def test_a_failed_shared_call_gives_every_lookup_its_error_and_asyncio_nothing_to_report(
+    client: YunxinClient, fake: FakeYunxin
+) -> None:
+    async def explode(call: Call) -> httpx.Response:
+        raise RuntimeError("a bug")
+
+    fake.rule = lambda call: explode
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda loop, context: reported.append(context))
+    try:
+        results = await asyncio.gather(
+            client.get_conversations(parse_ids(["a|1|b"])), client.get_conversations(parse_ids(["A|1|B"]))
+        )
+        gc.collect()  # a task whose exception nobody retrieved reports it when collected
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    (call,) = fake.calls
+    for result in results:
+        (error,) = result.errors
+        assert "unexpected error" in error.detail
+        assert error.trace_id == call.trace_id
+    assert reported == []
 
 
 async def test_a_later_identical_lookup_makes_a_fresh_call(client: YunxinClient, fake: FakeYunxin) -> None:
