@@ -44,6 +44,16 @@ def test_the_last_good_and_the_last_failed_call_are_kept_with_time_and_trace() -
     assert activity.of("staging") == (None, None, CallRate(0, 0))
 
 
+def test_a_lookup_of_several_answered_calls_counts_each_and_keeps_its_last_as_the_last_good() -> None:
+    clock = Clock()
+    activity = Activity(clock)
+    activity.saw(result("t-1", "t-2", "t-3"))
+    good, failed, rate = activity.of("prod")
+    assert good is not None and (good.trace_id, good.at, good.failure) == ("t-3", clock.now, None)
+    assert failed is None
+    assert rate == CallRate(3, 3)
+
+
 def test_calls_the_gate_never_made_are_neither_counted_nor_failed_calls() -> None:
     activity = Activity(Clock())
     paused = CallsPaused(8, trace_id="t-416")
