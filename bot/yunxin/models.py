@@ -170,6 +170,12 @@ def redact_content(data: Any) -> Any:
     return data
 
 
+# The types by number and as an ID writes them: dictionary lookups, where ConversationType(number) runs the
+# enum's constructor in Python (every found conversation's section and row asks for its type).
+_TYPES_BY_NUMBER: dict[int, ConversationType] = {kind.value: kind for kind in ConversationType}
+_TYPES_BY_TEXT: dict[str, ConversationType] = {str(kind.value): kind for kind in ConversationType}
+
+
 class Conversation(_Lenient):
     conversation_id: Maybe[str] = None
     sender_id: Maybe[str] = None
@@ -202,12 +208,11 @@ class Conversation(_Lenient):
 
     @property
     def conversation_type(self) -> ConversationType | None:
-        if self.type in (1, 2, 3):
-            return ConversationType(self.type)
+        kind = _TYPES_BY_NUMBER.get(self.type)  # type: ignore[arg-type]  # None is no key
+        if kind is not None:
+            return kind
         if self.conversation_id and self.conversation_id.count("|") == 2:
-            middle = self.conversation_id.split("|")[1]
-            if middle in ("1", "2", "3"):
-                return ConversationType(int(middle))
+            return _TYPES_BY_TEXT.get(self.conversation_id.split("|")[1])
         return None
 
     @property

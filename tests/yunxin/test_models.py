@@ -317,3 +317,15 @@ def test_a_field_that_would_refuse_odd_values_cannot_be_declared() -> None:
         class Strict(_Lenient):
             fine: Maybe[int] = None
             count: int | None = None
+
+
+@pytest.mark.parametrize("number", [None, 0, 1, 2, 3, 4, -1, True, False])
+@pytest.mark.parametrize("conversation_id", [None, "", "a|1|b", "a|2|b", "a|3|b", "a|4|b", "a|b", "a|1|b|c", "a| 1|b"])
+def test_conversation_type_as_the_enum_reads_it(number: int | None, conversation_id: str | None) -> None:
+    c = Conversation(type=number, conversation_id=conversation_id)
+    expected = None
+    if c.type in (1, 2, 3):
+        expected = ConversationType(c.type)
+    elif conversation_id and conversation_id.count("|") == 2 and conversation_id.split("|")[1] in ("1", "2", "3"):
+        expected = ConversationType(int(conversation_id.split("|")[1]))
+    assert c.conversation_type is expected
