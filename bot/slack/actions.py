@@ -52,8 +52,7 @@ class LookupRequest:
 
     def encode(self) -> str | None:
         """Compact JSON for a button value; None when it would not fit in one."""
-        value = _request_json(self.ids, self.environment)
-        return value if len(value) <= BUTTON_VALUE_MAX else None
+        return encode_lookup(self.ids, self.environment)
 
     def split(self) -> list[LookupRequest] | None:
         """The IDs in order, cut into requests (same environment) that each fit one button value;
@@ -145,6 +144,13 @@ def _request_json(ids: Iterable[str], environment: str | None) -> str:
     if environment is None:
         return f'{{"v":{_VERSION},"ids":[{listed}]}}'
     return f'{{"v":{_VERSION},"ids":[{listed}],"env":{encode_basestring(environment)}}}'
+
+
+def encode_lookup(ids: Iterable[str], environment: str | None) -> str | None:
+    """`LookupRequest(tuple(ids), environment).encode()`, without making the request: each found
+    conversation's Details button carries a lookup of its one ID."""
+    value = _request_json(ids, environment)
+    return value if len(value) <= BUTTON_VALUE_MAX else None
 
 
 def _json_object(value: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.actions import LookupRequest
+from bot.slack.actions import LookupRequest, encode_lookup
 from bot.slack.listeners import ROUTES
 from bot.slack.render.modals import DETAILS_CALLBACK
 
@@ -107,3 +107,11 @@ def test_every_encodable_request_round_trips(ids: list[str], environment: str | 
     else:
         assert len(value) <= 2000
         assert LookupRequest.decode(value) == request
+
+
+@given(
+    st.lists(st.text(min_size=1, max_size=80), min_size=1, max_size=40),
+    st.one_of(st.none(), st.text(max_size=20)),
+)
+def test_encode_lookup_is_the_requests_encoding(ids: list[str], environment: str | None) -> None:
+    assert encode_lookup(ids, environment) == LookupRequest(tuple(ids), environment).encode()

@@ -12,7 +12,7 @@ from bot.yunxin.errors import YunxinError
 from bot.yunxin.ids import ConversationType
 from bot.yunxin.models import Conversation, Failed, Found, Malformed, Outcome, Unanswered
 
-from ..actions import DETAILS_ACTION, LookupRequest
+from ..actions import DETAILS_ACTION, LookupRequest, encode_lookup
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
 from .kit import Block, button, code, date_token, divider, fields_section, safe_text, section, shorten
@@ -259,7 +259,7 @@ def _outcome_item(
         return Line(_failure_line(shown_id, outcome, density.reasons, t), ids=1)
     if density.detailed and density.snippet is not None:
         # The Details button repeats the lookup for this one ID, in the same environment.
-        details = None if request is None else LookupRequest((outcome.conversation_id,), request.environment).encode()
+        details = None if request is None else encode_lookup((outcome.conversation_id,), request.environment)
         section, length = _found_section(
             shown_id, outcome.conversation, redact=redact, snippet=density.snippet, details=details, t=t
         )
