@@ -27,9 +27,10 @@ class ConversationType(IntEnum):
         return {1: "one-to-one", 2: "team", 3: "super team"}[self.value]
 
 
-# The type as an ID writes it: a dictionary lookup, where ConversationType(int(text)) runs the enum's
-# constructor in Python for every ID.
-_TYPES = {str(kind.value): kind for kind in ConversationType}
+# The types by number and as an ID writes them: dictionary lookups, where ConversationType(...) runs the
+# enum's constructor in Python for every ID parsed and every found conversation shown.
+TYPES_BY_NUMBER: dict[int, ConversationType] = {kind.value: kind for kind in ConversationType}
+TYPES_BY_TEXT: dict[str, ConversationType] = {str(kind.value): kind for kind in ConversationType}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ def parse_id(raw: str) -> ConversationId | InvalidId:
     problem = _account_problem(owner, "owner")
     if problem:
         return InvalidId(raw, problem)
-    kind = _TYPES.get(type_text)
+    kind = TYPES_BY_TEXT.get(type_text)
     if kind is None:
         return InvalidId(raw, "the type must be 1 (one-to-one), 2 (team) or 3 (super team)")
     if kind is ConversationType.P2P:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, field_validato
 from pydantic_core import CoreSchema, core_schema
 
 from .errors import YunxinError
-from .ids import ConversationType, InvalidId, match_key
+from .ids import TYPES_BY_NUMBER, TYPES_BY_TEXT, ConversationType, InvalidId, match_key
 
 MESSAGE_TYPES: dict[int, str] = {
     0: "text",
@@ -170,12 +170,6 @@ def redact_content(data: Any) -> Any:
     return data
 
 
-# The types by number and as an ID writes them: dictionary lookups, where ConversationType(number) runs the
-# enum's constructor in Python (every found conversation's section and row asks for its type).
-_TYPES_BY_NUMBER: dict[int, ConversationType] = {kind.value: kind for kind in ConversationType}
-_TYPES_BY_TEXT: dict[str, ConversationType] = {str(kind.value): kind for kind in ConversationType}
-
-
 class Conversation(_Lenient):
     conversation_id: Maybe[str] = None
     sender_id: Maybe[str] = None
@@ -208,11 +202,11 @@ class Conversation(_Lenient):
 
     @property
     def conversation_type(self) -> ConversationType | None:
-        kind = _TYPES_BY_NUMBER.get(self.type)  # type: ignore[arg-type]  # None is no key
+        kind = TYPES_BY_NUMBER.get(self.type)  # type: ignore[arg-type]  # None is no key
         if kind is not None:
             return kind
         if self.conversation_id and self.conversation_id.count("|") == 2:
-            return _TYPES_BY_TEXT.get(self.conversation_id.split("|")[1])
+            return TYPES_BY_TEXT.get(self.conversation_id.split("|")[1])
         return None
 
     @property
