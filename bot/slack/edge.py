@@ -265,11 +265,7 @@ def _unquoted_whole(text: str) -> str | None:
     it (see unquote_plus_exactly); None otherwise."""
     if not text.isascii() or "%26" in text or "%3D" in text or "%3d" in text:
         return None
-    escaped = text.replace("\\", "\\\\").replace("%", "\\x").replace("+", " ")
-    try:
-        return escape_decode(escaped)[0].decode("utf-8", "replace")
-    except ValueError:
-        return None
+    return _escape_decoded(text)
 
 
 def _form_fields_one_by_one(text: str) -> dict[str, str]:
@@ -291,13 +287,18 @@ def unquote_plus_exactly(quoted: str) -> str:
     sends a form, is read by the bytes-escape decoder with each `%` written as `\x` and each `\` doubled
     (so it stays a `\`). That decoder refuses a `\x` without two hex digits after it, where unquote keeps
     the `%`: such text, and any that is not ASCII, goes to unquote_plus itself."""
-    if quoted.isascii():
-        escaped = quoted.replace("\\", "\\\\").replace("%", "\\x").replace("+", " ")
-        try:
-            return escape_decode(escaped)[0].decode("utf-8", "replace")
-        except ValueError:
-            pass
-    return unquote_plus(quoted)
+    unquoted = _escape_decoded(quoted) if quoted.isascii() else None
+    return unquote_plus(quoted) if unquoted is None else unquoted
+
+
+def _escape_decoded(ascii_text: str) -> str | None:
+    """`unquote_plus(ascii_text)` read by the bytes-escape decoder (see unquote_plus_exactly); None when the
+    decoder refuses it."""
+    escaped = ascii_text.replace("\\", "\\\\").replace("%", "\\x").replace("+", " ")
+    try:
+        return escape_decode(escaped)[0].decode("utf-8", "replace")
+    except ValueError:
+        return None
 
 
 # The fields Bolt and the listeners read, and the types Slack sends them as. A field may be absent.
