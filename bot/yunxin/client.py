@@ -289,23 +289,21 @@ class YunxinClient:
         task: a done callback would take one more turn of the event loop. Its errors go to the lookups, never
         out of the task, so asyncio has none to log. (A task cancelled before its first step runs none of
         this: only `_leave` does so, once no lookup waits and the call is forgotten.)"""
+        outcome: CallAnswer | Exception
         try:
-            answer = await self._call(ids, shared.traces, deadline)
+            outcome = await self._call(ids, shared.traces, deadline)
         except asyncio.CancelledError:
-            self._forget(shared)
             for waiting in shared.answers:
                 waiting.cancel()
             raise
         except Exception as error:
-            self._forget(shared)
-            shared.settle(error)
-            return
+            outcome = error
         except BaseException as error:  # KeyboardInterrupt, SystemExit: the lookups hear of it, the loop too
-            self._forget(shared)
             shared.settle(error)
             raise
-        self._forget(shared)
-        shared.settle(answer)
+        finally:
+            self._forget(shared)
+        shared.settle(outcome)
 
     def _leave(self, shared: _SharedCall, answer: asyncio.Future[CallAnswer]) -> asyncio.Task[None] | None:
         """When the last waiter gives up (deadline, cancellation) the call is ended, so an abandoned call
