@@ -1,6 +1,6 @@
-"""Posting to a response_url (`SessionRespond`) as slack_sdk's AsyncWebhookClient posts: the same bytes and
-headers on the wire, one more try for a connection that failed and none for anything else, and a 429's
-Retry-After still there for `post_with_retries` to wait out."""
+"""Posting to a response_url (`SessionRespond`) as slack_sdk's AsyncWebhookClient posts: the same headers and a
+body that reads back the same (compact UTF-8 JSON), one more try for a connection that failed and none for
+anything else, and a 429's Retry-After still there for `post_with_retries` to wait out."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from slack_sdk.web.internal_utils import get_user_agent
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from starlette.applications import Starlette
@@ -63,7 +65,7 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[None]:
     return taken
 
 
-async def test_a_post_is_the_bytes_and_headers_slack_sdk_sends(
+async def test_a_post_is_the_headers_slack_sdk_sends_and_a_body_read_as_its_own(
     serve_asgi: ServeAsgi, session: aiohttp.ClientSession
 ) -> None:
     recorder = Recorder()
@@ -73,12 +75,40 @@ async def test_a_post_is_the_bytes_and_headers_slack_sdk_sends(
         fields = {name: value for name, value in MESSAGE.items() if name != "text"}
         response = await SessionRespond(url, session)(MESSAGE["text"], thread_ts=None, metadata=[], **fields)
     (sdk_headers, sdk_body), (headers, body) = recorder.requests
-    assert (headers, body) == (sdk_headers, sdk_body)
-    assert body == json.dumps(MESSAGE).encode() and json.loads(body) == MESSAGE
+
+    def but_length(sent: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        return [(name, value) for name, value in sent if name != b"content-length"]
+
+    assert but_length(headers) == but_length(sdk_headers)
+    assert dict(headers)[b"content-length"] == str(len(body)).encode()
+    assert json.loads(body) == json.loads(sdk_body) == MESSAGE
+    assert body == json.dumps(MESSAGE, separators=(",", ":"), ensure_ascii=False).encode()
+    assert len(body) < len(sdk_body)
     sent = dict(headers)
     assert sent[b"content-type"] == b"application/json;charset=utf-8"
     assert sent[b"user-agent"] == get_user_agent().encode()
     assert (response.status_code, response.body, response.headers["x-answer"]) == (200, "ok", "recorded")
+
+
+# JSON's values as a message holds them, text with any code point (lone surrogates included) at every level.
+_JSON_TEXT = st.text(st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF))
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_JSON_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(_JSON_TEXT, _JSON_VALUES, max_size=5))
+def test_a_body_reads_back_as_json_dumps_would_and_is_never_longer(message: dict[str, Any]) -> None:
+    body = posting.message_json(message)
+    assert json.loads(body) == json.loads(json.dumps(message))
+    assert len(body) <= len(json.dumps(message).encode())
+
+
+def test_text_utf_8_cannot_carry_is_sent_escaped_as_json_dumps_sends_it() -> None:
+    message = {"text": "half a pair: \ud83d", "blocks": []}
+    assert posting.message_json(message) == json.dumps(message).encode()
 
 
 async def test_a_refused_connection_is_tried_once_more(
