@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring as _json_string  # a str as JSON, as the encoder writes it
 from typing import Any, ClassVar, Literal, TextIO
 
+from pydantic_core import PydanticSerializationError, to_json
 from pythonjsonlogger.json import JsonFormatter
 
 LogFormat = Literal["auto", "json", "text"]
@@ -38,8 +39,27 @@ _ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127, 0x85]} | {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
-# json.dumps(value, ensure_ascii=False, default=str), whose encoder json.dumps would make anew each call.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+# json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":")), made once: json.dumps would make
+# its encoder anew each call. `json_text` falls back on it.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def json_text(value: Any) -> str:
+    """`value` as compact JSON text, non-ASCII characters as they are: pydantic-core's writer, a value JSON has
+    no form for as its str() unless pydantic-core has one (a datetime in ISO 8601, bytes as text, a set as a
+    list). An audit line is written in a third of the instructions json's C encoder takes (its own check
+    for cycles and its item lists cost most of them). Text UTF-8 cannot carry (a lone surrogate) and a
+    cycle are json's to write or refuse."""
+    try:
+        return to_json(value, fallback=str).decode()
+    except (PydanticSerializationError, ValueError):
+        return _ENCODER.encode(value)
+
+
+def _json_serializer(value: Any, **_json_dumps_options: Any) -> str:
+    """`json_text`, taking the json.dumps options python-json-logger passes (this formatter sets them to
+    what `json_text` does anyway)."""
+    return json_text(value)
 
 
 class AuditLine(dict[str, Any]):
@@ -47,7 +67,7 @@ class AuditLine(dict[str, Any]):
     (and in `record.getMessage()`) it is one line of JSON."""
 
     def __str__(self) -> str:
-        return _ENCODER.encode(self)
+        return json_text(self)
 
     def fields(self) -> dict[str, Any]:
         """The JSON line's fields: the event as its message, then the record's own."""
@@ -81,9 +101,7 @@ class TextFormatter(logging.Formatter):
         message = record.getMessage()
         # An audit line is bounded where it is made (and must stay whole JSON); anything else is cut here.
         message = one_line(message if isinstance(record.msg, AuditLine) else bounded(message))
-        extra = "".join(
-            f" {key}={one_line(bounded(_ENCODER.encode(value), 500))}" for key, value in _fields(record).items()
-        )
+        extra = "".join(f" {key}={one_line(bounded(json_text(value), 500))}" for key, value in _fields(record).items())
         line = f"{self.formatTime(record)} {record.levelname} {record.name} {message}{extra}"
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
@@ -110,6 +128,7 @@ class BotJsonFormatter(JsonFormatter):
             timestamp="time",
             json_ensure_ascii=False,
             json_default=str,
+            json_serializer=_json_serializer,
             reserved_attrs=sorted(_STANDARD - {"levelname", "name", "message"}),
         )
         # The last whole second a record was made in, and its date and time of day as text. One tuple,
@@ -120,6 +139,9 @@ class BotJsonFormatter(JsonFormatter):
         message = log_data.get("message")
         if isinstance(message, str):
             log_data["message"] = bounded(message)
+        stamp = log_data.get("time")
+        if isinstance(stamp, datetime):  # python-json-logger's, as its json_default (str) would write it
+            log_data["time"] = str(stamp)
         return log_data
 
     def format(self, record: logging.LogRecord) -> str:
@@ -150,9 +172,9 @@ class BotJsonFormatter(JsonFormatter):
         if not fields and not has_extras:
             try:  # a message and nothing else (every access line), written as the encoder would
                 return (
-                    f'{self.prefix}{{"level": {_json_string(record.levelname)}, '
-                    f'"logger": {_json_string(record.name)}, "message": {_json_string(bounded(message))}, '
-                    f'"time": "{self.time_text(record.created)}"}}'
+                    f'{self.prefix}{{"level":{_json_string(record.levelname)},'
+                    f'"logger":{_json_string(record.name)},"message":{_json_string(bounded(message))},'
+                    f'"time":"{self.time_text(record.created)}"}}'
                 )
             except TypeError:  # a level or logger name that is not a string: the encoder's to write
                 pass
@@ -168,7 +190,7 @@ class BotJsonFormatter(JsonFormatter):
                 if key not in _STANDARD and not key.startswith("_"):
                     log_data[renamed.get(key, key)] = value
         log_data["time"] = self.time_text(record.created)
-        return self.prefix + _ENCODER.encode(self.process_log_record(log_data))
+        return self.prefix + json_text(self.process_log_record(log_data))
 
     def time_text(self, created: float) -> str:
         """`str(datetime.fromtimestamp(created, tz=UTC))`, the text python-json-logger's `time` is encoded as,
