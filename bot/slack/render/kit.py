@@ -73,7 +73,7 @@ def code(text: str, limit: int) -> str:
 
 
 # 0 to 99 as strftime's %m, %d, %H, %M and %S write them.
-_TWO_DIGITS = [f"{number:02d}" for number in range(100)]
+TWO_DIGITS = [f"{number:02d}" for number in range(100)]
 
 
 def utc_text(moment: datetime, *, seconds: bool = True) -> str:
@@ -82,10 +82,10 @@ def utc_text(moment: datetime, *, seconds: bool = True) -> str:
     it does not pad to four digits everywhere."""
     if moment.year < 1000:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ" if seconds else "%Y-%m-%d %H:%M UTC")
-    date = f"{moment.year}-{_TWO_DIGITS[moment.month]}-{_TWO_DIGITS[moment.day]}"
-    hour, minute = _TWO_DIGITS[moment.hour], _TWO_DIGITS[moment.minute]
+    date = f"{moment.year}-{TWO_DIGITS[moment.month]}-{TWO_DIGITS[moment.day]}"
+    hour, minute = TWO_DIGITS[moment.hour], TWO_DIGITS[moment.minute]
     if seconds:
-        return f"{date}T{hour}:{minute}:{_TWO_DIGITS[moment.second]}Z"
+        return f"{date}T{hour}:{minute}:{TWO_DIGITS[moment.second]}Z"
     return f"{date} {hour}:{minute} UTC"
 
 

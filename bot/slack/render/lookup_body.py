@@ -15,11 +15,11 @@ from bot.yunxin.models import Conversation, Failed, Found, Malformed, Outcome, U
 from ..actions import DETAILS_ACTION, LookupRequest, encode_lookup
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
-from .kit import Block, button, code, date_token, divider, fields_section, safe_text, section, shorten
+from .kit import Block, button, code, divider, fields_section, safe_text, section, shorten
 from .limits import json_text_length
 from .paging import Blocks, Item, Line
 from .sizes import DIVIDER_LENGTH, fields_section_length, list_length, section_length
-from .yunxin_text import ID_SHOWN_MAX, error_summary, error_text, last_message_text, type_name
+from .yunxin_text import ID_SHOWN_MAX, error_summary, error_text, last_message_text, millis_date_token, type_name
 
 NOT_RETURNED = N_("Yunxin did not return this ID")
 # ...and in the densest layout, where 400 entries of junk must still fit.
@@ -117,8 +117,8 @@ def _found_section(
         words.targets[kind] + _account(conversation.receiver_id),
         words.unread + ("—" if unread is None else str(unread)),
         words.pinned + words.pinned_words[conversation.stick_top],
-        words.created + date_token(conversation.created_at),
-        words.updated + date_token(conversation.updated_at),
+        words.created + millis_date_token(conversation.create_time),
+        words.updated + millis_date_token(conversation.update_time),
     ]
     if conversation.group_ids:
         fields.append(words.groups + _groups(conversation.group_ids, t))

@@ -6,21 +6,42 @@ the advice around them are the bot's, translated."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
 
 from bot.yunxin.errors import ADVICE, YunxinError
 from bot.yunxin.ids import ConversationType
-from bot.yunxin.models import REDACTED, Conversation
+from bot.yunxin.models import REDACTED, Conversation, millis_to_datetime
 
 from ..i18n import EN, N_, Translator
 from ..i18n.outside import translate_outside
-from .kit import code, escape_mrkdwn, literal, one_line_start, safe_text, shorten
+from .kit import TWO_DIGITS, code, date_token, escape_mrkdwn, literal, one_line_start, safe_text, shorten
 
 # Characters shown of any requested entry: a valid ID has at most 67, so only junk is shortened.
 ID_SHOWN_MAX = 200
 TRACE_SHOWN_MAX = 100
+
+# The first millisecond past what a datetime holds (the year 10000): millis_to_datetime is None from here on.
+_MILLIS_BEYOND = 253_402_300_800_000
+
+
+def millis_date_token(millis: int | None) -> str:
+    """`date_token(millis_to_datetime(millis))`, written from Yunxin's milliseconds since 1970 without a
+    datetime: a found conversation's section shows two dates, and making each datetime, then reading its
+    timestamp and fields back, cost half the instructions of the section's fields. Whole seconds are
+    shown, so the token's are `millis // 1000`, as the datetime's would be."""
+    if type(millis) is not int or not 0 < millis < _MILLIS_BEYOND:
+        return date_token(millis_to_datetime(millis))  # none, before 1970, or beyond: as datetime says
+    seconds = millis // 1000
+    moment = time.gmtime(seconds)
+    return (
+        f"<!date^{seconds}^{{date_short_pretty}} {{time}}|{moment.tm_year}-{TWO_DIGITS[moment.tm_mon]}-"
+        f"{TWO_DIGITS[moment.tm_mday]}T{TWO_DIGITS[moment.tm_hour]}:{TWO_DIGITS[moment.tm_min]}:"
+        f"{TWO_DIGITS[moment.tm_sec]}Z>"
+    )
+
 
 TYPE_LABELS = {
     ConversationType.P2P: N_("one-to-one"),
