@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import json
 import logging
 import random
 from collections.abc import Awaitable, Sequence
@@ -14,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
-from pydantic_core import PydanticSerializationError, to_json
 from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 from slack_sdk.web.internal_utils import get_user_agent
 from slack_sdk.webhook import WebhookResponse
@@ -23,7 +21,7 @@ from bot.yunxin.models import LookupResult
 
 from ..ack import after_ack_sent
 from ..i18n import EN, Translator
-from ..render.kit import Message
+from ..render.kit import Message, message_json
 
 log = logging.getLogger("bot.slack.replies")
 
@@ -95,18 +93,6 @@ def _webhook_proxy() -> str | None:
     """HTTPS_PROXY (or its kin), read once per process as a slack_sdk client reads it once when made: the
     environment does not change under a running bot, and reading it cost four lookups per post."""
     return load_http_proxy_from_env(log)
-
-
-def message_json(message: dict[str, Any]) -> bytes:
-    """`message` as the JSON body of a post: what `json.dumps` writes, read back, is what this reads back as,
-    written compactly in UTF-8 (the Content-Type says so) by pydantic-core. json.dumps' spaces and \\u escapes
-    made the body up to twice as long and cost about a twentieth of a command's CPU; every length the render
-    measures (json.dumps' form) stays an upper bound of this one. Text that UTF-8 cannot carry (a lone
-    surrogate, which JSON from Yunxin may hold) is left to json.dumps, which escapes it."""
-    try:
-        return to_json(message)
-    except PydanticSerializationError:
-        return json.dumps(message).encode()
 
 
 async def _post(session: aiohttp.ClientSession, url: str, message: dict[str, Any]) -> WebhookResponse:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from bot.slack.render.kit import message_json
 from bot.slack.replies import posting
 from bot.slack.replies.posting import SessionRespond, post_each, retry_after
 from bot.standins.slack import SlackStandIn
@@ -101,14 +102,14 @@ _JSON_VALUES = st.recursive(
 
 @given(st.dictionaries(_JSON_TEXT, _JSON_VALUES, max_size=5))
 def test_a_body_reads_back_as_json_dumps_would_and_is_never_longer(message: dict[str, Any]) -> None:
-    body = posting.message_json(message)
+    body = message_json(message)
     assert json.loads(body) == json.loads(json.dumps(message))
     assert len(body) <= len(json.dumps(message).encode())
 
 
 def test_text_utf_8_cannot_carry_is_sent_escaped_as_json_dumps_sends_it() -> None:
     message = {"text": "half a pair: \ud83d", "blocks": []}
-    assert posting.message_json(message) == json.dumps(message).encode()
+    assert message_json(message) == json.dumps(message).encode()
 
 
 async def test_a_refused_connection_is_tried_once_more(
