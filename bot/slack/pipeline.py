@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -103,18 +103,18 @@ class InFlight:
     def count(self) -> int:
         return len(self._running)
 
-    @contextlib.asynccontextmanager
-    async def track(self, reader: Reader) -> AsyncIterator[None]:
-        task = asyncio.current_task()
-        assert task is not None
+    def track(self, reader: Reader) -> _Tracked:
+        """`with inflight.track(reader):` around one lookup's work, in its own task."""
+        return _Tracked(self, reader)
+
+    def _started(self, task: asyncio.Task[Any], reader: Reader) -> None:
         self._running[task] = reader
         self._idle.clear()
-        try:
-            yield
-        finally:
-            del self._running[task]
-            if not self._running:
-                self._idle.set()
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        del self._running[task]
+        if not self._running:
+            self._idle.set()
 
     async def drain(self, seconds: float) -> bool:
         """Wait for running lookups; False when some were still running at the timeout."""
@@ -133,6 +133,28 @@ class InFlight:
         await asyncio.gather(*(task for task, _ in left), return_exceptions=True)
         await asyncio.gather(*(reader.to.notify(notice(reader.t)) for _, reader in left), return_exceptions=True)
         return len(left)
+
+
+class _Tracked:
+    """One lookup's stay in `InFlight`, as a plain context manager: it awaits nothing, and a generator-based
+    async one cost an async generator and its wrapper for every command."""
+
+    __slots__ = ("_inflight", "_reader", "_task")
+
+    def __init__(self, inflight: InFlight, reader: Reader) -> None:
+        self._inflight = inflight
+        self._reader = reader
+        self._task: asyncio.Task[Any] | None = None
+
+    def __enter__(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._task = task
+        self._inflight._started(task, self._reader)
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._inflight._ended(self._task)
 
 
 def restarted_notice(t: Translator) -> Message:
@@ -266,7 +288,7 @@ def help_message(deps: Deps, note: str | None = None, t: Translator | None = Non
 async def run_lookup(deps: Deps, ask: Ask, request: LookupRequest, to: Destination) -> None:
     """Everything after the ack: access, Yunxin, the answer, metrics, audit. Never raises."""
     reader = Reader(to, deps.reader_t(ask.caller.user_id))
-    async with deps.inflight.track(reader):
+    with deps.inflight.track(reader):
         await after_ack_sent()
         outcome = Outcome.ERROR
         result: LookupResult | None = None
