@@ -314,8 +314,9 @@ class LookupResult:
         """One outcome per requested ID, in the order asked: nothing is dropped."""
         found = {key: c for c in self.found if (key := c.lookup_key)}
         failed = {match_key(f.conversation_id): f for f in self.failed if f.conversation_id}
-        invalid = {match_key(i.raw): i.reason for i in self.invalid}
-        chunk_error = {match_key(i): c.error for c in self.chunk_failures for i in c.ids}
+        # Most lookups have neither: no comprehension (a function of its own) is run for an empty list.
+        invalid = {match_key(i.raw): i.reason for i in self.invalid} if self.invalid else {}
+        chunk_error = {match_key(i): c.error for c in self.chunk_failures for i in c.ids} if self.chunk_failures else {}
         out: list[Outcome] = []
         for requested in self.requested:
             key = match_key(requested)

@@ -92,8 +92,21 @@ def problems(message: Mapping[str, Any]) -> list[str]:
 
 
 def has_table(message: Mapping[str, Any]) -> bool:
-    """Whether a message holds a table block, in its blocks or its attachments."""
-    return _tables_in(message) > 0
+    """Whether a message holds a table block, in its blocks or its attachments: `_tables_in(message) > 0`,
+    looking at the attachments first (where the bot's tables are) and stopping at the first table."""
+    attachments = message.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, (dict, Mapping)) and _any_table(attachment.get("blocks")):
+            return True
+    return _any_table(message.get("blocks"))
+
+
+def _any_table(blocks: Any) -> bool:
+    if isinstance(blocks, list):
+        for block in blocks:  # a loop, not any() over a generator: this runs before each post
+            if isinstance(block, (dict, Mapping)) and block.get("type") == "table":
+                return True
+    return False
 
 
 def _tables_in(message: Mapping[str, Any]) -> int:

@@ -6,8 +6,10 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.slack.render.limits import BLOCKS_JSON_MAX, blocks_json_length, has_table, problems
+from bot.slack.render.limits import BLOCKS_JSON_MAX, _tables_in, blocks_json_length, has_table, problems
 from bot.slack.render.view_limits import view_problems
 
 
@@ -47,6 +49,18 @@ TABLE = {"type": "table", "rows": [[{"type": "raw_text", "text": "a"}]]}
 )
 def test_has_table_finds_a_table_in_the_blocks_or_the_attachments(message: dict[str, Any], tables: bool) -> None:
     assert has_table(message) is tables
+
+
+_BLOCK = st.sampled_from([TABLE, {"type": "divider"}, MappingProxyType(TABLE), "table", None, {"type": None}])
+_BLOCKS = st.lists(_BLOCK, max_size=4) | st.sampled_from([None, "table", {"type": "table"}])
+_ATTACHMENT = st.fixed_dictionaries({}, optional={"blocks": _BLOCKS}) | st.sampled_from(["table", None])
+
+
+@given(
+    st.fixed_dictionaries({}, optional={"blocks": _BLOCKS, "attachments": st.lists(_ATTACHMENT, max_size=3) | _BLOCKS})
+)
+def test_has_table_is_whether_the_message_counts_a_table(message: dict[str, Any]) -> None:
+    assert has_table(message) is (_tables_in(message) > 0)
 
 
 def test_a_message_within_every_limit_has_no_problems() -> None:
