@@ -11,7 +11,6 @@ the socket and watches nothing: there `after_ack_sent()` returns at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -75,9 +74,13 @@ async def after_ack_sent() -> None:
     event = _ack_sent.get()
     if event is None or event.is_set():
         return
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(ACK_SENT_WAIT_SECONDS):
-            await event.wait()
+    # The bound is a timer that marks the answer as written itself: every listener of the request waits on
+    # the same event and would give up at the same moment. asyncio.timeout cost twice the instructions.
+    bound = asyncio.get_running_loop().call_later(ACK_SENT_WAIT_SECONDS, event.set)
+    try:
+        await event.wait()
+    finally:
+        bound.cancel()
 
 
 def acked_then_detached(listener: Listener, running: set[asyncio.Task[None]], name: str = "slack request") -> Listener:

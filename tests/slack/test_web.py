@@ -13,6 +13,7 @@ from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from starlette.responses import JSONResponse
 from starlette.types import Message
 
+from bot.slack import ack
 from bot.slack.ack import AckWatch, after_ack_sent
 from bot.slack.actions import SHARE_ACTION, LookupRequest
 from bot.slack.web import _Answer
@@ -173,3 +174,14 @@ async def test_an_answer_is_written_byte_for_byte_as_starlette_writes_it(answer:
 
 async def _append(messages: list[Message], message: Message) -> None:
     messages.append(message)
+
+
+async def test_a_listener_waits_for_an_answer_never_written_only_so_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ack, "ACK_SENT_WAIT_SECONDS", 0.05)
+    watch = AckWatch()
+    with watch.handling():  # two listeners of one request, whose answer is never written
+        waiting = [asyncio.ensure_future(after_ack_sent()) for _ in range(2)]
+    await asyncio.sleep(0.01)
+    assert not any(task.done() for task in waiting)
+    await asyncio.wait_for(asyncio.gather(*waiting), 1.0)
+    await watch.written()  # written late after all: nothing is left waiting, nothing fails
