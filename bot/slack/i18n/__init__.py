@@ -13,7 +13,7 @@ reader's locale is known, in DEFAULT_LOCALE (English unless set).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from gettext import GNUTranslations, NullTranslations
 from pathlib import Path
 from typing import Literal, get_args
@@ -78,6 +78,7 @@ def locale_name(value: str | None) -> LocaleName | None:
     return None  # a language the bot has no texts in (zh-TW, ja-JP, ...): DEFAULT_LOCALE's
 
 
+@lru_cache(maxsize=64)  # Slack's locales are a few dozen; every command asks for its asker's twice
 def for_locale(value: str | None, default: LocaleName = ENGLISH) -> Translator:
     """The translator for a Slack locale, `default`'s when there is none."""
     return translator(locale_name(value) or default)
