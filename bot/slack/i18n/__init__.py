@@ -78,7 +78,7 @@ def locale_name(value: str | None) -> LocaleName | None:
     return None  # a language the bot has no texts in (zh-TW, ja-JP, ...): DEFAULT_LOCALE's
 
 
-@lru_cache(maxsize=64)  # Slack's locales are a few dozen; every command asks for its asker's twice
+@lru_cache(maxsize=64)  # Slack's locales are a few dozen; every lookup asks for its asker's
 def for_locale(value: str | None, default: LocaleName = ENGLISH) -> Translator:
     """The translator for a Slack locale, `default`'s when there is none."""
     return translator(locale_name(value) or default)

@@ -154,7 +154,7 @@ def message(fallback: str, blocks: list[Block]) -> Message:
 def message_json(message: dict[str, Any]) -> bytes:
     """`message` as the JSON body of a post or an ack: it reads back as what `json.dumps` writes reads back as,
     written compactly in UTF-8 (the Content-Type says so) by pydantic-core. json.dumps' spaces and \\u
-    escapes made a body up to twice as long and cost about a twentieth of a command's CPU; every length the
+    escapes made a body up to twice as long and cost about a twentieth of a command's instructions; every length the
     render measures (json.dumps' form) stays an upper bound of this one. Text that UTF-8 cannot carry (a
     lone surrogate, which JSON from Yunxin may hold) is left to json.dumps, which escapes it."""
     try:
