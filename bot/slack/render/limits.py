@@ -92,32 +92,30 @@ def problems(message: Mapping[str, Any]) -> list[str]:
 
 
 def has_table(message: Mapping[str, Any]) -> bool:
-    """Whether a message holds a table block, in its blocks or its attachments: `_tables_in(message) > 0`,
-    looking at the attachments first (where the bot's tables are) and stopping at the first table."""
-    attachments = message.get("attachments")
-    for attachment in attachments if isinstance(attachments, list) else []:
-        if isinstance(attachment, (dict, Mapping)) and _any_table(attachment.get("blocks")):
-            return True
-    return _any_table(message.get("blocks"))
-
-
-def _any_table(blocks: Any) -> bool:
-    if isinstance(blocks, list):
-        for block in blocks:  # a loop, not any() over a generator: this runs before each post
-            if isinstance(block, (dict, Mapping)) and block.get("type") == "table":
-                return True
-    return False
+    """Whether a message holds a table block, in its blocks or its attachments."""
+    return _tables_in(message) > 0
 
 
 def _tables_in(message: Mapping[str, Any]) -> int:
-    # `(dict, Mapping)`: every block the bot makes is a dict, told apart at once, while `Mapping` alone goes
-    # through the ABC's Python-level check for each block of every answer (this runs before each is posted).
-    blocks: list[Any] = list(message.get("blocks") or []) if isinstance(message.get("blocks"), list) else []
+    """The table blocks of a message, in its blocks and its attachments' blocks."""
+    count = _tables_among(message.get("blocks"))
     attachments = message.get("attachments")
     for attachment in attachments if isinstance(attachments, list) else []:
-        if isinstance(attachment, (dict, Mapping)) and isinstance(attachment.get("blocks"), list):
-            blocks.extend(attachment["blocks"])
-    return sum(1 for block in blocks if isinstance(block, (dict, Mapping)) and block.get("type") == "table")
+        if isinstance(attachment, (dict, Mapping)):
+            count += _tables_among(attachment.get("blocks"))
+    return count
+
+
+def _tables_among(blocks: Any) -> int:
+    # `(dict, Mapping)`: every block the bot makes is a dict, told apart at once, while `Mapping` alone goes
+    # through the ABC's Python-level check for each block of every answer (this runs before each is posted).
+    # A loop, not a sum over a generator: a generator's frame for each list cost more than the counting.
+    count = 0
+    if isinstance(blocks, list):
+        for block in blocks:
+            if isinstance(block, (dict, Mapping)) and block.get("type") == "table":
+                count += 1
+    return count
 
 
 def _attachments_problems(attachments: Any) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -56,11 +57,23 @@ _BLOCKS = st.lists(_BLOCK, max_size=4) | st.sampled_from([None, "table", {"type"
 _ATTACHMENT = st.fixed_dictionaries({}, optional={"blocks": _BLOCKS}) | st.sampled_from(["table", None])
 
 
+def _every_block(message: dict[str, Any]) -> list[Any]:
+    """The blocks of a message and of its attachments, as Slack reads them (lists only)."""
+    blocks = list(message["blocks"]) if isinstance(message.get("blocks"), list) else []
+    attachments = message.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, Mapping) and isinstance(attachment.get("blocks"), list):
+            blocks.extend(attachment["blocks"])
+    return blocks
+
+
 @given(
     st.fixed_dictionaries({}, optional={"blocks": _BLOCKS, "attachments": st.lists(_ATTACHMENT, max_size=3) | _BLOCKS})
 )
-def test_has_table_is_whether_the_message_counts_a_table(message: dict[str, Any]) -> None:
-    assert has_table(message) is (_tables_in(message) > 0)
+def test_the_tables_counted_are_the_table_blocks_of_the_message_and_its_attachments(message: dict[str, Any]) -> None:
+    tables = sum(1 for block in _every_block(message) if isinstance(block, Mapping) and block.get("type") == "table")
+    assert _tables_in(message) == tables
+    assert has_table(message) is (tables > 0)
 
 
 def test_a_message_within_every_limit_has_no_problems() -> None:
