@@ -28,7 +28,8 @@ from bot.shared import open_shared_state
 from bot.yunxin.service import Lookups
 
 from .access import AccessPolicy, build_rules, slack_error_code, slack_http_status
-from .edge import SIGNATURE_WINDOW_SECONDS, ReplayCheck, ReplayGuard, shape_problem
+from .bodies import shape_problem
+from .edge import SIGNATURE_WINDOW_SECONDS, ReplayCheck, ReplayGuard
 from .listeners import register_listeners
 from .pipeline import Deps, restarted_notice
 from .replies import SessionRespond

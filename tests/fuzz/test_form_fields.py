@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slack.edge import form_fields, unquote_plus_exactly
+from bot.slack.bodies import form_fields, unquote_plus_exactly
 
 # Mostly the characters that matter to a form (separators, escapes, hex digits), and any others now and then.
 FORMISH = st.text(alphabet=st.sampled_from("&=+%0123456789abcdefABCDEF xyz|,é漢\x00\\"), max_size=60) | st.text(
