@@ -53,7 +53,7 @@ from bot.standins.slack import (
     send_view_submission,
     view_submission_payload,
 )
-from bot.yunxin.client import TRACE_HEADER
+from bot.yunxin.request import TRACE_HEADER
 from bot.yunxin.sandbox import SAMPLE_IDS, create_sandbox_app
 from tests.factories import bot_settings
 from tests.loopback import ServeAsgi

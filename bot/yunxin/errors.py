@@ -171,3 +171,17 @@ def classify_code(code: int, msg: str, *, trace_id: str | None) -> YunxinError:
     if code in (500, 503, 514):
         return Unavailable(detail, trace_id=trace_id, code=code)
     return RequestRejected(detail, trace_id=trace_id, code=code)
+
+
+# Every label a call is counted under in the metrics (the client's `on_call`): "200", a code Yunxin
+# documents, an error kind (no code: timeout, unavailable, malformed_response, ...), or "other" for a code
+# the bot does not know.
+OTHER_LABEL = "other"
+CALL_LABELS = frozenset({"200", OTHER_LABEL, *(str(code) for code in KNOWN_CODES), *(ERROR_KINDS - NOT_CALLED_KINDS)})
+
+
+def call_label(error: YunxinError) -> str:
+    """The metric label of a failed attempt, from a fixed set (CALL_LABELS): Yunxin may send any code."""
+    if error.code is not None:
+        return str(error.code) if error.code in KNOWN_CODES else OTHER_LABEL
+    return error.kind if error.kind in ERROR_KINDS else OTHER_LABEL

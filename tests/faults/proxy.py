@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.yunxin.client import TRACE_HEADER
+from bot.yunxin.request import TRACE_HEADER
 
 
 class DroppingProxy:

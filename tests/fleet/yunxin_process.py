@@ -21,7 +21,7 @@ import uvicorn
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from bot.yunxin.client import TRACE_HEADER
+from bot.yunxin.request import TRACE_HEADER
 from bot.yunxin.sandbox import create_sandbox_app
 
 HOLD_LIMIT_SECONDS = 20.0

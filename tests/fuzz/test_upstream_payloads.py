@@ -17,9 +17,10 @@ from bot.slack.actions import LookupRequest
 from bot.slack.render.limits import problems
 from bot.slack.render.lookup import render_lookup
 from bot.yunxin.answers import CallAnswer, read_answer
-from bot.yunxin.client import YunxinClient, query_value
+from bot.yunxin.client import YunxinClient
 from bot.yunxin.errors import YunxinError
 from bot.yunxin.ids import parse_ids
+from bot.yunxin.request import query_value
 from tests.factories import yunxin_app
 
 from .strategies import answers_for, conversation_ids, json_values

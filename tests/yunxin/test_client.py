@@ -21,8 +21,9 @@ from pydantic import SecretStr
 
 from bot.settings import YunxinAppConfig
 from bot.yunxin.answers import MAX_ANSWER_BYTES, MAX_JSON_DEPTH, THREAD_PARSE_BYTES
-from bot.yunxin.client import CALL_LABELS, MAX_IDS_PER_CALL, TRACE_HEADER, YunxinClient, new_trace_id
+from bot.yunxin.client import MAX_IDS_PER_CALL, YunxinClient
 from bot.yunxin.errors import (
+    CALL_LABELS,
     KNOWN_CODES,
     CredentialsRejected,
     MalformedResponse,
@@ -34,6 +35,7 @@ from bot.yunxin.errors import (
 )
 from bot.yunxin.ids import parse_ids
 from bot.yunxin.models import Failed, Found, LookupResult, Unanswered
+from bot.yunxin.request import TRACE_HEADER, new_trace_id
 from bot.yunxin.sandbox import NOT_FOUND_CODE, SandboxApp, create_sandbox_app
 from tests.factories import yunxin_app
 
