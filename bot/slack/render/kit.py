@@ -75,8 +75,10 @@ def code(text: str, limit: int) -> str:
     return f"`{escape_mrkdwn(shorten(text, limit))}`"
 
 
+# A moment in UTC to the second, as a date token's text shows it.
+UTC_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 # 0 to 99 as strftime's %m, %d, %H, %M and %S write them.
-TWO_DIGITS = [f"{number:02d}" for number in range(100)]
+_TWO_DIGITS = [f"{number:02d}" for number in range(100)]
 
 
 def utc_text(moment: datetime, *, seconds: bool = True) -> str:
@@ -84,18 +86,24 @@ def utc_text(moment: datetime, *, seconds: bool = True) -> str:
     strftime's cost (every found conversation has two dates). strftime itself before the year 1000, which
     it does not pad to four digits everywhere."""
     if moment.year < 1000:
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ" if seconds else "%Y-%m-%d %H:%M UTC")
-    date = f"{moment.year}-{TWO_DIGITS[moment.month]}-{TWO_DIGITS[moment.day]}"
-    hour, minute = TWO_DIGITS[moment.hour], TWO_DIGITS[moment.minute]
+        return moment.strftime(UTC_SECONDS if seconds else "%Y-%m-%d %H:%M UTC")
+    date = f"{moment.year}-{_TWO_DIGITS[moment.month]}-{_TWO_DIGITS[moment.day]}"
+    hour, minute = _TWO_DIGITS[moment.hour], _TWO_DIGITS[moment.minute]
     if seconds:
-        return f"{date}T{hour}:{minute}:{TWO_DIGITS[moment.second]}Z"
+        return f"{date}T{hour}:{minute}:{_TWO_DIGITS[moment.second]}Z"
     return f"{date} {hour}:{minute} UTC"
 
 
 def date_token(moment: datetime | None) -> str:
     if moment is None:
         return "—"
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{utc_text(moment)}>"
+    return seconds_date_token(int(moment.timestamp()), utc_text(moment))
+
+
+def seconds_date_token(seconds: int, shown: str) -> str:
+    """Slack's date token for `seconds` since 1970, in the reader's time zone, `shown` where Slack cannot
+    write it."""
+    return f"<!date^{seconds}^{{date_short_pretty}} {{time}}|{shown}>"
 
 
 def mention(user_id: str) -> str:
