@@ -223,6 +223,7 @@ class YunxinClient:
         finally:
             time_up.cancel()
             abandoned = self._leave(shared, answer)
+            del answer  # an error returned above holds this frame in its traceback: no cycle back to it
             if abandoned is not None:  # ended, and counted, before the lookup says what became of it
                 await asyncio.wait([abandoned])
 
@@ -256,6 +257,7 @@ class YunxinClient:
         finally:
             self._forget(shared)
         shared.settle(outcome)
+        del outcome  # as in _chunk_by_deadline: an error's traceback holds this frame
 
     def _leave(self, shared: _SharedCall, answer: asyncio.Future[CallAnswer]) -> asyncio.Task[None] | None:
         """When the last waiter gives up (deadline, cancellation) the call is ended, so an abandoned call
@@ -301,7 +303,7 @@ class YunxinClient:
                 try:
                     answer = await self._send(base_url, ids, trace_id, call, deadline)
                 except _HostUnreachable as error:
-                    last_error = error
+                    last_error = error.with_traceback(None)  # its traceback holds this frame, which holds it
                     continue
                 if index > 0:
                     unreachable = ", ".join(_host(url) for url in hosts[:index])

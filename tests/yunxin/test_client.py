@@ -954,3 +954,42 @@ def test_a_trace_id_is_a_random_uuid4_in_its_canonical_form() -> None:
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
     assert len(set(traces)) == len(traces)
     assert {trace[19] for trace in traces} == set("89ab")  # every variant digit turns up
+
+
+def _client_frames_in_cycles(garbage: list[Any]) -> list[str]:
+    return sorted(
+        f"{item.f_code.co_filename.rsplit('/', 1)[-1]}:{item.f_code.co_name}"
+        for item in garbage
+        if type(item).__name__ == "frame" and "/bot/yunxin/" in item.f_code.co_filename
+    )
+
+
+@pytest.mark.parametrize("failure", ["malformed body", "an error code", "hosts unreachable"])
+async def test_a_failed_answer_leaves_no_reference_cycle_holding_its_frames(
+    make_client: Callable[..., YunxinClient], fake: FakeYunxin, failure: str
+) -> None:
+    """A failed call's error is kept in the result, and its traceback holds the frames it passed through, the
+    answer's body among their locals: were one of those frames to hold the error in turn, the body would wait
+    for the cycle collector, whose young generation is large (bot/slack/server.py), instead of going with the
+    result."""
+    if failure == "malformed body":
+        fake.rule = lambda call: reply_bytes(b"<html>" + b"x" * 4096)
+    elif failure == "an error code":
+        fake.rule = lambda call: reply_code(414, "parameter error " + "x" * 4096)
+    else:
+        fake.hosts_down = {PRIMARY, BACKUP}
+    client = make_client()
+    await client.get_conversations(parse_ids(["warm|1|up"]))  # the first call also sets up what every call shares
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = await client.get_conversations(parse_ids(["a|1|b"]))
+        assert result.chunk_failures
+        del result
+        gc.collect()
+        assert _client_frames_in_cycles(gc.garbage) == []
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
