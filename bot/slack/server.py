@@ -156,10 +156,10 @@ def raise_open_files_limit(wanted: int = MAX_CONNECTIONS + 1024) -> None:
 
 # Allocations between two collections of the young generation (Python's default: 700). A command makes a
 # few thousand objects, nearly all freed by their reference counts, but while its lookup waits (a burst's
-# calls wait for the budget) about a hundred of them are alive: a burst of 200 holds some 20,000. Each young
-# collection walks every one of those, for nothing (3 to 5 ms a walk at 7,000, twice a burst). At 50,000 a
-# burst of 200 is not walked at all, and cyclic garbage waits for at most 50,000 allocations (README,
-# Benchmark: 5 to 9% less CPU side by side in bursts of 200).
+# calls wait for the budget) about a hundred of them are alive: a burst of 200 holds some 20,000. Each
+# young collection walks every one of those, for nothing: 3 to 6.5 ms a walk at 7,000, two or three walks
+# a burst. At 50,000 a burst of 200 is not walked at all, and cyclic garbage waits for at most 50,000
+# allocations (README, Benchmark: 5 to 9% less CPU side by side in bursts of 200).
 YOUNG_GENERATION_ALLOCATIONS = 50_000
 
 
