@@ -17,7 +17,7 @@ from bot.settings import Settings
 from . import instructions
 from .fleet import fleet_scenario
 from .harness import FOUND_IDS, USERS, Bench, CommandTiming, at_once, command_text, running_bench, running_lean
-from .report import Target, cpu_seconds, machine_lines, memory_kib, ms, percentile, profile_summary, timing
+from .report import Target, cpu_used, machine_lines, memory_kib, ms, percentile, profile_summary, read_cpu, timing
 
 # Between scenarios: long enough for the app's call budget to refill, as after any quiet moment.
 PAUSE_SECONDS = 2.0
@@ -59,11 +59,11 @@ class Burst:
 
 async def measured_burst(bench: Bench, count: int, tag: str) -> Burst:
     """`count` commands at once, and the user and system CPU of the bot's process over them."""
-    user_before, system_before = cpu_seconds(bench.app.pid)
+    before = read_cpu(bench.app.pid)
     timings = await at_once(bench, count, tag)
     await asyncio.sleep(0.5)  # the last audit lines and metrics are the command's cost too
-    user_after, system_after = cpu_seconds(bench.app.pid)
-    return Burst(timings, (user_after - user_before) / count, (system_after - system_before) / count)
+    user, system = cpu_used(before, read_cpu(bench.app.pid))
+    return Burst(timings, user / count, system / count)
 
 
 def cpu_figure(bursts: Sequence[Burst]) -> str:
