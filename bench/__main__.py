@@ -35,8 +35,9 @@ class Plan:
     burst_rounds: int  # bursts against each of the app and the lean bot, alternating
 
 
-# Three rounds: the median of three survives one round that the machine's drift took off.
-FULL = Plan(sequential=30, concurrent=50, wide_runs=3, burst=200, burst_rounds=3)
+# Five rounds: the median of five survives two rounds that the machine's drift took off. A lean bot's burst
+# is over in a third of a second, and with three its rounds read anywhere from 0.63 to 1.24 ms in one run.
+FULL = Plan(sequential=30, concurrent=50, wide_runs=3, burst=200, burst_rounds=5)
 QUICK = Plan(sequential=5, concurrent=50, wide_runs=1, burst=50, burst_rounds=1)
 
 
