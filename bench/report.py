@@ -107,9 +107,10 @@ def cpu_used(before: CpuReading, after: CpuReading) -> tuple[float, float]:
     """User and system seconds used between two readings. The total is the scheduler's, to the nanosecond,
     split as the ticks split it (as the kernel splits its own total for /proc/<pid>/stat): a burst of 200
     commands read in ticks alone moves in steps of 0.05 ms a command. When a thread came or went in between,
-    its time is not in both readings, and the ticks' own figures are given."""
+    its time is not in both readings, and when the kernel keeps no schedstat there is none: then the ticks'
+    own figures are given."""
     user, system = after.user - before.user, after.system - before.system
-    if after.threads_ns.keys() != before.threads_ns.keys():
+    if not after.threads_ns or after.threads_ns.keys() != before.threads_ns.keys():
         return user, system
     total = sum(after.threads_ns.values()) - sum(before.threads_ns.values())
     total_seconds = total / 1e9

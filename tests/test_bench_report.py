@@ -1,5 +1,5 @@
 """The bench's CPU reading (bench/report.py): the scheduler's total, split as the ticks split it, and the
-ticks alone when a thread came or went between the readings."""
+ticks alone when a thread came or went between the readings or the kernel keeps no schedstat."""
 
 from __future__ import annotations
 
@@ -24,6 +24,13 @@ def test_the_total_is_the_schedulers_split_as_the_ticks_split_it() -> None:
 def test_a_thread_that_came_or_went_leaves_the_ticks_figures() -> None:
     before = CpuReading(user=1.00, system=0.50, threads_ns={1: 4_000_000_000, 2: 1_000_000_000})
     after = CpuReading(user=1.30, system=0.60, threads_ns={1: 4_283_000_000})
+
+    assert cpu_used(before, after) == pytest.approx((0.30, 0.10))
+
+
+def test_without_schedstat_the_ticks_figures_stand() -> None:
+    before = CpuReading(user=1.00, system=0.50, threads_ns={})
+    after = CpuReading(user=1.30, system=0.60, threads_ns={})
 
     assert cpu_used(before, after) == pytest.approx((0.30, 0.10))
 
