@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from bot.yunxin.models import Found, LookupResult, tally
@@ -56,14 +56,23 @@ def _head_words(t: Translator) -> _HeadWords:
 
 
 def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int, t: Translator) -> str:
-    words = _head_words(t)
-    prefix = words.sandbox_prefix if sandbox else ""
     if index > 0:
+        words = _head_words(t)
+        prefix = words.sandbox_prefix if sandbox else ""
         later = t.gettext("{title}, part {part} of {total}")
         return prefix + later.format(title=words.title, part=index + 1, total=total)
+    return _first_fallback(counts["found"], counts["failed"], counts["malformed"], counts["unanswered"], sandbox, t)
+
+
+# The first message's notification text, made once for each set of counts and language, as the summary
+# line is (yunxin_text._summary): 15 k instructions an answer otherwise.
+@lru_cache(maxsize=1024)
+def _first_fallback(found: int, failed: int, malformed: int, unanswered: int, sandbox: bool, t: Translator) -> str:
+    counts = {"found": found, "failed": failed, "malformed": malformed, "unanswered": unanswered}
+    words = _head_words(t)
     status = status_words(t)
     counted = ", ".join([f"{counts[shown]} {status[shown]}" for shown in shown_counts(counts)])
-    return f"{prefix}{words.title}: {counted}"
+    return f"{words.sandbox_prefix if sandbox else ''}{words.title}: {counted}"
 
 
 def _head_blocks(title: str, notes: list[str]) -> list[Block]:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.slack.actions import DETAILS_ACTION, DETAILS_PICKER_ACTION, REFRESH_ACTION, SHARE_ACTION, LookupRequest
+from bot.slack.i18n import EN, translator
 from bot.slack.render.kit import SANDBOX_LABEL, escape_mrkdwn
 from bot.slack.render.limits import problems
 from bot.slack.render.lookup import DETAILS_LEFT_OUT, render_lookup
@@ -205,6 +206,31 @@ def test_sandbox_is_labelled_on_every_message() -> None:
         assert SANDBOX_LABEL in every_text([message])
         assert message["text"].startswith("SANDBOX DATA")
     assert not any(SANDBOX_LABEL in every_text([m]) for m in render_lookup(LookupResult(requested=ids, found=found)))
+
+
+def test_the_notification_text_is_its_own_counts_sandbox_and_language_however_often_asked() -> None:
+    ids = ["a|1|b", "c|1|d"]
+    one_found = LookupResult(requested=ids, found=[conversation("a|1|b", type=1)])
+    both_found = LookupResult(requested=ids, found=[conversation("a|1|b", type=1), conversation("c|1|d", type=1)])
+    asked = [
+        (one_found, False, EN),
+        (one_found, True, EN),
+        (both_found, False, EN),
+        (one_found, False, translator("zh_CN")),
+    ]
+
+    def texts() -> list[str]:
+        made = [render_lookup(LookupResult(r.requested, r.found, sandbox=sandbox), t=t) for r, sandbox, t in asked]
+        return [messages[0]["text"] for messages in made]
+
+    first = texts()
+    assert first == texts()  # and again, from what was made once
+    assert first[:3] == [
+        "Yunxin conversations: 1 found, 1 unanswered",
+        "SANDBOX DATA — Yunxin conversations: 1 found, 1 unanswered",
+        "Yunxin conversations: 2 found",
+    ]
+    assert first[3] not in first[:3] and "found" not in first[3]
 
 
 def test_request_adds_share_and_refresh_buttons_to_the_last_message() -> None:
