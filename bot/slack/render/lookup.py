@@ -79,7 +79,8 @@ def _head_blocks(title: str, notes: list[str]) -> list[Block]:
     return [header(title), context(notes)] if notes else [header(title)]
 
 
-def _head_size(title: str, notes: list[str]) -> tuple[int, int]:
+@lru_cache(maxsize=1024)  # most answers' heads read alike: the same title and notes, 12 k instructions to count
+def _head_size(title: str, notes: tuple[str, ...]) -> tuple[int, int]:
     """`_head_blocks`' count and JSON length, counted from its texts."""
     lengths = [header_length(title), context_length(notes)] if notes else [header_length(title)]
     return len(lengths), list_length(lengths)
@@ -312,7 +313,11 @@ def render_lookup(
             notes.append(words.part.format(part=index + 1, total=total))
         return (words.title if index == 0 else words.later_title), notes
 
-    heads = HeadRoom(lambda index, total: _head_size(*head_texts(index, total)))
+    def head_size(index: int, total: int) -> tuple[int, int]:
+        title, notes = head_texts(index, total)
+        return _head_size(title, tuple(notes))
+
+    heads = HeadRoom(head_size)
 
     def messages(pages: Sequence[tuple[list[Block], Block | None]]) -> list[Message]:
         total = len(pages)
