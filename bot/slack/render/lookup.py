@@ -21,7 +21,7 @@ from .lookup_body import DETAILED, LAYOUTS, Density, body_items, error_items
 from .paging import Blocks, HeadRoom, Item, paginate, paginate_cut
 from .sizes import actions_length, button_length, context_length, header_length, list_length
 from .table import TABLE_LAYOUTS, TableDensity, table_pages, tables_for
-from .yunxin_text import lookup_summary, shown_counts, status_words
+from .yunxin_text import Tally, lookup_summary, said_counts, tally_key
 
 TITLE = N_("Yunxin conversations")
 # Up to this many outcomes, each found conversation gets a section of its own.
@@ -61,17 +61,15 @@ def _fallback(counts: dict[str, int], sandbox: bool, index: int, total: int, t: 
         prefix = words.sandbox_prefix if sandbox else ""
         later = t.gettext("{title}, part {part} of {total}")
         return prefix + later.format(title=words.title, part=index + 1, total=total)
-    return _first_fallback(counts["found"], counts["failed"], counts["malformed"], counts["unanswered"], sandbox, t)
+    return _first_fallback(tally_key(counts), sandbox, t)
 
 
 # The first message's notification text, made once for each set of counts and language, as the summary
 # line is (yunxin_text._summary): 15 k instructions an answer otherwise.
 @lru_cache(maxsize=1024)
-def _first_fallback(found: int, failed: int, malformed: int, unanswered: int, sandbox: bool, t: Translator) -> str:
-    counts = {"found": found, "failed": failed, "malformed": malformed, "unanswered": unanswered}
+def _first_fallback(tally: Tally, sandbox: bool, t: Translator) -> str:
     words = _head_words(t)
-    status = status_words(t)
-    counted = ", ".join([f"{counts[shown]} {status[shown]}" for shown in shown_counts(counts)])
+    counted = ", ".join([f"{count} {word}" for count, word in said_counts(tally, t)])
     return f"{words.sandbox_prefix if sandbox else ''}{words.title}: {counted}"
 
 

@@ -140,9 +140,19 @@ def error_text(error: YunxinError, detail_limit: int, t: Translator = EN) -> str
     return "\n".join(lines)
 
 
-def shown_counts(counts: dict[str, int]) -> list[str]:
-    """Found is always said; the kinds of failure only when there are some."""
-    return [status for status in ("found", "failed", "malformed", "unanswered") if status == "found" or counts[status]]
+# A lookup's counts in STATUS_WORDS' order, as a key: the texts made from them are cached by it.
+Tally = tuple[int, int, int, int]
+
+
+def tally_key(counts: dict[str, int]) -> Tally:
+    return counts["found"], counts["failed"], counts["malformed"], counts["unanswered"]
+
+
+def said_counts(tally: Tally, t: Translator = EN) -> list[tuple[int, str]]:
+    """Each count said, with its status's word: found always, the kinds of failure only when there are some."""
+    words = status_words(t)
+    shown = zip(STATUS_WORDS, tally, strict=True)
+    return [(count, words[status]) for status, count in shown if status == "found" or count]
 
 
 @cache  # keyed by the translator: one for each locale
@@ -154,16 +164,14 @@ def status_words(t: Translator = EN) -> Mapping[str, str]:
 
 def lookup_summary(counts: dict[str, int], environment: str | None, t: Translator = EN) -> str:
     """How many IDs of each outcome, and the environment asked, as one line of mrkdwn."""
-    return _summary(counts["found"], counts["failed"], counts["malformed"], counts["unanswered"], environment, t)
+    return _summary(tally_key(counts), environment, t)
 
 
 # Made once for each set of counts, environment and language: most answers in a burst read alike, and
 # the line cost 22 k instructions, almost 1% of a command. The environments are the configured ones.
 @lru_cache(maxsize=1024)
-def _summary(found: int, failed: int, malformed: int, unanswered: int, environment: str | None, t: Translator) -> str:
-    counts = {"found": found, "failed": failed, "malformed": malformed, "unanswered": unanswered}
-    words = status_words(t)
-    text = " · ".join(f"*{counts[status]}* {words[status]}" for status in shown_counts(counts))
+def _summary(tally: Tally, environment: str | None, t: Translator) -> str:
+    text = " · ".join(f"*{count}* {word}" for count, word in said_counts(tally, t))
     if not environment:
         return text
     return t.gettext("{counts} · environment {environment}").format(counts=text, environment=code(environment, 100))
